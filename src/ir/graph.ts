@@ -1,0 +1,151 @@
+// The graph IR: an immutable, typed dataflow graph in NCHW float32.
+//
+// - Every node has exactly one output value, named by the node's id (so a value name is the
+//   name of the node that produces it; the graph input is the value "input").
+// - Nodes are stored in a topological order; passes return new Graph objects and never mutate.
+// - Learned tensors live in `params` under canonical names (timm's checkpoint names, e.g.
+//   "stages.0.blocks.0.conv_mid.0.conv.weight"). Their data may be absent (null): a graph can
+//   be compiled and analysed from shapes alone, and passes that transform weights (BN folding)
+//   then produce absent data too.
+// - Each node keeps the DSL span it came from, so that a verifier or backend error can point
+//   at the model file.
+
+import type { Span } from '../diag/diagnostics.js';
+
+export type Shape = readonly number[];
+
+/** Activation applied in a conv's epilogue (after bias, before the residual add). */
+export type Activation = 'none' | 'relu' | 'hardsigmoid' | 'sigmoid';
+
+export interface ConvAttrs {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  /** [top, left, bottom, right] */
+  readonly pad: readonly [number, number, number, number];
+  readonly groups: number;
+  /** Fused epilogue (set by passes; the lowering emits 'none' and no bias). */
+  readonly act: Activation;
+  /** true when inputs[1] is added after the activation (fused residual). */
+  readonly residual: boolean;
+}
+
+export interface PoolAttrs {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly pad: readonly [number, number, number, number];
+  readonly ceil: boolean;
+}
+
+/** Attributes by op. Ops not listed take no attributes. */
+export interface OpAttrs {
+  conv2d: ConvAttrs;
+  batchnorm: { readonly eps: number };
+  relu: Record<string, never>;
+  hardsigmoid: { readonly alpha: number; readonly beta: number };
+  sigmoid: Record<string, never>;
+  maxpool: PoolAttrs;
+  avgpool: PoolAttrs;
+  global_avg_pool: Record<string, never>;
+  /** `inplace`: set by concat elimination; producers write straight into channel slices. */
+  concat: { readonly axis: 1; readonly inplace: boolean };
+  add: Record<string, never>;
+  mul: Record<string, never>;
+  /** ECA: 1-D conv across the channel axis of an [N,C,1,1] tensor, one filter, no bias. */
+  eca_conv1d: { readonly kernel: number };
+  flatten: Record<string, never>;
+  linear: Record<string, never>;
+  /**
+   * Fused attention gate (passes): s = act(fc(global_avg_pool(z))) with fc a 1x1 conv with
+   * bias (eSE, act hardsigmoid) or an ECA conv1d (act sigmoid). Output [N,C,1,1].
+   */
+  se_gate: { readonly mode: 'ese' | 'eca'; readonly kernel: number; readonly act: Activation };
+  /** Fused gating (passes): out = z * s (+ inputs[2] when residual). */
+  scale: { readonly residual: boolean };
+}
+
+export type OpKind = keyof OpAttrs;
+
+export interface Node<K extends OpKind = OpKind> {
+  readonly id: string;
+  readonly op: K;
+  readonly inputs: readonly string[];
+  readonly attrs: OpAttrs[K];
+  /** Role -> canonical parameter name, e.g. { weight: "stem.0.conv.weight" }. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Output shape (filled by shape inference). */
+  readonly shape: Shape;
+  /** Where in the DSL this node came from. */
+  readonly span?: Span;
+  /** Hierarchical scope for grouping: "stem", "stage2", "stage2.block1", "head". */
+  readonly scope: string;
+  /** Human-readable provenance (e.g. "folded stem.0.bn into stem.0.conv"). */
+  readonly note?: string;
+}
+
+export interface Param {
+  readonly shape: Shape;
+  /** Float32 data in C order, or null when compiling from shapes alone. */
+  readonly data: Float32Array | null;
+}
+
+export type Naming = 'timm' | 'vovnet-pytorch' | 'detectron2';
+
+export interface GraphMeta {
+  /** Checkpoint naming convention of the model. */
+  readonly naming: Naming;
+  /** Input preprocessing family (timm: RGB mean/std; detectron2: BGR minus mean). */
+  readonly preprocessing: 'timm' | 'detectron2';
+  readonly bnEps: number;
+  readonly numClasses: number;
+  /** Where the model was defined (zoo name or file). */
+  readonly source?: string;
+}
+
+export interface GraphOutput {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface Graph {
+  readonly name: string;
+  readonly input: { readonly name: 'input'; readonly shape: Shape };
+  readonly nodes: readonly Node[];
+  readonly outputs: readonly GraphOutput[];
+  readonly params: ReadonlyMap<string, Param>;
+  readonly meta: GraphMeta;
+}
+
+export const INPUT = 'input';
+
+export function nodeMap(g: Graph): Map<string, Node> {
+  return new Map(g.nodes.map((n) => [n.id, n]));
+}
+
+/** The shape of a value: the graph input or a node output. */
+export function valueShape(g: Graph, value: string, nodes = nodeMap(g)): Shape {
+  if (value === INPUT) return g.input.shape;
+  const n = nodes.get(value);
+  if (!n) throw new Error(`unknown value ${value}`);
+  return n.shape;
+}
+
+/** value -> ids of the nodes that read it (in node order). */
+export function consumers(g: Graph): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const n of g.nodes) for (const i of n.inputs) {
+    const list = m.get(i);
+    if (list) list.push(n.id);
+    else m.set(i, [n.id]);
+  }
+  return m;
+}
+
+export function numel(shape: Shape): number {
+  let p = 1;
+  for (const d of shape) p *= d;
+  return p;
+}
+
+export function isOp<K extends OpKind>(n: Node, op: K): n is Node<K> {
+  return n.op === op;
+}

@@ -1,0 +1,190 @@
+// Lowering: ModelSpec -> graph IR, exactly as the DSL says (one IR op per PyTorch module:
+// conv, batchnorm, relu, pool, concat, ...). Nothing is fused here; that is the passes' job.
+//
+// Node ids and parameter names follow timm's module paths (the canonical naming of vovc):
+//   stem.{i}.conv | conv_dw | conv_pw | bn | relu
+//   stages.{s}.pool
+//   stages.{s}.blocks.{b}.conv_reduction.{conv,bn,relu}
+//   stages.{s}.blocks.{b}.conv_mid.{k}.{conv|conv_dw|conv_pw, bn, relu}
+//   stages.{s}.blocks.{b}.concat, .conv_concat.{conv,bn,relu}
+//   stages.{s}.blocks.{b}.attn.{gap, fc|conv, gate, mul}, .add
+//   head.{gap, flatten, fc}
+// so the parameter of node "stem.0.conv" is "stem.0.conv.weight", as in a timm checkpoint.
+// Other naming conventions map onto these names (src/model/naming.ts).
+
+import type { Span } from '../diag/diagnostics.js';
+import { GraphBuilder } from '../ir/builder.js';
+import type { ConvAttrs, Graph, PoolAttrs } from '../ir/graph.js';
+import { INPUT } from '../ir/graph.js';
+import { ecaKernelSize, type DenseStage, type ModelSpec, type OsaStage, type StageSpec } from './spec.js';
+import { fail } from '../diag/diagnostics.js';
+
+export const STAGE_NAMES = ['stage2', 'stage3', 'stage4', 'stage5'] as const;
+
+function convAttrs(k: number, stride: number, groups = 1): ConvAttrs {
+  const p = Math.floor(k / 2);
+  return { kernel: [k, k], stride: [stride, stride], pad: [p, p, p, p], groups, act: 'none', residual: false };
+}
+
+/** A conv (or separable conv) followed by BN and ReLU; returns the ReLU's value. */
+function convBnRelu(
+  b: GraphBuilder,
+  base: string,
+  x: string,
+  out: number,
+  k: number,
+  stride: number,
+  separable: boolean,
+  eps: number,
+  scope: string,
+  span?: Span,
+): string {
+  const cin = b.shape(x)[1];
+  let y: string;
+  if (separable) {
+    // Depthwise kxk carries the stride; no BN or activation between it and the pointwise conv.
+    b.param(`${base}.conv_dw.weight`, [cin, 1, k, k], null);
+    y = b.add({ id: `${base}.conv_dw`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride, cin), params: { weight: `${base}.conv_dw.weight` }, span, scope });
+    b.param(`${base}.conv_pw.weight`, [out, cin, 1, 1], null);
+    y = b.add({ id: `${base}.conv_pw`, op: 'conv2d', inputs: [y], attrs: convAttrs(1, 1), params: { weight: `${base}.conv_pw.weight` }, span, scope });
+  } else {
+    b.param(`${base}.conv.weight`, [out, cin, k, k], null);
+    y = b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride), params: { weight: `${base}.conv.weight` }, span, scope });
+  }
+  const bn = `${base}.bn`;
+  for (const leaf of ['weight', 'bias', 'running_mean', 'running_var']) b.param(`${bn}.${leaf}`, [out], null);
+  y = b.add({
+    id: bn,
+    op: 'batchnorm',
+    inputs: [y],
+    attrs: { eps },
+    params: { weight: `${bn}.weight`, bias: `${bn}.bias`, running_mean: `${bn}.running_mean`, running_var: `${bn}.running_var` },
+    span,
+    scope,
+  });
+  return b.add({ id: `${base}.relu`, op: 'relu', inputs: [y], attrs: {}, span, scope });
+}
+
+function poolAttrs(k: number, s: number, ceil: boolean): PoolAttrs {
+  return { kernel: [k, k], stride: [s, s], pad: [0, 0, 0, 0], ceil };
+}
+
+function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps: number): string {
+  const span = st.span;
+  if (st.pool) {
+    x = b.add({ id: `stages.${s}.pool`, op: 'maxpool', inputs: [x], attrs: poolAttrs(st.pool.kernel, st.pool.stride, st.pool.ceil), span: st.pool.span ?? span, scope: st.name });
+  }
+  for (let bi = 0; bi < st.blocks; bi++) {
+    const base = `stages.${s}.blocks.${bi}`;
+    const scope = `${st.name}.block${bi + 1}`;
+    const cin = b.shape(x)[1];
+    const residual = st.residual === 'after-first' ? bi > 0 : st.residual === 'all';
+    if (residual && cin !== st.out) {
+      fail('E2002', `${st.name} block ${bi + 1}: residual needs equal widths, but the block maps ${cin} -> ${st.out} channels`, { span });
+    }
+    const feats = [x];
+    let y = x;
+    if (st.depthwise && cin !== st.mid) y = convBnRelu(b, `${base}.conv_reduction`, y, st.mid, 1, 1, false, eps, scope, span);
+    for (let k = 0; k < st.layers; k++) {
+      y = convBnRelu(b, `${base}.conv_mid.${k}`, y, st.mid, 3, 1, st.depthwise, eps, scope, span);
+      feats.push(y);
+    }
+    const cat = b.add({ id: `${base}.concat`, op: 'concat', inputs: feats, attrs: { axis: 1, inplace: false }, span, scope });
+    let z = convBnRelu(b, `${base}.conv_concat`, cat, st.out, 1, 1, false, eps, scope, span);
+    const attn = st.attention !== 'none' && (st.attentionWhere === 'all' || bi === st.blocks - 1) ? st.attention : 'none';
+    if (attn !== 'none') {
+      const a = `${base}.attn`;
+      const gap = b.add({ id: `${a}.gap`, op: 'global_avg_pool', inputs: [z], attrs: {}, span, scope });
+      let t: string;
+      if (attn === 'ese') {
+        b.param(`${a}.fc.weight`, [st.out, st.out, 1, 1], null);
+        b.param(`${a}.fc.bias`, [st.out], null);
+        t = b.add({ id: `${a}.fc`, op: 'conv2d', inputs: [gap], attrs: convAttrs(1, 1), params: { weight: `${a}.fc.weight`, bias: `${a}.fc.bias` }, span, scope });
+        // hardsigmoid(t) = relu6(t + 3) / 6 = clamp(t / 6 + 1/2, 0, 1)
+        t = b.add({ id: `${a}.gate`, op: 'hardsigmoid', inputs: [t], attrs: { alpha: 1 / 6, beta: 0.5 }, span, scope });
+      } else {
+        const k = st.ecaKernel ?? ecaKernelSize(st.out);
+        b.param(`${a}.conv.weight`, [1, 1, k], null);
+        t = b.add({ id: `${a}.conv`, op: 'eca_conv1d', inputs: [gap], attrs: { kernel: k }, params: { weight: `${a}.conv.weight` }, span, scope });
+        t = b.add({ id: `${a}.gate`, op: 'sigmoid', inputs: [t], attrs: {}, span, scope });
+      }
+      z = b.add({ id: `${a}.mul`, op: 'mul', inputs: [z, t], attrs: {}, span, scope });
+    }
+    if (residual) z = b.add({ id: `${base}.add`, op: 'add', inputs: [z, x], attrs: {}, span, scope });
+    x = z;
+  }
+  return x;
+}
+
+/**
+ * DenseNet stage (pre-activation, as in DenseNet): each layer is BN-ReLU-conv3x3 producing
+ * `growth` channels (with an optional BN-ReLU-conv1x1 bottleneck first), concatenated onto
+ * the running tensor; the transition is BN-ReLU-conv1x1 then 2x2 average pooling.
+ */
+function lowerDenseStage(b: GraphBuilder, st: DenseStage, s: number, x: string, eps: number): string {
+  const span = st.span;
+  const preact = (base: string, input: string, out: number, k: number, scope: string): string => {
+    const c = b.shape(input)[1];
+    const bn = `${base}.norm`;
+    for (const leaf of ['weight', 'bias', 'running_mean', 'running_var']) b.param(`${bn}.${leaf}`, [c], null);
+    let y = b.add({ id: bn, op: 'batchnorm', inputs: [input], attrs: { eps }, params: { weight: `${bn}.weight`, bias: `${bn}.bias`, running_mean: `${bn}.running_mean`, running_var: `${bn}.running_var` }, span, scope });
+    y = b.add({ id: `${base}.relu`, op: 'relu', inputs: [y], attrs: {}, span, scope });
+    b.param(`${base}.conv.weight`, [out, c, k, k], null);
+    return b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [y], attrs: convAttrs(k, 1), params: { weight: `${base}.conv.weight` }, span, scope });
+  };
+  for (let l = 0; l < st.layers; l++) {
+    const base = `stages.${s}.layers.${l}`;
+    const scope = `${st.name}.layer${l + 1}`;
+    let y = x;
+    if (st.bottleneck) y = preact(`${base}.bottleneck`, y, st.bottleneck, 1, scope);
+    y = preact(base, y, st.growth, 3, scope);
+    x = b.add({ id: `${base}.concat`, op: 'concat', inputs: [x, y], attrs: { axis: 1, inplace: false }, span, scope });
+  }
+  if (st.transition) {
+    const scope = `${st.name}.transition`;
+    x = preact(`stages.${s}.transition`, x, st.transition.out, 1, scope);
+    if (st.transition.pool) x = b.add({ id: `stages.${s}.transition.pool`, op: 'avgpool', inputs: [x], attrs: poolAttrs(2, 2, false), span, scope });
+  }
+  return x;
+}
+
+function lowerStage(b: GraphBuilder, st: StageSpec, s: number, x: string, eps: number): string {
+  return st.kind === 'osa' ? lowerOsaStage(b, st, s, x, eps) : lowerDenseStage(b, st, s, x, eps);
+}
+
+/** Lowers a resolved spec to the unoptimized graph IR (parameter data absent). */
+export function lowerSpec(spec: ModelSpec): Graph {
+  const b = new GraphBuilder(spec.name, spec.input, {
+    naming: spec.naming,
+    preprocessing: spec.preprocessing,
+    bnEps: spec.bnEps,
+    numClasses: spec.head.kind === 'classifier' ? spec.head.classes : 0,
+    source: spec.source,
+  });
+  const values = new Map<string, string>();
+  let x = INPUT;
+  spec.stem.forEach((l, i) => {
+    x = convBnRelu(b, `stem.${i}`, x, l.out, l.kernel, l.stride, l.kind === 'sepconv', spec.bnEps, 'stem', l.span);
+  });
+  values.set('stem', x);
+  spec.stages.forEach((st, s) => {
+    x = lowerStage(b, st, s, x, spec.bnEps);
+    values.set(st.name, x);
+  });
+  if (spec.head.kind === 'classifier') {
+    const span = spec.head.span;
+    const c = b.shape(x)[1];
+    let y = b.add({ id: 'head.gap', op: 'global_avg_pool', inputs: [x], attrs: {}, span, scope: 'head' });
+    y = b.add({ id: 'head.flatten', op: 'flatten', inputs: [y], attrs: {}, span, scope: 'head' });
+    b.param('head.fc.weight', [spec.head.classes, c], null);
+    b.param('head.fc.bias', [spec.head.classes], null);
+    y = b.add({ id: 'head.fc', op: 'linear', inputs: [y], attrs: {}, params: { weight: 'head.fc.weight', bias: 'head.fc.bias' }, span, scope: 'head' });
+    values.set('logits', y);
+  }
+  for (const o of spec.outputs) {
+    const v = values.get(o);
+    if (!v) fail('E2003', `output '${o}' does not exist in model '${spec.name}' (it has ${[...values.keys()].join(', ')})`, { span: spec.head.span ?? spec.span });
+    b.output(o, v);
+  }
+  return b.build();
+}
