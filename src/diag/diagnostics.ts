@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // Diagnostics are data, collected rather than thrown (the TypeScript-compiler way).
 // Every stage of vovc reports problems as Diagnostic values with a source span when one
 // exists (DSL file:line:col) or a subject (a tensor name, a file path) when it does not.
@@ -38,6 +40,14 @@ export class SourceMap {
   }
 }
 
+function lineFromDisk(file: string, line: number): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[line - 1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The one exception type of vovc: a user error carrying its diagnostics. The CLI catches it,
  * prints the diagnostics and exits with `exitCode` (1 = user error, 3 = target unavailable).
@@ -45,6 +55,8 @@ export class SourceMap {
 export class VovcError extends Error {
   readonly diagnostics: readonly Diagnostic[];
   readonly exitCode: number;
+  /** Source texts the spans refer to (else the printer reads the files from disk). */
+  sources?: SourceMap;
   constructor(diagnostics: Diagnostic | readonly Diagnostic[], exitCode = 1) {
     const list = Array.isArray(diagnostics) ? (diagnostics as readonly Diagnostic[]) : [diagnostics as Diagnostic];
     super(list.map((d) => d.message).join('; '));
@@ -70,8 +82,8 @@ export function fail(code: string, message: string, where?: { span?: Span; subje
 export function formatDiagnostic(d: Diagnostic, sources?: SourceMap): string {
   const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : d.subject ? `${d.subject}: ` : '';
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
-  if (d.span && sources) {
-    const text = sources.line(d.span.file, d.span.line);
+  if (d.span) {
+    const text = sources?.line(d.span.file, d.span.line) ?? lineFromDisk(d.span.file, d.span.line);
     if (text !== undefined) {
       const num = String(d.span.line);
       const pad = ' '.repeat(num.length);

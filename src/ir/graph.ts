@@ -149,3 +149,13 @@ export function numel(shape: Shape): number {
 export function isOp<K extends OpKind>(n: Node, op: K): n is Node<K> {
   return n.op === op;
 }
+
+/**
+ * Learnable parameters, timm's convention: conv / linear weights and biases, BN gamma and
+ * beta; not BN running statistics (nor num_batches_tracked, which the IR does not hold).
+ */
+export function countParams(g: Graph): number {
+  let n = 0;
+  for (const [name, p] of g.params) if (!/\.running_(mean|var)$/.test(name)) n += numel(p.shape);
+  return n;
+}

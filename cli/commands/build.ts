@@ -1,0 +1,55 @@
+// vovc build MODEL --target T --out DIR: writes a deployable artifact. Files are written to
+// a staging folder and moved into DIR only when the whole build succeeded.
+import { rmSync } from 'node:fs';
+import { VovcError } from '../../src/diag/diagnostics.js';
+import { makeStaging, commitStaging } from '../../src/util/fsx.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, parseShape, requireModel, type Command } from '../common.js';
+import { PASS_OPTIONS, normalizeReportFlag } from '../passflags.js';
+import { extraOptions } from './run.js';
+
+const USAGE = `usage: vovc build MODEL --target onnx|cuda|wgsl --out DIR [--weights FILE] [--input-shape N,C,H,W] [--set key=value] [--report[=json]]`;
+
+export const command: Command = {
+  async run(rawArgs) {
+    const args = normalizeReportFlag(rawArgs);
+    if (!args.some((a) => a === '--target' || a.startsWith('--target='))) {
+      if (args.includes('--help') || args.includes('-h')) {
+        process.stdout.write(USAGE + '\n');
+        return 0;
+      }
+      throw new UsageError(`missing --target\n\n${USAGE}`);
+    }
+    const { target, backend, options } = await extraOptions(args);
+    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...options, target: { type: 'string' }, out: { type: 'string', short: 'o' } }, USAGE);
+    if (!r) return 0;
+    const v = r.values as Record<string, unknown>;
+    const model = requireModel(r.positionals, USAGE);
+    if (!v.out) throw new UsageError(`missing --out DIR\n\n${USAGE}`);
+    if (!backend.build) throw new VovcError({ severity: 'error', code: 'E6003', message: `target '${target}' runs models but writes no artifact`, subject: target });
+    const log = (s: string) => (v.quiet ? undefined : process.stderr.write(s + '\n'));
+    const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
+    const { graph: lowered } = loadGraph(model, { set: v.set as string[] | undefined, inputShape });
+    const { graph, hasWeights } = await bindWeights(lowered, v, log);
+    const staging = makeStaging(v.out as string);
+    const cleanup = () => rmSync(staging, { recursive: true, force: true });
+    // An interrupted build leaves no partial artifact: the staging folder goes, DIR is untouched.
+    const onSignal = () => {
+      cleanup();
+      process.exit(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
+      const files = commitStaging(staging, v.out as string);
+      log(`wrote ${files.length} files to ${v.out as string}: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', ...' : ''}`);
+      return 0;
+    } catch (e) {
+      cleanup();
+      throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
