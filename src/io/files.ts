@@ -1,0 +1,60 @@
+// Reading whole input files, with file-system errors turned into one-line diagnostics.
+//
+// Diagnostic codes of the file-format readers (src/io, src/weights):
+//   E4101 cannot read the file            E4102 not a known checkpoint format
+//   E4110 malformed .npy                  E4111 .npy dtype or layout not supported
+//   E4120 malformed .safetensors          E4121 .safetensors dtype not supported
+//   E4130 malformed or unsupported torch zip archive
+//   E4131 malformed or unsupported pickle E4132 pickle refers to a global that is not allowed
+//   E4133 a tensor does not fit its storage
+//   E4140 no dict of tensors found in the checkpoint
+
+import { readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { fail } from '../diag/diagnostics.js';
+
+function cannotRead(path: string, e: unknown): never {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;
+  return fail('E4101', `${path}: cannot read: ${why}`);
+}
+
+export function readFileOrFail(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    return cannotRead(path, e);
+  }
+}
+
+const CHUNK = 16 << 20;
+
+/**
+ * Reads a whole file into a Buffer that starts at offset 0 of its own ArrayBuffer, so that
+ * offsets inside the file keep their alignment in memory (torch aligns storages to 64 bytes,
+ * which lets float32 tensors be viewed in place). Reports progress after every 16 MiB.
+ */
+export async function readWholeFile(path: string, onProgress?: (done: number, total: number) => void): Promise<Buffer> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    return cannotRead(path, e);
+  }
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await fh.read(buf, done, Math.min(CHUNK, size - done), done);
+      if (bytesRead === 0) break; // the file shrank while we read it
+      done += bytesRead;
+      onProgress?.(done, size);
+    }
+    return done === size ? buf : buf.subarray(0, done);
+  } catch (e) {
+    return cannotRead(path, e);
+  } finally {
+    await fh.close();
+  }
+}
