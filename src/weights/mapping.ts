@@ -11,7 +11,7 @@
 // 3. Strict by default: any missing key or shape mismatch is an error. num_batches_tracked
 //    is ignored wherever it is, in every convention.
 
-import { VovcError, closest, fail, type Diagnostic } from '../diag/diagnostics.js';
+import { VovcError, closest, type Diagnostic } from '../diag/diagnostics.js';
 import type { Graph, Naming, Param } from '../ir/graph.js';
 import { NAMINGS, conventionKeys } from '../model/naming.js';
 
@@ -98,12 +98,27 @@ export function groupKeys(keys: readonly string[]): string[] {
   return lines;
 }
 
+export interface MatchResult {
+  /** `g` with the data of every matched parameter bound (others unchanged). */
+  readonly graph: Graph;
+  readonly report: MappingReport;
+  /** Canonical names of the parameters the checkpoint does not provide. */
+  readonly missingNames: string[];
+}
+
 /**
  * Maps checkpoint tensors onto `g`'s parameters. Returns the graph with parameter data bound
  * and a report; throws a VovcError (exit 1) on missing keys (unless allowMissing), shape
  * mismatches, or a checkpoint that matches nothing.
  */
-export function bindCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], opts: MappingOptions = {}): { graph: Graph; report: MappingReport; missingNames: string[] } {
+export function bindCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], opts: MappingOptions = {}): MatchResult {
+  const r = matchCheckpoint(g, tensors, opts);
+  if (r.report.diagnostics.some((d) => d.severity === 'error')) throw new VovcError(r.report.diagnostics);
+  return r;
+}
+
+/** The matching of bindCheckpoint without the verdict: never throws for a bad fit. */
+export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], opts: MappingOptions = {}): MatchResult {
   const file = opts.file ?? 'weights';
   const keys = tensors.map((t) => t.key);
   const byKey = new Map(tensors.map((t) => [t.key, t]));
@@ -119,14 +134,17 @@ export function bindCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], o
   }
   candidates.sort((a, b) => b.hits.size - a.hits.size || (a.naming === g.meta.naming ? -1 : b.naming === g.meta.naming ? 1 : 0));
   const best = candidates[0];
+  const names = conventionKeys(canonical, best.naming);
+  const diagnostics: Diagnostic[] = [];
   if (best.hits.size === 0) {
-    fail('E4001', `${file}: no tensor matches model '${g.name}' in any naming convention${opts.prefix !== undefined ? ` with prefix '${opts.prefix}'` : ''}`, {
+    diagnostics.push({
+      severity: 'error',
+      code: 'E4001',
       subject: file,
+      message: `no tensor matches model '${g.name}' in any naming convention${opts.prefix !== undefined ? ` with prefix '${opts.prefix}'` : ''}`,
       notes: [`the file's first keys: ${keys.slice(0, 3).join(', ') || '(none)'}`, `the model expects e.g. ${[...conventionKeys(canonical.slice(0, 2), g.meta.naming).values()].join(', ')}`],
     });
   }
-  const names = conventionKeys(canonical, best.naming);
-  const diagnostics: Diagnostic[] = [];
   const params = new Map<string, Param>();
   const mismatches: { key: string; expected: readonly number[]; actual: readonly number[] }[] = [];
   const missingNames: string[] = [];
@@ -148,7 +166,11 @@ export function bindCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], o
       params.set(name, p);
       continue;
     }
-    if (!t.data) fail('E4002', `${file}: tensor '${ck}' has dtype ${t.dtype}, expected a floating-point type`, { subject: file });
+    if (!t.data) {
+      diagnostics.push({ severity: 'error', code: 'E4002', subject: file, message: `tensor '${ck}' has dtype ${t.dtype}, expected a floating-point type` });
+      params.set(name, p);
+      continue;
+    }
     params.set(name, { shape: p.shape, data: t.data });
   }
   const unexpectedKeys = keys.filter((k) => k.startsWith(best.prefix) && !best.hits.has(k) && !IGNORED.test(k));
@@ -194,10 +216,6 @@ export function bindCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], o
     ignoredBuffers,
     diagnostics,
   };
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) {
-    // Throw every diagnostic (errors and warnings) together so the user sees the whole picture.
-    throw new VovcError(diagnostics);
-  }
+  if (best.hits.size === 0) diagnostics.splice(1); // nothing matched: the per-key lists say nothing more
   return { graph: { ...g, params }, report, missingNames };
 }
