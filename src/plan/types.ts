@@ -220,8 +220,11 @@ export interface KernelPlan {
   readonly version: number;
   /** Model (graph) name. */
   readonly model: string;
-  /** true for the plan of an optimized graph, false for an op-by-op plan. */
-  readonly optimized: boolean;
+  /**
+   * true when the arena reuses memory between values whose lifetimes do not overlap (the
+   * normal plan); false for the "before" figures, where every value has its own block.
+   */
+  readonly reuse: boolean;
   readonly input: IoDesc;
   readonly outputs: readonly IoDesc[];
   /** Arena size in bytes (f32, a multiple of 256). */
