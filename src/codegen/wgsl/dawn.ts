@@ -1,0 +1,109 @@
+// WebGPU in Node through the `webgpu` package (Google's Dawn). Two uses:
+//   - a real adapter to run models: Dawn's default backend choice, then its OpenGL backend in
+//     compatibility mode (on a machine without a GPU that is Mesa's llvmpipe through EGL, with
+//     EGL_PLATFORM=surfaceless);
+//   - Dawn's 'null' backend, which compiles and validates WGSL without any driver, for tests.
+
+import { createRequire } from 'node:module';
+import { fail } from '../../diag/diagnostics.js';
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+// Minimal structural types of the WebGPU objects used here (no @webgpu/types dependency).
+export interface GPU { requestAdapter(opts?: Record<string, unknown>): Promise<GPUAdapter | null> }
+export interface GPUAdapter {
+  readonly limits: Record<string, number>;
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  requestDevice(desc?: { requiredLimits?: Record<string, number> }): Promise<GPUDevice>;
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type GPUDevice = any;
+
+let dawn: DawnModule | undefined;
+// One Dawn instance per flag set for the whole process: instances of different backends in one
+// process (null next to OpenGL) crash Dawn's GL loader, and each instance costs startup time.
+const instances = new Map<string, GPU>();
+
+function loadDawn(): DawnModule {
+  if (dawn) return dawn;
+  try {
+    dawn = createRequire(import.meta.url)('webgpu') as DawnModule;
+  } catch (e) {
+    fail('E5201', `wgsl: cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`, undefined, 3);
+  }
+  // Dawn's node binding expects the WebGPU constructor globals (GPUBufferUsage, ...) to exist.
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  return dawn;
+}
+
+/** The limits a vovc module needs beyond the defaults, raised only as far as the adapter allows. */
+function wantedLimits(adapter: GPUAdapter): Record<string, number> {
+  const want: Record<string, number> = { maxStorageBuffersPerShaderStage: 8, maxStorageBufferBindingSize: 128 * 1024 * 1024, maxBufferSize: 256 * 1024 * 1024 };
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(want)) if (typeof adapter.limits[k] === 'number') out[k] = Math.min(v, adapter.limits[k]);
+  return out;
+}
+
+export interface NodeGpu { device: GPUDevice; description: string }
+
+/**
+ * A device on the best adapter Dawn finds, or on Dawn's null backend (`validateOnly`).
+ * Throws VovcError(exit 3) when there is none.
+ */
+export async function nodeDevice(validateOnly = false): Promise<NodeGpu> {
+  const { create } = loadDawn();
+  // Compatibility mode lowers the limits (e.g. 4 storage buffers per stage on some GL drivers),
+  // so every device requests what the module needs explicitly.
+  const attempts: [string[], Record<string, unknown>][] = validateOnly
+    ? [[['backend=null'], { featureLevel: 'compatibility' }]]
+    : [
+        [[], {}],
+        [['backend=opengl'], { featureLevel: 'compatibility' }],
+      ];
+  const tried: string[] = [];
+  for (const [flags, opts] of attempts) {
+    let adapter: GPUAdapter | null = null;
+    try {
+      const key = flags.join(' ');
+      if (!instances.has(key)) instances.set(key, create(flags));
+      adapter = await instances.get(key)!.requestAdapter(opts);
+    } catch (e) {
+      tried.push(`${flags.join(' ') || 'default'}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!adapter) {
+      tried.push(`${flags.join(' ') || 'default'}: no adapter`);
+      continue;
+    }
+    const limits = wantedLimits(adapter);
+    if ((limits.maxStorageBuffersPerShaderStage ?? 0) < 8) {
+      tried.push(`${flags.join(' ') || 'default'}: only ${limits.maxStorageBuffersPerShaderStage} storage buffers per stage (need 8)`);
+      continue;
+    }
+    const device = await adapter.requestDevice({ requiredLimits: limits });
+    const i = adapter.info ?? {};
+    const description = [flags.join(' ') || 'default', i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
+    return { device, description };
+  }
+  fail('E5202', `wgsl: no usable WebGPU adapter in Node (${tried.join('; ')}); on a machine without a GPU install Mesa (libegl1 libegl-mesa0 libgl1-mesa-dri) and set EGL_PLATFORM=surfaceless`, undefined, 3);
+}
+
+/** Compiles every shader on `device` and creates its pipeline; returns readable errors. */
+export async function validateShaders(device: GPUDevice, shaders: readonly { file: string; code: string }[]): Promise<string[]> {
+  const errors: string[] = [];
+  for (const s of shaders) {
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: s.file, code: s.code });
+    const info = await module.getCompilationInfo();
+    for (const m of info.messages as { type: string; lineNum: number; linePos: number; message: string }[]) {
+      if (m.type === 'error') errors.push(`${s.file}:${m.lineNum}:${m.linePos}: ${m.message}`);
+    }
+    device.createComputePipeline({ label: s.file, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const err = await device.popErrorScope();
+    if (err && !errors.some((e) => e.startsWith(`${s.file}:`))) errors.push(`${s.file}: ${err.message}`);
+  }
+  return errors;
+}

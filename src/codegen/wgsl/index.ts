@@ -1,0 +1,100 @@
+// The 'wgsl' target: WGSL compute shaders + a host ES module for WebGPU (browsers, Deno, Node
+// through the `webgpu` package). `run` builds the same module the artifact ships and imports
+// it, so `vovc run --target wgsl` exercises exactly what a browser would load.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Backend, Tensor } from '../backend.js';
+import { fail } from '../../diag/diagnostics.js';
+import type { Graph } from '../../ir/graph.js';
+import { readNpy } from '../../io/npy.js';
+import { optimize } from '../../passes/manager.js';
+import { buildPlan } from '../../plan/build.js';
+import type { KernelPlan } from '../../plan/types.js';
+import { VERSION } from '../../version.js';
+import { nodeDevice } from './dawn.js';
+import { renderPlan, type RenderedModel } from './render.js';
+
+export interface WgslModule {
+  createModel(device: unknown, weights: ArrayBuffer): Promise<{ run(input: Float32Array): Promise<Record<string, Float32Array>>; destroy(): void }>;
+}
+
+/** The optimized plan of `g`, its packed weight blob and the rendered artifact. */
+export function compileWgsl(g: Graph): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
+  const opt = optimize(g).graph;
+  const plan = buildPlan(opt);
+  const blob = new Float32Array(plan.weights.totalElements);
+  for (const e of plan.weights.entries) {
+    const p = opt.params.get(e.name);
+    if (!p) fail('E5301', `wgsl: the plan names parameter '${e.name}', which the optimized graph lacks`);
+    // Shape-only builds (no data) ship zeros; the artifact's weights.bin can be replaced later.
+    if (p.data) blob.set(p.data, e.offset);
+  }
+  return { plan, blob, rendered: renderPlan(plan, VERSION) };
+}
+
+/** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
+function sampleInput(n: number): Float32Array {
+  let s = 0x9e3779b9;
+  const u = (): number => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return (s + 1) / 4294967297;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+export const backend: Backend = {
+  target: 'wgsl',
+  description: 'WGSL compute shaders + host ES module (WebGPU: browsers, Node via the webgpu package)',
+  cliOptions: { 'sample-input': { type: 'string' } },
+
+  async build(ctx) {
+    const { plan, blob, rendered } = compileWgsl(ctx.graph);
+    const files: [string, string | Uint8Array][] = [];
+    for (const s of rendered.shaders) files.push([`shaders/${s.file}`, s.code]);
+    let sample: Float32Array;
+    const samplePath = ctx.options['sample-input'];
+    if (typeof samplePath === 'string') {
+      const npy = readNpy(samplePath);
+      if (npy.data.length !== plan.input.elements) fail('E5302', `${samplePath}: sample input has shape [${npy.shape.join(', ')}], expected [${plan.input.shape.join(', ')}]`);
+      sample = Float32Array.from(npy.data as ArrayLike<number>);
+    } else sample = sampleInput(plan.input.elements);
+    files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
+    files.push(['weights.bin', bytes(blob)], ['sample_input.bin', bytes(sample)]);
+    mkdirSync(join(ctx.stagingDir, 'shaders'), { recursive: true });
+    for (const [rel, data] of files) writeFileSync(join(ctx.stagingDir, rel), data);
+    ctx.log(`wgsl: ${rendered.shaders.length} shaders, ${Object.keys(rendered.chunks).length} weight chunk(s), arena ${plan.arenaBytes} bytes`);
+    return files.map(([rel]) => rel);
+  },
+
+  async run(ctx, input, outputs) {
+    const { plan, blob, rendered } = compileWgsl(ctx.graph);
+    const { device, description } = await nodeDevice();
+    ctx.log(`wgsl: running on ${description}`);
+    const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
+    try {
+      const file = join(dir, 'model.mjs');
+      writeFileSync(file, rendered.hostJs);
+      const mod = (await import(pathToFileURL(file).href)) as WgslModule;
+      const model = await mod.createModel(device, blob.buffer as ArrayBuffer);
+      const result = await model.run(input.data);
+      model.destroy();
+      const out = new Map<string, Tensor>();
+      for (const name of outputs) {
+        const io = plan.outputs.find((o) => o.name === name);
+        if (!io || !result[name]) fail('E5303', `wgsl: the model has no output '${name}' (outputs: ${plan.outputs.map((o) => o.name).join(', ')})`);
+        out.set(name, { shape: io.shape, data: result[name].subarray(0, io.elements) });
+      }
+      return out;
+    } finally {
+      device.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,25 @@
+// Every shared fixture through the WGSL backend in Node (Dawn via the `webgpu` package), on
+// whatever adapter exists: llvmpipe through Dawn's OpenGL backend on a machine without a GPU
+// (needs Mesa's libegl1 libegl-mesa0 libgl1-mesa-dri and EGL_PLATFORM=surfaceless, which this
+// file sets when unset).
+// (Shader validation on Dawn's null backend lives in validate.test.ts: one Dawn backend per process.)
+import { describe, expect, it } from 'vitest';
+import { backend } from '../../src/codegen/wgsl/index.js';
+import { compare, fixtureCases, readNpyF32 } from '../helpers/fixtures.js';
+import { fixtureGraph } from './load.js';
+
+process.env.EGL_PLATFORM ??= 'surfaceless';
+const cases = fixtureCases();
+
+describe('wgsl backend on the shared fixtures', () => {
+  for (const c of cases) {
+    it(`${c.name}: outputs within atol ${c.atol}, rtol ${c.rtol}`, async () => {
+      const g = await fixtureGraph(c);
+      const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
+      for (const [name, file] of c.outputs) {
+        const r = compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol);
+        expect({ name, ...r }).toMatchObject({ name, ok: true });
+      }
+    }, 300_000);
+  }
+});
