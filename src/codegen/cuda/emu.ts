@@ -1,0 +1,30 @@
+// The 'cuda-emu' target: the CUDA artifact compiled by g++ with the CPU shim
+// (templates/cuda-emu/cuda_shim.h) and run on the CPU. The exact .cu files of the 'cuda'
+// target run here, so this target checks the kernels and the host runtime without a GPU.
+
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fail } from '../../diag/diagnostics.js';
+import type { Backend } from '../backend.js';
+import { CLI_OPTIONS, SOURCES, buildInto, compileAndRun, hasCommand, shimPath, type Toolchain } from './artifact.js';
+
+/** g++ -std=c++20 over the artifact's sources with the shim; extra flags (e.g. -fsanitize=thread) for tests. */
+export function gxx(extra: readonly string[] = []): Toolchain {
+  return {
+    name: 'g++ (cuda-emu)',
+    command: (dir, exe) => ['g++', ['-std=c++20', '-O2', '-pthread', ...extra, '-x', 'c++', '-I', dir, '-I', dirname(shimPath()), ...SOURCES, '-o', exe]],
+  };
+}
+
+export const backend: Backend = {
+  target: 'cuda-emu',
+  description: 'CUDA artifact emulated on the CPU (g++ and the vovc shim); for checking without a GPU',
+  cliOptions: CLI_OPTIONS,
+  async build(ctx) {
+    return buildInto(ctx, new Map([['cuda_shim.h', readFileSync(shimPath(), 'utf8')]]));
+  },
+  async run(ctx, input) {
+    if (!hasCommand('g++')) fail('E6120', 'cuda-emu needs g++ (C++20) on the PATH', { subject: 'g++' }, 3);
+    return compileAndRun(ctx, input, gxx());
+  },
+};
