@@ -26,7 +26,8 @@ export function byteswap(bytes: Uint8Array, size: number): Uint8Array {
 /** Bytes in host order, aligned to `size` so typed-array views can be laid over them. */
 function nativeBytes(bytes: Uint8Array, size: number, littleEndian: boolean): Uint8Array {
   if (littleEndian !== HOST_LITTLE_ENDIAN && size > 1) return byteswap(bytes, size);
-  return bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  // new Uint8Array(x) copies even when x is a Buffer (whose slice() would not).
+  return bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
 }
 
 let halfTable: Float32Array | undefined;

@@ -111,8 +111,7 @@ const isIntList = (v: unknown): v is number[] => Array.isArray(v) && v.every(isI
  * tensors as TensorRef and dicts as PyDict.
  */
 export function unpickleTorch(archive: TorchArchive, name: string): unknown {
-  const where = `${name}: ${archive.prefix}data.pkl`;
-  const bad = (msg: string): never => fail('E4131', `${where}: ${msg}`);
+  const bad = (msg: string): never => fail('E4131', `${name}: malformed checkpoint pickle: ${msg}`);
   const dtypeOf = new Map<PyGlobal, Dtype>();
   const typeGlobal = (qualname: string, dtype: Dtype) => {
     const g = new PyGlobal(qualname);
@@ -160,12 +159,12 @@ export function unpickleTorch(archive: TorchArchive, name: string): unknown {
     const bytes = archive.records.get(key as string);
     if (!bytes) bad(`storage '${key}' has no record ${archive.prefix}data/${key} in the archive`);
     const need = (numel as number) * DTYPE_SIZE[dtype!];
-    if (need > bytes!.length) fail('E4133', `${where}: storage '${key}' declares ${numel} ${dtype} elements (${need} bytes) but its record has ${bytes!.length} bytes`);
+    if (need > bytes!.length) fail('E4133', `${name}: storage '${key}' declares ${numel} ${dtype} elements (${need} bytes) but its record has ${bytes!.length} bytes`);
     const s = new StorageRef(key as string, dtype!, bytes!.subarray(0, need));
     storages.set(id, s);
     return s;
   };
-  return unpickle(archive.pickle, where, { resolve: (module, field) => globals.get(`${module}.${field}`), persistentLoad });
+  return unpickle(archive.pickle, name, { resolve: (module, field) => globals.get(`${module}.${field}`), persistentLoad });
 }
 
 /**

@@ -79,6 +79,7 @@ export function unpickle(bytes: Uint8Array, name: string, hooks: UnpickleHooks):
     return v > BigInt(bytes.length) ? bad(`length ${v} exceeds the pickle size`) : Number(v);
   };
   const raw = (n: number) => bytes.subarray(take(n), pos);
+  const copy = (n: number) => new Uint8Array(raw(n)); // a Buffer's slice() would not copy
   const utf8 = (n: number) => UTF8.decode(raw(n));
   const latin1 = (n: number) => LATIN1.decode(raw(n));
   const line = (): string => {
@@ -193,10 +194,10 @@ export function unpickle(bytes: Uint8Array, name: string, hooks: UnpickleHooks):
         break;
       }
       case 0x55: stack.push(latin1(u8())); break; // SHORT_BINSTRING
-      case 0x42: stack.push(raw(u32()).slice()); break; // BINBYTES
-      case 0x43: stack.push(raw(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(raw(u64()).slice()); break; // BINBYTES8
-      case 0x96: stack.push(raw(u64()).slice()); break; // BYTEARRAY8
+      case 0x42: stack.push(copy(u32())); break; // BINBYTES
+      case 0x43: stack.push(copy(u8())); break; // SHORT_BINBYTES
+      case 0x8e: stack.push(copy(u64())); break; // BINBYTES8
+      case 0x96: stack.push(copy(u64())); break; // BYTEARRAY8
 
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x29: stack.push([]); break; // EMPTY_TUPLE
