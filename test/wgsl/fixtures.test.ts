@@ -15,7 +15,7 @@ describe('wgsl backend on the shared fixtures', () => {
   for (const c of cases) {
     it(`${c.name}: outputs within atol ${c.atol}, rtol ${c.rtol}`, async () => {
       const g = await fixtureGraph(c);
-      const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
+      const out = await backend.run!({ graph: g, options: {}, log: (m) => console.log(m), hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
       for (const [name, file] of c.outputs) {
         const r = compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol);
         expect({ name, ...r }).toMatchObject({ name, ok: true });

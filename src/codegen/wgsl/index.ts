@@ -82,8 +82,11 @@ export const backend: Backend = {
       const file = join(dir, 'model.mjs');
       writeFileSync(file, rendered.hostJs);
       const mod = (await import(pathToFileURL(file).href)) as WgslModule;
+      const t0 = performance.now();
       const model = await mod.createModel(device, blob.buffer as ArrayBuffer);
+      const t1 = performance.now();
       const result = await model.run(input.data);
+      ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms`);
       model.destroy();
       const out = new Map<string, Tensor>();
       for (const name of outputs) {

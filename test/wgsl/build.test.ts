@@ -1,0 +1,60 @@
+// The WGSL artifact: its file list, byte-identical rebuilds, and the shaders' WebGPU limits.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backend, compileWgsl } from '../../src/codegen/wgsl/index.js';
+import { chunkWeights } from '../../src/codegen/wgsl/render.js';
+import { fixtureCases } from '../helpers/fixtures.js';
+import { fixtureGraph } from './load.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function build(name: string): Promise<{ dir: string; files: string[] }> {
+  const c = fixtureCases().find((k) => k.name === name)!;
+  const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-build-'));
+  dirs.push(dir);
+  const files = await backend.build!({ graph: await fixtureGraph(c), options: {}, log: () => {}, hasWeights: true, stagingDir: dir });
+  return { dir, files };
+}
+
+describe('wgsl build', () => {
+  it('writes shaders, host module (.ts, .js, .d.ts), demo page and blobs; twice byte-identical', async () => {
+    const a = await build('tiny-dw-ese-all-backbone');
+    const b = await build('tiny-dw-ese-all-backbone');
+    expect(a.files).toEqual(b.files);
+    for (const f of ['model.ts', 'model.js', 'model.d.ts', 'index.html', 'weights.bin', 'sample_input.bin']) expect(a.files).toContain(f);
+    expect(a.files.filter((f) => f.startsWith('shaders/') && f.endsWith('.wgsl')).length).toBeGreaterThan(10);
+    for (const f of a.files) expect(readFileSync(join(b.dir, f)).equals(readFileSync(join(a.dir, f))), f).toBe(true);
+    const js = readFileSync(join(a.dir, 'model.js'), 'utf8');
+    expect(js).toContain('export async function createModel(device, weights)');
+    expect(js).not.toMatch(/: GPUDevice|: string\[\]/);
+  }, 120_000);
+
+  it('binds at most 8 storage buffers per shader and never one buffer both read-only and writable', async () => {
+    const c = fixtureCases().find((k) => k.name === 'tiny-dw-ese-all-backbone')!;
+    const { rendered } = compileWgsl(await fixtureGraph(c));
+    for (const s of rendered.shaders) {
+      const decls = [...s.code.matchAll(/var<storage, (read|read_write)> (\w+)/g)];
+      expect(decls.length).toBeLessThanOrEqual(8);
+      expect(new Set(decls.map((d) => d[2])).size).toBe(decls.length);
+      // The arena is read and written by the same launch (in-place concat), so it is read_write.
+      for (const d of decls) if (d[2] === 'arena') expect(d[1]).toBe('read_write');
+    }
+    for (const d of rendered.dispatches) expect(d.groups[0]).toBeLessThanOrEqual(65535);
+  }, 60_000);
+
+  it('splits the weight blob at parameter boundaries below the binding limit', async () => {
+    const c = fixtureCases().find((k) => k.name === 'tiny-timm-a')!;
+    const { plan } = compileWgsl(await fixtureGraph(c));
+    const limit = 64 * 1024; // bytes: small enough to force several chunks on this model
+    const { starts, ends } = chunkWeights(plan, limit);
+    expect(starts.length).toBeGreaterThan(1);
+    for (let k = 0; k < starts.length; k++) expect((ends[k] - starts[k]) * 4).toBeLessThanOrEqual(limit);
+    for (const e of plan.weights.entries) {
+      const k = starts.findLastIndex((s) => s <= e.offset);
+      expect(e.offset + e.numel).toBeLessThanOrEqual(ends[k]);
+    }
+  }, 60_000);
+});
