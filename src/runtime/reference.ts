@@ -1,0 +1,341 @@
+// The reference interpreter: executes a graph IR on the CPU, node by node, with PyTorch's
+// eval-mode semantics in float32 storage and float64 arithmetic. It is the test oracle of the
+// passes and backends (`vovc run MODEL --target reference`), so it runs every op as the IR
+// states it, fused or not, and checks its inputs instead of trusting them.
+//
+// Memory: a value is dropped as soon as its last reader has run (liveness over the node
+// order), so at most a few activations of a stage are alive at once. Concats marked
+// `inplace` (batch 1) get their buffer when the first of their inputs is produced, and the
+// producers write straight into their channel slice.
+//
+// Speed: convolutions (nearly all of the work) run as register-tiled GEMMs (gemm.ts), split
+// across worker threads (worker.ts) by output pixels, or by output channels when the image
+// is small; everything else runs on the calling thread.
+
+import { availableParallelism } from 'node:os';
+import { VovcError, closest, fail } from '../diag/diagnostics.js';
+import { INPUT, nodeMap, numel, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
+import { verify } from '../ir/verify.js';
+import { ACT_CODE, convDepthwise, convGemm, type ConvJob } from './gemm.js';
+import * as K from './kernels.js';
+import { getPool, type Pool, type TaskKind } from './worker.js';
+
+export interface RefTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface ReferenceOptions {
+  /**
+   * What to return: graph output names (default: every graph output). Any other value name
+   * (a node id, or "input") is accepted too, so that a pass can be checked value by value.
+   * Only the nodes these depend on are run.
+   */
+  readonly outputs?: readonly string[];
+  /** Threads for the convolutions, the calling one included (default: os.availableParallelism()). */
+  readonly threads?: number;
+}
+
+/** Below this many multiply-accumulates a conv runs on the calling thread (a worker round trip costs ~0.1 ms). */
+const PARALLEL_MIN_MACS = 1 << 20;
+
+const fmt = (s: Shape) => `[${s.join(',')}]`;
+
+interface Plan {
+  readonly g: Graph;
+  readonly nodes: ReadonlyMap<string, Node>;
+  /** The nodes to run, in graph order. */
+  readonly order: readonly Node[];
+  /** [result name, value] pairs. */
+  readonly wanted: readonly (readonly [string, string])[];
+  /** value -> index in `order` of its last reader (absent: never read; wanted values live to the end). */
+  readonly lastUse: ReadonlyMap<string, number>;
+  /** value -> the in-place concat whose buffer it is written into, and its channel offset there. */
+  readonly placement: ReadonlyMap<string, { readonly concat: string; readonly offset: number }>;
+}
+
+function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array }, outputs?: readonly string[]): Plan {
+  const errs = verify(g);
+  if (errs.length) throw new VovcError(errs);
+  if (input.shape.length !== g.input.shape.length || input.shape.some((d, i) => d !== g.input.shape[i])) {
+    fail('E6101', `input shape ${fmt(input.shape)} does not match the model's ${fmt(g.input.shape)}`, { subject: g.name });
+  }
+  if (input.data.length !== numel(input.shape)) {
+    fail('E6102', `input holds ${input.data.length} values, but its shape ${fmt(input.shape)} needs ${numel(input.shape)}`, { subject: g.name });
+  }
+  const nodes = nodeMap(g);
+  const wanted: [string, string][] = [];
+  for (const name of outputs ?? g.outputs.map((o) => o.name)) {
+    const out = g.outputs.find((o) => o.name === name);
+    if (out) wanted.push([name, out.value]);
+    else if (name === INPUT || nodes.has(name)) wanted.push([name, name]);
+    else {
+      const names = g.outputs.map((o) => o.name);
+      const guess = closest(name, [...names, ...nodes.keys()]);
+      fail('E6103', `model '${g.name}' has no output or value '${name}' (its outputs: ${names.join(', ')})`, { subject: name, notes: guess ? [`did you mean '${guess}'?`] : undefined });
+    }
+  }
+
+  // Run only what the wanted values depend on.
+  const needed = new Set<string>();
+  const stack = wanted.map(([, v]) => v);
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (needed.has(v)) continue;
+    needed.add(v);
+    for (const i of nodes.get(v)?.inputs ?? []) stack.push(i);
+  }
+  const order = g.nodes.filter((n) => needed.has(n.id));
+
+  for (const n of order) {
+    for (const [role, name] of Object.entries(n.params)) {
+      if (!g.params.get(name)?.data) {
+        fail('E6104', `parameter '${name}' (${role} of ${n.op} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
+      }
+    }
+  }
+
+  const lastUse = new Map<string, number>();
+  order.forEach((n, i) => n.inputs.forEach((v) => lastUse.set(v, i)));
+  for (const [, v] of wanted) lastUse.set(v, Infinity);
+
+  // In-place concats: a channel slice of an NCHW tensor is contiguous only for batch 1. A value
+  // goes into at most one concat; the graph input and repeated inputs are copied instead.
+  const placement = new Map<string, { concat: string; offset: number }>();
+  if (g.input.shape[0] === 1) {
+    for (const n of order) {
+      if (n.op !== 'concat' || !(n.attrs as OpAttrs['concat']).inplace) continue;
+      let offset = 0;
+      for (const v of n.inputs) {
+        const p = nodes.get(v);
+        if (p && !placement.has(v)) placement.set(v, { concat: n.id, offset });
+        offset += p ? p.shape[1] : g.input.shape[1];
+      }
+    }
+  }
+  return { g, nodes, order, wanted, lastUse, placement };
+}
+
+function resolveThreads(threads: number | undefined): number {
+  if (threads === undefined) return Math.max(1, availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E6105', `threads must be an integer from 1 to 256, got ${threads}`, { subject: 'threads' });
+  return threads;
+}
+
+function shared(a: Float32Array): Float32Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+
+/** Splits [0, total) into `parts` ranges with boundaries on multiples of 4 (the GEMM tile). */
+function split(total: number, parts: number): [number, number][] {
+  const r: [number, number][] = [];
+  let lo = 0;
+  for (let p = 1; p <= parts; p++) {
+    const hi = p === parts ? total : Math.min(total, Math.round((total * p) / parts / 4) * 4);
+    if (hi > lo) r.push([lo, hi]);
+    lo = Math.max(lo, hi);
+  }
+  return r;
+}
+
+/**
+ * Runs a conv: on the calling thread when small or single-threaded, else split into one task
+ * per thread, the calling thread taking the first. Returns the promise of the workers' part.
+ */
+function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
+  const depthwise = job.cin === job.groups;
+  const ohw = job.outH * job.outW;
+  const macs = job.n * job.cout * ohw * (job.cin / job.groups) * job.kh * job.kw;
+  const threads = pool ? pool.size + 1 : 1;
+  let kind: TaskKind;
+  let ranges: number[][];
+  if (depthwise) {
+    kind = 'dw';
+    ranges = split(job.cout, threads);
+  } else {
+    kind = 'gemm';
+    // Split the pixels when every thread gets a few panels' worth, else the output channels.
+    ranges = ohw >= 64 * threads ? split(ohw, threads).map(([a, b]) => [0, job.cout, a, b]) : split(job.cout, threads).map(([a, b]) => [a, b, 0, ohw]);
+  }
+  const local = (r: number[]) => (kind === 'dw' ? convDepthwise(job, r[0], r[1]) : convGemm(job, r[0], r[1], r[2], r[3]));
+  if (!pool || macs < PARALLEL_MIN_MACS || ranges.length < 2) {
+    local(kind === 'dw' ? [0, job.cout] : [0, job.cout, 0, ohw]);
+    return undefined;
+  }
+  const sj: ConvJob = { ...job, x: shared(job.x), w: shared(job.w), bias: job.bias && shared(job.bias), res: job.res && shared(job.res) };
+  const remote = Promise.all(ranges.slice(1).map((r, i) => pool.run(i, kind, sj, r)));
+  try {
+    local(ranges[0]);
+  } catch (e) {
+    remote.catch(() => undefined);
+    throw e;
+  }
+  return remote.then(() => undefined);
+}
+
+/**
+ * The interpreter proper, as a generator so that one body serves the sync and async entry
+ * points: it yields a promise whenever worker threads are computing (never without a pool).
+ */
+function* execute(p: Plan, input: Float32Array, pool: Pool | null): Generator<Promise<void>, Map<string, RefTensor>, void> {
+  const { g, nodes } = p;
+  const alloc = (size: number) => (pool ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size));
+  const values = new Map<string, Float32Array>([[INPUT, pool ? shared(input) : input]]);
+  const shapeOf = (v: string): Shape => (v === INPUT ? g.input.shape : nodes.get(v)!.shape);
+  const get = (v: string) => values.get(v)!;
+  const param = (n: Node, role: string) => g.params.get(n.params[role])!.data!;
+  const optParam = (n: Node, role: string) => (n.params[role] ? param(n, role) : null);
+
+  // Buffers of in-place concats, made when the first input placed in them is produced.
+  const slabs = new Map<string, Float32Array>();
+  const slab = (concat: string): Float32Array => {
+    let s = slabs.get(concat);
+    if (!s) {
+      s = bufferFor(concat);
+      slabs.set(concat, s);
+    }
+    return s;
+  };
+  const bufferFor = (v: string): Float32Array => {
+    const size = numel(shapeOf(v));
+    const at = p.placement.get(v);
+    if (!at) return alloc(size);
+    const [, , h, w] = shapeOf(v);
+    const start = at.offset * h * w;
+    return slab(at.concat).subarray(start, start + size);
+  };
+
+  for (let idx = 0; idx < p.order.length; idx++) {
+    const n = p.order[idx];
+    const ins = n.inputs.map(get);
+    const x = ins[0];
+    const xs = n.inputs.length ? shapeOf(n.inputs[0]) : [];
+    let out: Float32Array;
+    switch (n.op) {
+      case 'conv2d': {
+        const a = n.attrs as OpAttrs['conv2d'];
+        out = bufferFor(n.id);
+        const job: ConvJob = {
+          x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
+          n: xs[0], cin: xs[1], inH: xs[2], inW: xs[3], cout: n.shape[1], outH: n.shape[2], outW: n.shape[3],
+          kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1],
+          groups: a.groups, act: ACT_CODE[a.act],
+        };
+        const pending = conv(job, pool);
+        if (pending) yield pending;
+        break;
+      }
+      case 'batchnorm':
+        out = bufferFor(n.id);
+        K.batchnorm(x, out, xs[0], xs[1], xs[2] * xs[3], param(n, 'weight'), param(n, 'bias'), param(n, 'running_mean'), param(n, 'running_var'), (n.attrs as OpAttrs['batchnorm']).eps);
+        break;
+      case 'relu':
+        K.relu(x, (out = bufferFor(n.id)));
+        break;
+      case 'sigmoid':
+        K.sigmoid(x, (out = bufferFor(n.id)));
+        break;
+      case 'hardsigmoid': {
+        const a = n.attrs as OpAttrs['hardsigmoid'];
+        K.hardsigmoid(x, (out = bufferFor(n.id)), a.alpha, a.beta);
+        break;
+      }
+      case 'maxpool':
+      case 'avgpool': {
+        const d = { n: xs[0], c: xs[1], h: xs[2], w: xs[3], oh: n.shape[2], ow: n.shape[3] };
+        (n.op === 'maxpool' ? K.maxpool : K.avgpool)(x, (out = bufferFor(n.id)), d, n.attrs as OpAttrs['maxpool']);
+        break;
+      }
+      case 'global_avg_pool':
+        K.globalAvgPool(x, (out = bufferFor(n.id)), xs[0] * xs[1], xs[2] * xs[3]);
+        break;
+      case 'concat': {
+        out = slabs.get(n.id) ?? bufferFor(n.id);
+        slabs.delete(n.id);
+        const [batch, c, h, w] = n.shape;
+        let off = 0;
+        n.inputs.forEach((v, i) => {
+          const src = ins[i];
+          const ci = shapeOf(v)[1];
+          const inPlace = batch === 1 && src.buffer === out.buffer && src.byteOffset === out.byteOffset + off * h * w * 4;
+          if (!inPlace) for (let b = 0; b < batch; b++) out.set(src.subarray(b * ci * h * w, (b + 1) * ci * h * w), (b * c + off) * h * w);
+          off += ci;
+        });
+        break;
+      }
+      case 'add':
+        K.add(x, ins[1], (out = bufferFor(n.id)));
+        break;
+      case 'mul':
+        K.scale(x, ins[1], null, (out = bufferFor(n.id)), xs[2] * xs[3]);
+        break;
+      case 'scale':
+        K.scale(x, ins[1], (n.attrs as OpAttrs['scale']).residual ? ins[2] : null, (out = bufferFor(n.id)), xs[2] * xs[3]);
+        break;
+      case 'eca_conv1d':
+        K.ecaConv1d(x, (out = bufferFor(n.id)), xs[0], xs[1], param(n, 'weight'));
+        break;
+      case 'flatten':
+        // A reshape: shares the input's data (no op writes into its inputs).
+        if (p.placement.has(n.id)) (out = bufferFor(n.id)).set(x);
+        else out = x;
+        break;
+      case 'linear':
+        K.linear(x, (out = bufferFor(n.id)), xs[0], xs[1], param(n, 'weight'), optParam(n, 'bias'), n.shape[1]);
+        break;
+      case 'se_gate': {
+        const a = n.attrs as OpAttrs['se_gate'];
+        const c = xs[1];
+        const pooled = new Float32Array(xs[0] * c);
+        K.globalAvgPool(x, pooled, xs[0] * c, xs[2] * xs[3]);
+        out = bufferFor(n.id);
+        if (a.mode === 'ese') K.linear(pooled, out, xs[0], c, param(n, 'weight'), param(n, 'bias'), c, ACT_CODE[a.act]);
+        else K.ecaConv1d(pooled, out, xs[0], c, param(n, 'weight'), ACT_CODE[a.act]);
+        break;
+      }
+      default:
+        throw new Error(`internal: the reference interpreter has no kernel for op '${(n as Node).op}'`);
+    }
+    values.set(n.id, out);
+    // Liveness: drop every value whose last reader this node was (and unread results).
+    for (const v of n.inputs) if (p.lastUse.get(v) === idx) values.delete(v);
+    if (!p.lastUse.has(n.id)) values.delete(n.id);
+  }
+
+  const result = new Map<string, RefTensor>();
+  for (const [name, v] of p.wanted) result.set(name, { shape: [...shapeOf(v)], data: new Float32Array(get(v)) });
+  return result;
+}
+
+/**
+ * Runs `g` on `input` (whose shape must equal the graph's input shape) and returns the
+ * requested outputs by name, as fresh float32 arrays. Throws a VovcError on a graph that does
+ * not verify, a mismatched input, an unknown output name or a parameter without data.
+ */
+export async function runReference(
+  g: Graph,
+  input: { readonly shape: readonly number[]; readonly data: Float32Array },
+  opts: ReferenceOptions = {},
+): Promise<Map<string, RefTensor>> {
+  const p = plan(g, input, opts.outputs);
+  const threads = resolveThreads(opts.threads);
+  const it = execute(p, input.data, threads > 1 ? getPool(threads - 1) : null);
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return r.value;
+    await r.value;
+  }
+}
+
+/** runReference on the calling thread only, synchronously (for tests and small graphs). */
+export function runReferenceSync(
+  g: Graph,
+  input: { readonly shape: readonly number[]; readonly data: Float32Array },
+  opts: { readonly outputs?: readonly string[] } = {},
+): Map<string, RefTensor> {
+  const r = execute(plan(g, input, opts.outputs), input.data, null).next();
+  if (!r.done) throw new Error('internal: the single-threaded interpreter tried to wait for workers');
+  return r.value;
+}
