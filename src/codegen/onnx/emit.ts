@@ -1,0 +1,300 @@
+// Graph IR -> ONNX graph (nodes, initializers, value infos), for either form of the IR:
+// the unoptimized graph (one ONNX op per PyTorch module: the --faithful file) or the optimized
+// one, whose fused forms are expanded into standard ops here:
+//   conv2d {bias, act, residual}  -> Conv(x, W, B) [-> Relu | HardSigmoid | Sigmoid] [-> Add(., r)]
+//   se_gate ese                   -> GlobalAveragePool -> Conv 1x1 (W, B) -> act
+//   se_gate eca / eca_conv1d      -> Reshape [N,1,C] -> Conv 1-D across channels -> (act) -> Reshape [N,C,1,1]
+//   scale                         -> Mul(x, s) [-> Add(., r)]
+//   linear                        -> [Flatten, only on an [N,C,1,1] input ->] Gemm(transB = 1)
+//   concat {inplace}              -> Concat (in-place writing is a backend memory plan, not semantics)
+// Tensor names are the IR value names (node ids, timm module paths), except that each value a
+// graph output exports is named after the output ('logits', 'stage2', ...); the expansion's
+// intermediate tensors are '<node id>/<step>'. Every tensor other than the graph's input and
+// outputs gets a value_info with its shape, so that viewers such as Netron show them.
+
+import type { onnx } from 'onnx-proto';
+import { fail } from '../../diag/diagnostics.js';
+import { INPUT, type Activation, type Graph, type Node, type PoolAttrs, type Shape } from '../../ir/graph.js';
+import { outSize } from '../../ir/ops.js';
+import { VERSION } from '../../version.js';
+import { FLOAT, INT64, floatBytes, int64Bytes, type Initializer, type ModelParts } from './proto.js';
+
+export const MIN_OPSET = 13;
+export const MAX_OPSET = 21;
+export const DEFAULT_OPSET = 17;
+
+/** The lowest IR version that each opset needs (onnx's release table). */
+const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
+
+export interface EmitOptions {
+  readonly opset: number;
+  /** Symbolic batch dimension 'batch'. */
+  readonly dynamicBatch: boolean;
+  /** Symbolic input height and width ('height', 'width'); spatial sizes inside stay unnamed. */
+  readonly dynamicHw: boolean;
+  readonly docString: string;
+  readonly metadata: readonly (readonly [string, string])[];
+}
+
+// AttributeProto.AttributeType
+const A_FLOAT = 1;
+const A_INT = 2;
+const A_INTS = 7;
+
+type Attr = onnx.IAttributeProto;
+const int = (name: string, i: number): Attr => ({ name, type: A_INT, i });
+const ints = (name: string, v: readonly number[]): Attr => ({ name, type: A_INTS, ints: [...v] });
+const float = (name: string, f: number): Attr => ({ name, type: A_FLOAT, f });
+
+/** One ONNX node of an expansion: op, extra inputs after the chained one, output shape. */
+interface Step {
+  readonly op: string;
+  readonly extra?: readonly string[];
+  readonly attrs?: readonly Attr[];
+  readonly shape: Shape;
+  /** Replaces the chained input (first step only: several inputs). */
+  readonly inputs?: readonly string[];
+}
+
+class Emitter {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly valueInfo: onnx.IValueInfoProto[] = [];
+  readonly initializers: Initializer[] = [];
+  private readonly tensors = new Set<string>([INPUT]);
+  private readonly shapes = new Map<string, Shape>();
+  /** Tensors whose spatial dims follow the (symbolic) input size under --dynamic-hw. */
+  private readonly spatial = new Set<string>([INPUT]);
+  private readonly rename = new Map<string, string>();
+
+  constructor(
+    private readonly g: Graph,
+    private readonly opts: EmitOptions,
+  ) {
+    this.shapes.set(INPUT, g.input.shape);
+    // A value exported by a graph output carries the output's name (the first one, if several).
+    for (const o of g.outputs) if (o.value !== INPUT && !this.rename.has(o.value)) this.rename.set(o.value, o.name);
+  }
+
+  name(value: string): string {
+    return this.rename.get(value) ?? value;
+  }
+
+  private claim(tensor: string): void {
+    if (this.tensors.has(tensor)) throw new Error(`internal: ONNX tensor name '${tensor}' defined twice`);
+    this.tensors.add(tensor);
+  }
+
+  /** The initializer for parameter `name` (added at first use, so the order follows the nodes). */
+  param(name: string): string {
+    if (this.tensors.has(name)) return name;
+    const p = this.g.params.get(name);
+    if (!p) throw new Error(`internal: unknown parameter '${name}'`);
+    if (!p.data) throw new Error(`internal: parameter '${name}' has no data (seed the graph first)`);
+    this.claim(name);
+    this.initializers.push({ name, dims: p.shape, dataType: FLOAT, bytes: floatBytes(p.data) });
+    return name;
+  }
+
+  /** A shared int64 shape constant for Reshape. */
+  shapeConst(dims: readonly number[]): string {
+    const name = `vovc.shape.${dims.join('_')}`;
+    if (this.tensors.has(name)) return name;
+    this.claim(name);
+    this.initializers.push({ name, dims: [dims.length], dataType: INT64, bytes: int64Bytes(dims) });
+    return name;
+  }
+
+  private dims(tensor: string, shape: Shape): onnx.TensorShapeProto.IDimension[] {
+    const { dynamicBatch, dynamicHw } = this.opts;
+    return shape.map((d, i) => {
+      if (i === 0 && dynamicBatch) return { dimParam: 'batch' };
+      if (dynamicHw && shape.length === 4 && (i === 2 || i === 3) && this.spatial.has(tensor)) return tensor === INPUT ? { dimParam: i === 2 ? 'height' : 'width' } : {};
+      return { dimValue: d };
+    });
+  }
+
+  info(tensor: string): onnx.IValueInfoProto {
+    const shape = this.shapes.get(tensor)!;
+    return { name: tensor, type: { tensorType: { elemType: FLOAT, shape: { dim: this.dims(tensor, shape) } } } };
+  }
+
+  /**
+   * Emits node `n` as a chain of steps: the first reads `input` (or step.inputs), each later
+   * one the previous step's output; the last writes the node's value.
+   */
+  chain(n: Node, input: string, steps: readonly Step[]): void {
+    const out = this.name(n.id);
+    // Spatial sizes pass through every op here except global pooling and the gate (both [N,C,1,1]).
+    const spatial = n.inputs.some((i) => this.spatial.has(this.name(i))) && n.op !== 'global_avg_pool' && n.op !== 'se_gate';
+    let prev = input;
+    steps.forEach((s, k) => {
+      const last = k === steps.length - 1;
+      const tensor = last ? out : `${n.id}/${s.op.toLowerCase()}${steps.slice(0, k).some((t) => t.op === s.op) ? k : ''}`;
+      this.claim(tensor);
+      this.shapes.set(tensor, s.shape);
+      if (spatial) this.spatial.add(tensor);
+      const node: onnx.INodeProto = {
+        input: [...(s.inputs ?? [prev]), ...(s.extra ?? [])],
+        output: [tensor],
+        name: k === 0 ? n.id : `${n.id}/${s.op}${k}`,
+        opType: s.op,
+        attribute: [...(s.attrs ?? [])],
+      };
+      if (n.note && k === 0) node.docString = n.note;
+      this.nodes.push(node);
+      if (!this.g.outputs.some((o) => o.name === tensor)) this.valueInfo.push(this.info(tensor));
+      prev = tensor;
+    });
+  }
+
+  /** Identity nodes for outputs whose value is exported under another name already (or is the input). */
+  finishOutputs(): onnx.IValueInfoProto[] {
+    return this.g.outputs.map((o) => {
+      const src = o.value === INPUT ? INPUT : this.name(o.value);
+      if (src !== o.name) {
+        this.claim(o.name);
+        this.shapes.set(o.name, this.shapes.get(src)!);
+        if (this.spatial.has(src)) this.spatial.add(o.name);
+        this.nodes.push({ input: [src], output: [o.name], name: `${o.name}/Identity`, opType: 'Identity' });
+      }
+      return this.info(o.name);
+    });
+  }
+}
+
+function actStep(act: Activation, shape: Shape): Step[] {
+  switch (act) {
+    case 'none':
+      return [];
+    case 'relu':
+      return [{ op: 'Relu', shape }];
+    case 'sigmoid':
+      return [{ op: 'Sigmoid', shape }];
+    case 'hardsigmoid':
+      // hardsigmoid(t) = relu6(t + 3) / 6 = clamp(t / 6 + 1/2, 0, 1): PyTorch's, not ONNX's default alpha 0.2.
+      return [{ op: 'HardSigmoid', shape, attrs: [float('alpha', 1 / 6), float('beta', 0.5)] }];
+  }
+}
+
+/** ONNX's pooled size (it does not drop a ceil-mode window that starts past the input, as PyTorch does). */
+function onnxPoolSize(size: number, k: number, s: number, lo: number, hi: number, ceil: boolean): number {
+  const q = (size + lo + hi - k) / s;
+  return (ceil ? Math.ceil(q) : Math.floor(q)) + 1;
+}
+
+function poolSteps(n: Node, a: PoolAttrs, inShape: Shape, op: 'MaxPool' | 'AveragePool'): Step[] {
+  for (const axis of [0, 1]) {
+    const [lo, hi] = [a.pad[axis], a.pad[axis + 2]];
+    const size = inShape[2 + axis];
+    if (onnxPoolSize(size, a.kernel[axis], a.stride[axis], lo, hi, a.ceil) !== outSize(size, a.kernel[axis], a.stride[axis], lo, hi, a.ceil)) {
+      fail('E7102', `pool '${n.id}': kernel ${a.kernel[axis]} stride ${a.stride[axis]} on size ${size} in ceil mode has a last window that starts past the input; PyTorch drops it, ONNX ${op} does not`, { span: n.span, subject: n.span ? undefined : n.id });
+    }
+  }
+  const attrs = [ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pad)];
+  if (a.ceil) attrs.push(int('ceil_mode', 1));
+  // PyTorch's AvgPool2d averages over the padded window (count_include_pad=True).
+  if (op === 'AveragePool' && a.pad.some((p) => p > 0)) attrs.push(int('count_include_pad', 1));
+  return [{ op, shape: n.shape, attrs }];
+}
+
+/** ECA's 1-D conv across the channel axis of an [N,C,1,1] tensor, with its reshapes. */
+function ecaSteps(e: Emitter, weight: string, k: number, shape: Shape, act: Activation): Step[] {
+  const [n, c] = shape;
+  const line = [n, 1, c];
+  const pad = (k - 1) / 2;
+  return [
+    // 0 in a Reshape target copies that input dimension: the batch stays symbolic.
+    { op: 'Reshape', extra: [e.shapeConst([0, 1, c])], shape: line },
+    { op: 'Conv', extra: [e.param(weight)], shape: line, attrs: [ints('kernel_shape', [k]), ints('pads', [pad, pad])] },
+    ...actStep(act, line),
+    { op: 'Reshape', extra: [e.shapeConst([0, c, 1, 1])], shape },
+  ];
+}
+
+function convAttrs(n: Node<'conv2d'>): Attr[] {
+  const a = n.attrs;
+  return [ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pad), int('group', a.groups)];
+}
+
+function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape): void {
+  const x = e.name(n.inputs[0]);
+  const ins = n.inputs.map((i) => e.name(i));
+  const s = n.shape;
+  const p = (role: string) => e.param(n.params[role]);
+  const opt = (role: string) => (n.params[role] ? [p(role)] : []);
+  switch (n.op) {
+    case 'conv2d': {
+      const a = (n as Node<'conv2d'>).attrs;
+      const conv: Step = { op: 'Conv', extra: [p('weight'), ...opt('bias')], shape: s, attrs: convAttrs(n as Node<'conv2d'>) };
+      const steps = [conv, ...actStep(a.act, s)];
+      if (a.residual) steps.push({ op: 'Add', extra: [ins[1]], shape: s });
+      return e.chain(n, x, steps);
+    }
+    case 'batchnorm':
+      return e.chain(n, x, [{ op: 'BatchNormalization', extra: [p('weight'), p('bias'), p('running_mean'), p('running_var')], shape: s, attrs: [float('epsilon', (n as Node<'batchnorm'>).attrs.eps)] }]);
+    case 'relu':
+    case 'sigmoid':
+      return e.chain(n, x, actStep(n.op, s));
+    case 'hardsigmoid': {
+      const a = (n as Node<'hardsigmoid'>).attrs;
+      return e.chain(n, x, [{ op: 'HardSigmoid', shape: s, attrs: [float('alpha', a.alpha), float('beta', a.beta)] }]);
+    }
+    case 'maxpool':
+      return e.chain(n, x, poolSteps(n, (n as Node<'maxpool'>).attrs, shapeOf(n.inputs[0]), 'MaxPool'));
+    case 'avgpool':
+      return e.chain(n, x, poolSteps(n, (n as Node<'avgpool'>).attrs, shapeOf(n.inputs[0]), 'AveragePool'));
+    case 'global_avg_pool':
+      return e.chain(n, x, [{ op: 'GlobalAveragePool', shape: s }]);
+    case 'concat':
+      return e.chain(n, x, [{ op: 'Concat', inputs: ins, shape: s, attrs: [int('axis', 1)] }]);
+    case 'add':
+      return e.chain(n, x, [{ op: 'Add', inputs: ins, shape: s }]);
+    case 'mul':
+      return e.chain(n, x, [{ op: 'Mul', inputs: ins, shape: s }]);
+    case 'eca_conv1d':
+      return e.chain(n, x, ecaSteps(e, n.params.weight, (n as Node<'eca_conv1d'>).attrs.kernel, s, 'none'));
+    case 'flatten':
+      return e.chain(n, x, [{ op: 'Flatten', shape: s, attrs: [int('axis', 1)] }]);
+    case 'linear': {
+      const xs = shapeOf(n.inputs[0]);
+      // Gemm takes 2-D operands; the optimized graph feeds the pooled [N,C,1,1] tensor directly.
+      const flat: Step[] = xs.length === 4 ? [{ op: 'Flatten', shape: [xs[0], xs[1]], attrs: [int('axis', 1)] }] : [];
+      return e.chain(n, x, [...flat, { op: 'Gemm', extra: [p('weight'), ...opt('bias')], shape: s, attrs: [int('transB', 1)] }]);
+    }
+    case 'se_gate': {
+      const a = (n as Node<'se_gate'>).attrs;
+      const gap: Step = { op: 'GlobalAveragePool', shape: s };
+      if (a.mode === 'eca') return e.chain(n, x, [gap, ...ecaSteps(e, n.params.weight, a.kernel, s, a.act)]);
+      const fc: Step = { op: 'Conv', extra: [p('weight'), p('bias')], shape: s, attrs: [ints('kernel_shape', [1, 1])] };
+      return e.chain(n, x, [gap, fc, ...actStep(a.act, s)]);
+    }
+    case 'scale': {
+      const steps: Step[] = [{ op: 'Mul', inputs: [ins[0], ins[1]], shape: s }];
+      if ((n as Node<'scale'>).attrs.residual) steps.push({ op: 'Add', extra: [ins[2]], shape: s });
+      return e.chain(n, x, steps);
+    }
+  }
+  throw new Error(`internal: no ONNX lowering for op '${(n as Node).op}'`);
+}
+
+/** Builds the ONNX model parts of `g` (every parameter must hold data). */
+export function emitOnnx(g: Graph, opts: EmitOptions): ModelParts {
+  if (!(opts.opset in IR_VERSION)) throw new Error(`internal: opset ${opts.opset} outside ${MIN_OPSET}..${MAX_OPSET}`);
+  const e = new Emitter(g, opts);
+  const shapes = new Map<string, Shape>([[INPUT, g.input.shape], ...g.nodes.map((n) => [n.id, n.shape] as const)]);
+  for (const n of g.nodes) emitNode(e, n, (v) => shapes.get(v)!);
+  const outputs = e.finishOutputs();
+  return {
+    irVersion: IR_VERSION[opts.opset],
+    opset: opts.opset,
+    producerVersion: VERSION,
+    docString: opts.docString,
+    metadata: opts.metadata,
+    graphName: g.name,
+    nodes: e.nodes,
+    inputs: [e.info(INPUT)],
+    outputs,
+    valueInfo: e.valueInfo,
+    initializers: e.initializers,
+  };
+}
