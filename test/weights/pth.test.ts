@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { loadCheckpoint, type Checkpoint } from '../../src/weights/checkpoint.js';
-import { call, dict, global, list, odict, parameter, pickle, pth, raw, tensor, zip } from './helpers/torchwriter.mjs';
+import { call, dict, global, list, odict, parameter, persid, pickle, pth, raw, tensor, zip } from './helpers/torchwriter.mjs';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'vovc-pth-'));
@@ -60,6 +60,20 @@ describe('torch zip checkpoints', () => {
     expect(values(ck, 'n')).toEqual([12345678901234n]);
     expect(values(ck, 'i')).toEqual([-1, 7]);
     expect(values(ck, 'm')).toEqual([1, 0, 1]);
+  });
+
+  it('reads untyped storages (_rebuild_tensor_v3 with a dtype) and parameters with state', async () => {
+    const hooks = call(global('collections', 'OrderedDict'), []);
+    const untyped = persid(['storage', global('torch', 'UntypedStorage'), '0', 'cpu', 8]);
+    const byDtype = persid(['storage', global('torch', 'float32'), '1', 'cpu', 2]);
+    const ck = await load(pth(odict([
+      ['v3', call(global('torch._utils', '_rebuild_tensor_v3'), [untyped, 1, [3], [1], false, hooks, global('torch', 'float16')])],
+      ['p', call(global('torch._utils', '_rebuild_parameter_with_state'), [
+        call(global('torch._utils', '_rebuild_tensor_v2'), [byDtype, 0, [2], [1], false, hooks]), true, hooks, dict([['extra', 1]])])],
+    ]), { 0: new Uint16Array([0xffff, 0x3c00, 0xbc00, 0x0000]), 1: f32(0.25, 4) }));
+    expect(ck.tensors.map((t) => [t.key, t.dtype, t.shape])).toEqual([['v3', 'float16', [3]], ['p', 'float32', [2]]]);
+    expect(values(ck, 'v3')).toEqual([1, -1, 0]);
+    expect(values(ck, 'p')).toEqual([0.25, 4]);
   });
 
   it('gathers non-contiguous views and shares storages between tensors', async () => {
