@@ -16,7 +16,7 @@
 
 import type { Graph, Node, Param } from '../ir/graph.js';
 import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, positions, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 function paramUsers(g: Graph): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -67,7 +67,6 @@ export const foldBn: Pass = {
   description: 'fold BatchNorm / FrozenBN into the preceding conv (weights rescaled in float64, bias added)',
   run(g, rec) {
     const ctx = { nodes: nodeMap(g), cons: consumers(g), outs: outputValues(g), users: paramUsers(g) };
-    const order = positions(g);
     const rw = emptyRewrite();
     for (const bn of g.nodes) {
       if (bn.op !== 'batchnorm') continue;
@@ -82,7 +81,7 @@ export const foldBn: Pass = {
       rw.params.set(conv.params.weight, weight);
       rw.params.set(biasName, bias);
       rw.drop.add(conv.id);
-      rw.replace.set(bn.id, { ...asAdd(conv), params: { weight: conv.params.weight, bias: biasName }, note: fusedNote([conv, bn], order) });
+      rw.replace.set(bn.id, { ...asAdd(conv), params: { weight: conv.params.weight, bias: biasName }, note: fusedNote([conv, bn]) });
       rw.rename.set(bn.id, conv.id);
       rec?.record({ kind: 'fused', nodes: [conv.id, bn.id], into: conv.id, detail: `folded batchnorm '${bn.id}' into conv '${conv.id}' (weight '${conv.params.weight}', bias '${biasName}')` });
     }

@@ -6,7 +6,7 @@
 
 import type { Activation, Node } from '../ir/graph.js';
 import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, positions, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 /** hardsigmoid's PyTorch constants, the only ones the fused epilogue implements. */
 export const HARDSIGMOID = { alpha: 1 / 6, beta: 0.5 } as const;
@@ -29,7 +29,6 @@ export const fuseConvAct: Pass = {
     const nodes = nodeMap(g);
     const cons = consumers(g);
     const outs = outputValues(g);
-    const order = positions(g);
     const rw = emptyRewrite();
     for (const act of g.nodes) {
       if (act.op !== 'relu' && act.op !== 'hardsigmoid' && act.op !== 'sigmoid') continue;
@@ -47,7 +46,7 @@ export const fuseConvAct: Pass = {
         continue;
       }
       rw.drop.add(conv.id);
-      rw.replace.set(act.id, { ...asAdd(conv), attrs: { ...a, act: kind as Activation }, note: fusedNote([conv, act], order) });
+      rw.replace.set(act.id, { ...asAdd(conv), attrs: { ...a, act: kind as Activation }, note: fusedNote([conv, act]) });
       rw.rename.set(act.id, conv.id);
       rec?.record({ kind: 'fused', nodes: [conv.id, act.id], into: conv.id, detail: `fused ${act.op} '${act.id}' into conv '${conv.id}' (act ${kind})` });
     }

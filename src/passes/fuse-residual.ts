@@ -4,7 +4,7 @@
 
 import type { Node } from '../ir/graph.js';
 import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, positions, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 export const fuseResidual: Pass = {
   name: 'fuse-residual',
@@ -13,7 +13,6 @@ export const fuseResidual: Pass = {
     const nodes = nodeMap(g);
     const cons = consumers(g);
     const outs = outputValues(g);
-    const order = positions(g);
     const rw = emptyRewrite();
     for (const add of g.nodes) {
       if (add.op !== 'add' || add.inputs[0] === add.inputs[1]) continue;
@@ -35,7 +34,7 @@ export const fuseResidual: Pass = {
           ...asAdd(conv),
           inputs: [conv.inputs[0], other],
           attrs: { ...(conv as Node<'conv2d'>).attrs, residual: true },
-          note: fusedNote([conv, add], order),
+          note: fusedNote([conv, add]),
         });
         rw.rename.set(add.id, conv.id);
         rec?.record({ kind: 'fused', nodes: [conv.id, add.id], into: conv.id, detail: `fused residual add '${add.id}' into conv '${conv.id}' (adds '${other}' after ${(conv as Node<'conv2d'>).attrs.act})` });

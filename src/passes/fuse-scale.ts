@@ -4,7 +4,7 @@
 
 import type { Node, Shape } from '../ir/graph.js';
 import { consumers, nodeMap, valueShape } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, positions, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 const isGate = (s: Shape, x: Shape) => s.length === 4 && x.length === 4 && s[0] === x[0] && s[1] === x[1] && s[2] === 1 && s[3] === 1;
 
@@ -15,16 +15,15 @@ export const fuseScale: Pass = {
     const nodes = nodeMap(g);
     const cons = consumers(g);
     const outs = outputValues(g);
-    const order = positions(g);
     const rw = emptyRewrite();
     for (const mul of g.nodes) {
       if (mul.op !== 'mul') continue;
       const [a, b] = mul.inputs;
       const sa = valueShape(g, a, nodes);
       const sb = valueShape(g, b, nodes);
-      // The gate may be either operand; z is the full-size one.
-      const [z, s] = isGate(sb, sa) ? [a, b] : isGate(sa, sb) ? [b, a] : [undefined, undefined];
-      if (z === undefined || s === undefined) continue;
+      // The IR's mul takes the [N,C,1,1] gate as its second operand.
+      if (!isGate(sb, sa)) continue;
+      const [z, s] = [a, b];
       const parts: Node[] = [mul];
       const inputs = [z, s];
       const next = cons.get(mul.id) ?? [];
@@ -40,7 +39,7 @@ export const fuseScale: Pass = {
         rw.drop.add(mul.id);
         rw.rename.set(last.id, mul.id);
       }
-      rw.replace.set(last.id, { ...asAdd(mul), op: 'scale', inputs, attrs: { residual: parts.length > 1 }, params: {}, note: fusedNote(parts, order) });
+      rw.replace.set(last.id, { ...asAdd(mul), op: 'scale', inputs, attrs: { residual: parts.length > 1 }, params: {}, note: fusedNote(parts) });
       rec?.record({
         kind: 'fused',
         nodes: parts.map((p) => p.id),

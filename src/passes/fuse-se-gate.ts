@@ -5,7 +5,7 @@
 
 import type { Activation, Node } from '../ir/graph.js';
 import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, positions, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 /** Why conv `fc` is not an eSE excitation over gap output `gap`, or undefined. */
 function notEseFc(fc: Node, gap: Node): string | undefined {
@@ -25,7 +25,6 @@ export const fuseSeGate: Pass = {
     const nodes = nodeMap(g);
     const cons = consumers(g);
     const outs = outputValues(g);
-    const order = positions(g);
     const rw = emptyRewrite();
     for (const fc of g.nodes) {
       if (fc.op !== 'conv2d' && fc.op !== 'eca_conv1d') continue;
@@ -65,7 +64,7 @@ export const fuseSeGate: Pass = {
         inputs: gap.inputs,
         attrs: { mode, kernel, act },
         params: mode === 'ese' ? { weight: fc.params.weight, bias: fc.params.bias } : { weight: fc.params.weight },
-        note: fusedNote(parts, order),
+        note: fusedNote(parts),
       });
       rec?.record({ kind: 'fused', nodes: parts.map((p) => p.id), into: fc.id, detail: `fused ${parts.map((p) => `'${p.id}'`).join(' + ')} into se_gate '${fc.id}' (${mode}, act ${act})` });
     }

@@ -43,6 +43,8 @@ export interface OptimizeOptions {
   disable?: string[];
   /** Where instrument output goes (default: stderr). */
   log?: (s: string) => void;
+  /** Run these passes instead of PIPELINE (tests, experiments). */
+  pipeline?: readonly Pass[];
 }
 
 export interface PassTiming {
@@ -61,8 +63,7 @@ export interface OptimizeResult {
   readonly disabled: string[];
 }
 
-function checkNames(names: readonly string[], flag: string): void {
-  const known = passNames();
+function checkNames(names: readonly string[], flag: string, known: string[]): void {
   for (const n of names) {
     if (known.includes(n)) continue;
     const near = closest(n, known);
@@ -87,13 +88,15 @@ export function optimize(g: Graph, opts: OptimizeOptions = {}): OptimizeResult {
   const log = opts.log ?? ((s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'));
   const disable = opts.disable ?? [];
   const printAfter = opts.printAfter ?? [];
-  checkNames(disable, '--disable-pass');
-  checkNames(printAfter, '--print-ir-after');
+  const pipeline = opts.pipeline ?? PIPELINE;
+  const known = pipeline.map((p) => p.name);
+  checkNames(disable, '--disable-pass', known);
+  checkNames(printAfter, '--print-ir-after', known);
   if (opts.verifyEach) verifyOrThrow(g, 'IR verification failed on the input graph, before any pass');
   const report: FusionRecord[] = [];
   const timings: PassTiming[] = [];
   let cur = g;
-  for (const pass of PIPELINE) {
+  for (const pass of pipeline) {
     if (disable.includes(pass.name)) continue;
     const t0 = performance.now();
     let next: Graph;
@@ -120,5 +123,5 @@ export function optimize(g: Graph, opts: OptimizeOptions = {}): OptimizeResult {
     const lines = ['===== pass execution timing =====', ...timings.map((t) => `${t.ms.toFixed(3).padStart(10)} ms  ${t.pass.padEnd(w)}${t.changed ? '' : '  (no change)'}`), `${total.toFixed(3).padStart(10)} ms  total`];
     log(lines.join('\n'));
   }
-  return { graph: cur, report, timings, disabled: disable.filter((d) => passNames().includes(d)) };
+  return { graph: cur, report, timings, disabled: [...disable] };
 }

@@ -52,11 +52,9 @@ export function covers(n: Node): string[] {
   return n.note?.startsWith(FUSED) ? n.note.slice(FUSED.length).split(' + ') : [n.id];
 }
 
-/** The provenance note of a node made from `parts` (kept in original order). */
-export function fusedNote(parts: readonly Node[], order: ReadonlyMap<string, number>): string {
-  const ids = parts.flatMap(covers);
-  const pos = (id: string) => order.get(id) ?? Number.MAX_SAFE_INTEGER;
-  return FUSED + [...new Set(ids)].sort((a, b) => pos(a) - pos(b)).join(' + ');
+/** The provenance note of a node made from `parts`, given in dataflow order. */
+export function fusedNote(parts: readonly Node[]): string {
+  return FUSED + [...new Set(parts.flatMap(covers))].join(' + ');
 }
 
 /**
@@ -110,11 +108,6 @@ export function applyRewrite(g: Graph, rw: Rewrite): Graph {
 /** The AddNode form of an existing node, for building its replacement. */
 export function asAdd(n: Node): AddNode<OpKind> {
   return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: { ...n.params }, span: n.span, scope: n.scope, note: n.note };
-}
-
-/** node id -> position, for provenance ordering. */
-export function positions(g: Graph): Map<string, number> {
-  return new Map(g.nodes.map((n, i) => [n.id, i]));
 }
 
 /** The set of values that are graph outputs. */

@@ -1,0 +1,115 @@
+import { describe, expect, test } from 'vitest';
+import type { Graph } from '../../src/ir/graph.js';
+import { verify } from '../../src/ir/verify.js';
+import { foldBn } from '../../src/passes/fold-bn.js';
+import { body, bn, builder, conv, op, runPass } from './ir.js';
+import { withData } from './specs.js';
+
+function convBnRelu(opts: { bias?: boolean } = {}): Graph {
+  const b = builder([1, 4, 6, 6]);
+  const c = conv(b, 'l.conv', 'input', 8, { bias: opts.bias });
+  const n = bn(b, 'l.bn', c);
+  b.output('y', op(b, 'l.relu', 'relu', [n]));
+  return b.build();
+}
+
+describe('fold-bn', () => {
+  test('conv -> bn -> relu becomes a conv with a bias; the weight keeps its name', () => {
+    const r = runPass(foldBn, convBnRelu());
+    expect(body(r.before)).toBe(
+      [
+        '%l.conv = conv2d(%input) {k=3x3 s=1x1 p=1,1,1,1 g=1} w=l.conv.weight : [1,8,6,6]',
+        '%l.bn = batchnorm(%l.conv) {eps=0.00001} w=l.bn.weight b=l.bn.bias running_mean=l.bn.running_mean running_var=l.bn.running_var : [1,8,6,6]',
+        '%l.relu = relu(%l.bn) : [1,8,6,6]',
+        'return y=%l.relu',
+      ].join('\n'),
+    );
+    expect(body(r.after)).toBe(['%l.conv = conv2d(%input) {k=3x3 s=1x1 p=1,1,1,1 g=1} w=l.conv.weight b=l.conv.bias : [1,8,6,6]', '%l.relu = relu(%l.conv) : [1,8,6,6]', 'return y=%l.relu'].join('\n'));
+    expect([...r.g.params.keys()]).toEqual(['l.conv.weight', 'l.conv.bias']);
+    expect(r.g.nodes[0].note).toBe('fused l.conv + l.bn');
+    expect(r.records).toEqual([expect.objectContaining({ kind: 'fused', nodes: ['l.conv', 'l.bn'], into: 'l.conv' })]);
+    expect(verify(r.g)).toEqual([]);
+  });
+
+  test('shape-only graphs fold to null data with the right shapes', () => {
+    const r = runPass(foldBn, convBnRelu());
+    const w = r.g.params.get('l.conv.weight')!;
+    const bias = r.g.params.get('l.conv.bias')!;
+    expect([w.shape, w.data, bias.shape, bias.data]).toEqual([[8, 4, 3, 3], null, [8], null]);
+  });
+
+  test('folded values follow w*gamma/sqrt(var+eps) and beta-mean*scale (+ b*scale), rounded once to f32', () => {
+    for (const withBias of [false, true]) {
+      const g = withData(convBnRelu({ bias: withBias }), 3);
+      const r = runPass(foldBn, g);
+      const P = (n: string) => g.params.get(n)!.data!;
+      const [w, gamma, beta, mean, vr] = ['l.conv.weight', 'l.bn.weight', 'l.bn.bias', 'l.bn.running_mean', 'l.bn.running_var'].map(P);
+      const b0 = withBias ? P('l.conv.bias') : undefined;
+      const fw = r.g.params.get('l.conv.weight')!.data!;
+      const fb = r.g.params.get('l.conv.bias')!.data!;
+      for (let o = 0; o < 8; o++) {
+        const s = gamma[o] / Math.sqrt(vr[o] + 1e-5);
+        for (let i = 0; i < 36; i++) expect(fw[o * 36 + i]).toBe(Math.fround(w[o * 36 + i] * s));
+        expect(fb[o]).toBe(Math.fround(beta[o] - mean[o] * s + (b0 ? b0[o] * s : 0)));
+      }
+      // The input graph is untouched (passes are pure).
+      expect(g.params.get('l.conv.weight')!.data).toBe(w);
+    }
+  });
+
+  test('separable conv: the BN after the pointwise conv folds into the pointwise conv', () => {
+    const b = builder([1, 4, 6, 6]);
+    const dw = conv(b, 'u.conv_dw', 'input', 4, { groups: 4 });
+    const pw = conv(b, 'u.conv_pw', dw, 8, { k: 1 });
+    b.output('y', bn(b, 'u.bn', pw));
+    const r = runPass(foldBn, b.build());
+    expect(body(r.after)).toBe(
+      [
+        '%u.conv_dw = conv2d(%input) {k=3x3 s=1x1 p=1,1,1,1 g=4} w=u.conv_dw.weight : [1,4,6,6]',
+        '%u.conv_pw = conv2d(%u.conv_dw) {k=1x1 s=1x1 p=0,0,0,0 g=1} w=u.conv_pw.weight b=u.conv_pw.bias : [1,8,6,6]',
+        'return y=%u.conv_pw',
+      ].join('\n'),
+    );
+  });
+
+  test('a BN whose conv output has another reader, or that follows no conv, is kept and the report says why', () => {
+    const b = builder([1, 4, 6, 6]);
+    const c = conv(b, 'a.conv', 'input', 4);
+    const n = bn(b, 'a.bn', c);
+    const s = op(b, 'a.add', 'add', [n, c]);
+    const r1 = op(b, 'b.relu', 'relu', [s]);
+    b.output('y', bn(b, 'b.norm', r1));
+    const r = runPass(foldBn, b.build());
+    expect(r.after).toBe(r.before);
+    expect(r.records.map((x) => x.detail)).toEqual([
+      "kept batchnorm 'a.bn': the unnormalized conv output is still needed: 'a.conv' is also read by 'a.add'",
+      "kept batchnorm 'b.norm': its input 'b.relu' is a relu, not a conv",
+    ]);
+  });
+
+  test('a conv that is a graph output keeps its BN', () => {
+    const b = builder([1, 4, 6, 6]);
+    const c = conv(b, 'a.conv', 'input', 4);
+    b.output('y', bn(b, 'a.bn', c));
+    b.output('raw', c);
+    const r = runPass(foldBn, b.build());
+    expect(r.after).toBe(r.before);
+    expect(r.records[0].detail).toContain("'a.conv' is a graph output");
+  });
+
+  test('a BN after a conv that already has an epilogue is kept', () => {
+    const b = builder([1, 4, 6, 6]);
+    const c = conv(b, 'a.conv', 'input', 4, { act: 'relu' });
+    b.output('y', bn(b, 'a.bn', c));
+    const r = runPass(foldBn, b.build());
+    expect(r.after).toBe(r.before);
+    expect(r.records[0].detail).toContain('already applies relu');
+  });
+
+  test('a BN on the graph input is kept', () => {
+    const b = builder([1, 4, 6, 6]);
+    b.output('y', bn(b, 'a.bn', 'input'));
+    const r = runPass(foldBn, b.build());
+    expect(r.records[0].detail).toContain('graph input');
+  });
+});
