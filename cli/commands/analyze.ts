@@ -1,0 +1,130 @@
+// vovc analyze MODEL...: parameters, mult-adds, FLOPs, memory access cost, bytes moved before
+// and after fusion, roofline; several models or a sweep side by side. docs/ANALYSIS.md.
+import type { Graph } from '../../src/ir/graph.js';
+import { analyzeGraph, GROUP_BYS, type GroupBy, type ModelAnalysis } from '../../src/analysis/analyze.js';
+import { findGpu, PRECISIONS, type GpuProfile, type Precision } from '../../src/analysis/gpus.js';
+import { buildReport, type ReportInput } from '../../src/analysis/report.js';
+import { renderCsv } from '../../src/analysis/render-csv.js';
+import { renderHtml } from '../../src/analysis/render-html.js';
+import { renderMarkdown, renderTable } from '../../src/analysis/render-text.js';
+import { expandSweep, parseSweep, type SweepAxis } from '../../src/analysis/sweep.js';
+import type { KernelPlan } from '../../src/plan/types.js';
+import { writeFileAtomic } from '../../src/util/fsx.js';
+import { VERSION } from '../../src/version.js';
+import { loadModel } from '../../src/dsl/zoo.js';
+import { lowerSpec } from '../../src/model/lower.js';
+import { MODEL_OPTIONS, UsageError, loadGraph, parse, parseShape, type Command } from '../common.js';
+
+const FORMATS = ['table', 'json', 'csv', 'md', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+const FUSION = ['auto', 'on', 'off'] as const;
+
+/** The roofline of an HTML report needs a GPU; this one is used when --gpu is not given. */
+export const HTML_DEFAULT_GPU = 'H100-SXM';
+
+const USAGE = `usage: vovc analyze MODEL... [--input-shape N,C,H,W] [--set key=value ...]
+                    [--sweep key=a..b|key=a,b,c ...] [--gpu NAME] [--precision fp32|tf32|fp16]
+                    [--format table|json|csv|md|html] [--group layer|block|stage|op]
+                    [--fusion auto|on|off] [--out FILE]
+
+  MODEL        zoo names or .vov files; several are compared, with deltas against the first
+  --set        applies to every model and variant
+  --sweep      one variant per value (a..b: integers, inclusive); several --sweep: every combination
+  --gpu        roofline with a GPU profile of data/gpus.json (${HTML_DEFAULT_GPU} by default for html)
+  --precision  peak of the roofline and bytes per element (default fp32; fp16 halves the bytes)
+  --group      rows of the tables (default: layer for one model, stage for several)
+  --fusion     bytes of the optimized kernel plan (auto: on unless --sweep is given)
+  --out        write to FILE (atomically) instead of stdout`;
+
+function choice<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${String(v)}'\n\n${USAGE}`);
+  return v as T;
+}
+
+async function fusedPlan(g: Graph): Promise<KernelPlan> {
+  const { optimize } = await import('../../src/passes/manager.js');
+  const { buildPlan } = await import('../../src/plan/build.js');
+  return buildPlan(optimize(g, { log: () => {} }).graph);
+}
+
+export const command: Command = {
+  async run(args) {
+    const r = parse(
+      args,
+      {
+        ...MODEL_OPTIONS,
+        sweep: { type: 'string', multiple: true },
+        gpu: { type: 'string' },
+        precision: { type: 'string' },
+        format: { type: 'string' },
+        group: { type: 'string' },
+        fusion: { type: 'string' },
+        out: { type: 'string' },
+      },
+      USAGE,
+    );
+    if (!r) return 0;
+    const models = r.positionals;
+    if (!models.length) throw new UsageError(`missing MODEL (a zoo name or a .vov file)\n\n${USAGE}`);
+    const v = r.values;
+    const format: Format = choice(v.format, FORMATS, '--format') ?? 'table';
+    const precision: Precision = choice(v.precision, PRECISIONS, '--precision') ?? 'fp32';
+    const fusionOpt = choice(v.fusion, FUSION, '--fusion') ?? 'auto';
+    const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
+    const sets = (v.set as string[] | undefined) ?? [];
+    const axes: SweepAxis[] = [];
+    for (const s of (v.sweep as string[] | undefined) ?? []) {
+      const a = parseSweep(s);
+      if (typeof a === 'string') throw new UsageError(`${a}\n\n${USAGE}`);
+      axes.push(a);
+    }
+    const combos = expandSweep(axes);
+    if (typeof combos === 'string') throw new UsageError(`${combos}\n\n${USAGE}`);
+    const compared = models.length * combos.length > 1;
+    const groupBy: GroupBy = choice(v.group, GROUP_BYS, '--group') ?? (compared ? 'stage' : 'layer');
+    const gpuName = (v.gpu as string | undefined) ?? (format === 'html' ? HTML_DEFAULT_GPU : undefined);
+    const gpu: GpuProfile | undefined = gpuName ? findGpu(gpuName) : undefined;
+    const fusion = fusionOpt === 'on' || (fusionOpt === 'auto' && axes.length === 0);
+    // The HTML charts need the stage and layer levels whatever --group is.
+    const levels: GroupBy[] = format === 'html' ? [...new Set<GroupBy>([groupBy, 'stage', 'layer'])] : [groupBy];
+
+    const items: ReportInput[] = [];
+    const analyses: ModelAnalysis[] = [];
+    for (const model of models) {
+      for (const combo of combos) {
+        const swept = Object.entries(combo).map(([k, x]) => `${k}=${x}`);
+        // The verifier re-checks the first variant of each model; the lowering builds every
+        // graph shape-checked (GraphBuilder infers each shape), and a sweep's variants differ
+        // only in the values the DSL has already checked.
+        const opts = { set: [...sets, ...swept], inputShape };
+        const graph = combo === combos[0] ? loadGraph(model, opts).graph : lowerSpec(loadModel(model, opts).spec);
+        const plan = fusion ? await fusedPlan(graph) : undefined;
+        const analysis = analyzeGraph(graph, { groupBy: levels, gpu, precision, plan });
+        const set: Record<string, string> = {};
+        for (const s of [...sets, ...swept]) {
+          const eq = s.indexOf('=');
+          set[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
+        }
+        items.push({ model, set, analysis });
+        analyses.push(analysis);
+      }
+    }
+    const report = buildReport(items, groupBy, `vovc ${VERSION}`);
+    const text =
+      format === 'json'
+        ? JSON.stringify(report, null, 2) + '\n'
+        : format === 'csv'
+          ? renderCsv(report)
+          : format === 'md'
+            ? renderMarkdown(report)
+            : format === 'html'
+              ? renderHtml(report, analyses)
+              : renderTable(report);
+    if (v.out) {
+      writeFileAtomic(v.out as string, text);
+      if (!v.quiet) process.stderr.write(`wrote ${v.out} (${format}, ${items.length} model${items.length > 1 ? 's' : ''})\n`);
+    } else process.stdout.write(text);
+    return 0;
+  },
+};
