@@ -4,7 +4,7 @@
 // file sets when unset).
 // (Shader validation on Dawn's null backend lives in validate.test.ts: one Dawn backend per process.)
 import { describe, expect, it } from 'vitest';
-import { backend } from '../../src/codegen/wgsl/index.js';
+import { backend, compileWgsl, runWgsl } from '../../src/codegen/wgsl/index.js';
 import { compare, fixtureCases, readNpyF32 } from '../helpers/fixtures.js';
 import { fixtureGraph } from './load.js';
 
@@ -15,11 +15,24 @@ describe('wgsl backend on the shared fixtures', () => {
   for (const c of cases) {
     it(`${c.name}: outputs within atol ${c.atol}, rtol ${c.rtol}`, async () => {
       const g = await fixtureGraph(c);
-      const out = await backend.run!({ graph: g, options: {}, log: (m) => console.log(m), hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
+      const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
       for (const [name, file] of c.outputs) {
         const r = compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol);
         expect({ name, ...r }).toMatchObject({ name, ok: true });
       }
     }, 300_000);
   }
+});
+
+describe('wgsl weight chunks', () => {
+  // vovnet57's weights exceed one 128 MiB binding; a 64 KiB chunk limit gives this small model
+  // the same multi-chunk layout (weight and bias of a launch in different chunks included).
+  it('tiny-timm-a with the weight blob split into 64 KiB chunks', async () => {
+    const c = cases.find((k) => k.name === 'tiny-timm-a')!;
+    const ctx = { graph: await fixtureGraph(c), options: {}, log: () => {}, hasWeights: true };
+    const { rendered } = compileWgsl(ctx.graph, { chunkBytes: 64 * 1024 });
+    expect(Object.keys(rendered.chunks).length).toBeGreaterThan(3);
+    const out = await runWgsl(ctx, readNpyF32(c.input), [...c.outputs.keys()], { chunkBytes: 64 * 1024 });
+    for (const [name, file] of c.outputs) expect({ name, ...compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol) }).toMatchObject({ name, ok: true });
+  }, 300_000);
 });

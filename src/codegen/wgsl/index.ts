@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Backend, Tensor } from '../backend.js';
+import type { Backend, BackendContext, Tensor } from '../backend.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { readNpy } from '../../io/npy.js';
@@ -21,8 +21,11 @@ export interface WgslModule {
   createModel(device: unknown, weights: ArrayBuffer): Promise<{ run(input: Float32Array): Promise<Record<string, Float32Array>>; destroy(): void }>;
 }
 
-/** The optimized plan of `g`, its packed weight blob and the rendered artifact. */
-export function compileWgsl(g: Graph): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
+/**
+ * The optimized plan of `g`, its packed weight blob and the rendered artifact. `chunkBytes`
+ * lowers the weight-chunk size (tests use it to exercise several chunks on a small model).
+ */
+export function compileWgsl(g: Graph, opts: { chunkBytes?: number } = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
   const opt = optimize(g).graph;
   const plan = buildPlan(opt);
   const blob = new Float32Array(plan.weights.totalElements);
@@ -32,7 +35,7 @@ export function compileWgsl(g: Graph): { plan: KernelPlan; blob: Float32Array; r
     // Shape-only builds (no data) ship zeros; the artifact's weights.bin can be replaced later.
     if (p.data) blob.set(p.data, e.offset);
   }
-  return { plan, blob, rendered: renderPlan(plan, VERSION) };
+  return { plan, blob, rendered: renderPlan(plan, VERSION, opts) };
 }
 
 /** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
@@ -74,30 +77,35 @@ export const backend: Backend = {
   },
 
   async run(ctx, input, outputs) {
-    const { plan, blob, rendered } = compileWgsl(ctx.graph);
-    const { device, description } = await nodeDevice();
-    ctx.log(`wgsl: running on ${description}`);
-    const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
-    try {
-      const file = join(dir, 'model.mjs');
-      writeFileSync(file, rendered.hostJs);
-      const mod = (await import(pathToFileURL(file).href)) as WgslModule;
-      const t0 = performance.now();
-      const model = await mod.createModel(device, blob.buffer as ArrayBuffer);
-      const t1 = performance.now();
-      const result = await model.run(input.data);
-      ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms`);
-      model.destroy();
-      const out = new Map<string, Tensor>();
-      for (const name of outputs) {
-        const io = plan.outputs.find((o) => o.name === name);
-        if (!io || !result[name]) fail('E5303', `wgsl: the model has no output '${name}' (outputs: ${plan.outputs.map((o) => o.name).join(', ')})`);
-        out.set(name, { shape: io.shape, data: result[name].subarray(0, io.elements) });
-      }
-      return out;
-    } finally {
-      device.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return runWgsl(ctx, input, outputs);
   },
 };
+
+/** `backend.run`, with the compile options of compileWgsl. */
+export async function runWgsl(ctx: BackendContext, input: Tensor, outputs: readonly string[], opts: { chunkBytes?: number } = {}): Promise<Map<string, Tensor>> {
+  const { plan, blob, rendered } = compileWgsl(ctx.graph, opts);
+  const { device, description } = await nodeDevice();
+  ctx.log(`wgsl: running on ${description}`);
+  const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
+  try {
+    const file = join(dir, 'model.mjs');
+    writeFileSync(file, rendered.hostJs);
+    const mod = (await import(pathToFileURL(file).href)) as WgslModule;
+    const t0 = performance.now();
+    const model = await mod.createModel(device, blob.buffer as ArrayBuffer);
+    const t1 = performance.now();
+    const result = await model.run(input.data);
+    ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms`);
+    model.destroy();
+    const out = new Map<string, Tensor>();
+    for (const name of outputs) {
+      const io = plan.outputs.find((o) => o.name === name);
+      if (!io || !result[name]) fail('E5303', `wgsl: the model has no output '${name}' (outputs: ${plan.outputs.map((o) => o.name).join(', ')})`);
+      out.set(name, { shape: io.shape, data: result[name].subarray(0, io.elements) });
+    }
+    return out;
+  } finally {
+    device.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -321,9 +321,9 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
 const json = (v: unknown): string => JSON.stringify(v);
 
 /** Renders every shader and the host files of `plan`. Pure: same plan, same text. */
-export function renderPlan(plan: KernelPlan, version: string): RenderedModel {
+export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes?: number } = {}): RenderedModel {
   const t = loadTemplates();
-  const { starts, ends } = chunkWeights(plan);
+  const { starts, ends } = chunkWeights(plan, opts.chunkBytes);
   const shaders: RenderedModel['shaders'] = [];
   const dispatches: Dispatch[] = [];
   for (const l of plan.launches) {
