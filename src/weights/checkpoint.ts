@@ -86,10 +86,13 @@ function sniff(buf: Uint8Array): 'safetensors' | 'zip' | 'legacy-pickle' | undef
   return undefined;
 }
 
-const tensorCount = (d: PyDict) => [...d.map.values()].filter((v) => v instanceof TensorRef).length;
-
 /** A dict whose values are mostly tensors; the rest (an epoch counter, an _extra_state) is ignored. */
-const isStateDict = (v: unknown): v is PyDict => v instanceof PyDict && tensorCount(v) > 0 && 2 * tensorCount(v) >= v.map.size;
+function isStateDict(v: unknown): v is PyDict {
+  if (!(v instanceof PyDict)) return false;
+  let tensors = 0;
+  for (const x of v.map.values()) if (x instanceof TensorRef) tensors++;
+  return tensors > 0 && 2 * tensors >= v.map.size;
+}
 
 /** Finds the state dict in the pickled object, following wrapper keys in order of preference. */
 function findStateDict(root: unknown, path: string): { dict: PyDict; wrapperPath: string[] } {

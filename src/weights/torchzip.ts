@@ -120,7 +120,7 @@ export function unpickleTorch(archive: TorchArchive, name: string): unknown {
   };
   const rebuild = (qualname: string, args: unknown[], dtypeArg?: unknown): TensorRef => {
     const [storage, offset, shape, stride] = args;
-    const dtype = dtypeArg === undefined ? (storage as StorageRef).dtype : dtypeOf.get(dtypeArg as PyGlobal);
+    const dtype = dtypeArg === undefined ? (storage instanceof StorageRef ? storage.dtype : undefined) : dtypeOf.get(dtypeArg as PyGlobal);
     if (!(storage instanceof StorageRef) || !isInt(offset) || !isIntList(shape) || !isIntList(stride) || shape.length !== stride.length || !dtype) {
       bad(`${qualname} called with unexpected arguments (${args.slice(0, 4).map(describe).join(', ')})`);
     }

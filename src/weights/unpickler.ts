@@ -163,8 +163,7 @@ export function unpickle(input: Uint8Array, name: string, hooks: UnpickleHooks):
         u64();
         break;
       case 0x2e: // STOP
-        if (stack.length !== 1 || marks.length) bad(`STOP with ${stack.length} values on the stack`);
-        return stack[0];
+        return pop();
       case 0x28: // MARK
         marks.push(stack.length);
         break;

@@ -67,7 +67,7 @@ describe('restricted unpickler', () => {
       [[0x8b, 0, 0, 0, 0x10, 0x2e], /an integer of 268435456 bytes is too large/],
       [[0x6a, 7, 0, 0, 0, 0x2e], /memo entry 7 is not defined/],
       [[0x61, 0x2e], /stack underflow/],
-      [[0x28, 0x4b, 1, 0x2e], /STOP with 1 values/],
+      [[0x4b, 1, 0x28, 0x2e], /stack underflow \(opcode at byte 3\)/],
       [[0x4b, 0, 0x4b, 1, 0x4b, 2, 0x73, 0x2e], /SETITEM\(S\) on number/],
       [[0x7d, 0x28, 0x4b, 1, 0x75, 0x2e], /odd number of items/],
       [[0x49, 0x31, 0x0a, 0x2e], /unsupported opcode 'I' 0x49/],
