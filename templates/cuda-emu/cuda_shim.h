@@ -10,9 +10,9 @@
 //   default            one fiber (ucontext) per CUDA thread, switched at each __syncthreads;
 //                      blocks spread over a few worker threads (VOVC_SHIM_WORKERS, default
 //                      the core count). __shared__ is per worker thread, one block at a time.
-//   VOVC_SHIM_THREADS  one std::thread per CUDA thread and a std::barrier per block, blocks
-//                      run one after another; slow, but ThreadSanitizer sees every access
-//                      of every CUDA thread as a real thread and reports races between them.
+//   VOVC_SHIM_THREADS  one std::thread per CUDA thread and a std::barrier for the block, blocks
+//                      run one after another; slower, but ThreadSanitizer sees every CUDA
+//                      thread as a real thread and reports races between them.
 #pragma once
 
 #include <algorithm>
@@ -170,23 +170,28 @@ inline uint3 thread_of(dim3 b, unsigned t) { return uint3(t % b.x, t / b.x % b.y
 
 inline thread_local std::barrier<>* block_barrier = nullptr;
 
-/** Every CUDA thread of a block is a std::thread; blocks run one after another. */
+/**
+ * One std::thread per CUDA thread of a block, kept for the whole launch: the threads run block
+ * after block, meeting at the barrier after each, so __shared__ (static here) passes safely
+ * from one block to the next. Requires what every vovc kernel does: all threads of a block
+ * reach the same __syncthreads calls.
+ */
 inline void run_grid(dim3 g, dim3 b, const std::function<void()>& body) {
   const unsigned blocks = g.x * g.y * g.z, threads = b.x * b.y * b.z;
-  for (unsigned blk = 0; blk < blocks; blk++) {
-    std::barrier<> bar(threads);
-    std::vector<std::thread> ts;
-    ts.reserve(threads);
-    for (unsigned t = 0; t < threads; t++)
-      ts.emplace_back([&, t] {
+  std::barrier<> bar(threads);
+  std::vector<std::thread> ts;
+  ts.reserve(threads);
+  for (unsigned t = 0; t < threads; t++)
+    ts.emplace_back([&, t] {
+      block_barrier = &bar;
+      for (unsigned blk = 0; blk < blocks; blk++) {
         set_block(g, b, blk);
         threadIdx = thread_of(b, t);
-        block_barrier = &bar;
         body();
-        bar.arrive_and_drop();  // an exited thread no longer holds the others at a barrier
-      });
-    for (auto& th : ts) th.join();
-  }
+        bar.arrive_and_wait();
+      }
+    });
+  for (auto& th : ts) th.join();
 }
 inline void sync() { block_barrier->arrive_and_wait(); }
 
