@@ -1,0 +1,58 @@
+// Writes, for every benchmark case, the CUDA artifact built without weights plus recipe.json:
+// how to make each packed parameter of the blob from a state dict in the model's own
+// checkpoint naming (a plain copy, or a BatchNorm folded into its conv, as fold-bn does), so
+// that run.py can write the blob from a seeded PyTorch model on a machine without Node.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const dist = (p) => import(new URL(`../../dist/${p}`, import.meta.url).href);
+const { loadModel } = await dist('src/dsl/zoo.js');
+const { lowerSpec } = await dist('src/model/lower.js');
+const { planOf } = await dist('src/codegen/cuda/artifact.js');
+const { conventionKeys } = await dist('src/model/naming.js');
+
+// [model, torch source, input shapes]
+const CASES = [
+  ['vovnet57a', 'timm', [[1, 3, 224, 224], [32, 3, 224, 224]]],
+  ['ese_vovnet39b', 'timm', [[1, 3, 224, 224], [32, 3, 224, 224]]],
+  ['V-99-eSE', 'reference', [[1, 3, 320, 800]]],
+];
+
+const travel = process.argv[2];
+const manifest = [];
+for (const [model, source, shapes] of CASES) {
+  for (const shape of shapes) {
+    const id = `${model}-${shape.join('x')}`;
+    const dir = join(travel, 'artifacts', id);
+    execFileSync(process.execPath, [join(root, 'dist/cli/vovc.js'), 'build', model, '--target', 'cuda', '--no-weights', '--input-shape', shape.join(','), '--out', dir, '-q'], { stdio: 'inherit' });
+    const graph = lowerSpec(loadModel(model, { inputShape: shape }).spec);
+    const { plan, optimized } = planOf(graph, {}, () => undefined);
+    const keys = conventionKeys(graph.params.keys(), graph.meta.naming);
+    const key = (canonical) => {
+      const k = keys.get(canonical);
+      if (!k) throw new Error(`${model}: no ${graph.meta.naming} key for ${canonical}`);
+      return k;
+    };
+    // The unoptimized conv that owns a (possibly folded) parameter, and the batchnorm after it.
+    const byWeight = new Map(), byBias = new Map();
+    for (const n of optimized.nodes) {
+      if (n.op !== 'conv2d') continue;
+      const orig = graph.nodes.find((m) => m.id === n.id && m.op === 'conv2d');
+      const bn = orig && graph.nodes.find((m) => m.op === 'batchnorm' && m.inputs[0] === orig.id);
+      const folded = bn && n.params.bias && !orig.params.bias;
+      if (!folded) continue;
+      const bnKeys = Object.fromEntries(Object.entries(bn.params).map(([r, p]) => [r, key(p)]));
+      byWeight.set(n.params.weight, { fold: 'weight', conv: key(orig.params.weight), bn: bnKeys, eps: bn.attrs.eps });
+      byBias.set(n.params.bias, { fold: 'bias', bn: bnKeys, eps: bn.attrs.eps });
+    }
+    const entries = plan.weights.entries.map((e) => ({ offset: e.offset, numel: e.numel, shape: e.shape, ...(byWeight.get(e.name) ?? byBias.get(e.name) ?? { copy: key(e.name) }) }));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'recipe.json'), JSON.stringify({ model, totalElements: plan.weights.totalElements, entries }));
+    manifest.push({ id, model, source, shape, outputs: plan.outputs.map((o) => ({ name: o.name, shape: o.shape })), config: model.startsWith('V-') ? model : null });
+    console.log(`prepared ${id}: ${plan.launches.length} launches, ${plan.weights.totalElements} weight floats`);
+  }
+}
+writeFileSync(join(travel, 'manifest.json'), JSON.stringify(manifest, null, 1));
