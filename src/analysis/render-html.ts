@@ -5,7 +5,7 @@
 
 import type { GroupRow, ModelAnalysis, RooflineSettings } from './analyze.js';
 import { cell, groupColumns, int, pct, seconds, si, type Column } from './columns.js';
-import { DELTA_METRICS, metricValue, modelLabel, type AnalysisReport, type ReportModel } from './report.js';
+import { DELTA_METRICS, METRIC_TITLES, metricValue, modelLabel, type AnalysisReport, type ReportModel } from './report.js';
 
 /** Charts show at most this many models (a sweep can have thousands); the tables show all. */
 export const MAX_CHART_MODELS = 50;
@@ -93,6 +93,12 @@ function rooflinePlot(rf: RooflineSettings, models: readonly ReportModel[], laye
     const tip = `${modelLabel(models[p.m])} ${p.r.key}: ${p.x.toFixed(2)} FLOP/B, ${si(p.y, 2)}FLOP/s, ${seconds(p.r.roofline!.timeS)}, ${p.r.roofline!.bound}-bound`;
     parts.push(`<circle class="pt" cx="${px(p.x).toFixed(2)}" cy="${py(p.y).toFixed(2)}" r="3.5" fill="${PALETTE[p.m % PALETTE.length]}" fill-opacity="0.75"><title>${esc(tip)}</title></circle>`);
   }
+  if (models.length > 1) {
+    models.forEach((m, i) => {
+      const y = T + 14 + i * 16;
+      parts.push(`<circle cx="${L + 12}" cy="${y - 4}" r="4" fill="${PALETTE[i % PALETTE.length]}"/><text x="${L + 22}" y="${y}" class="label">${esc(modelLabel(m).slice(0, 50))}</text>`);
+    });
+  }
   const note = skipped ? `<p class="note">${skipped} layers without FLOPs or bytes (pools, concats, copies) are not placed.</p>` : '';
   return `<svg class="chart" data-chart="roofline" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>${note}`;
 }
@@ -119,7 +125,7 @@ function totalsTableHtml(r: AnalysisReport): string {
   const ms = DELTA_METRICS.filter((k) => r.models.some((x) => metricValue(x.totals, k) !== null));
   const fmt = (k: (typeof ms)[number], v: number | null) => (v === null ? '-' : k === 'timeS' ? seconds(v) : k === 'efficiency' ? `${si(v, 2)}FLOP/s` : int(v));
   const header = [{ title: 'model', numeric: false }];
-  for (const k of ms) header.push({ title: k === 'macs' ? 'mult-adds' : k === 'memAccess' ? 'MAC (mem. access)' : k, numeric: true }, { title: `Δ ${k === 'macs' ? 'mult-adds' : k === 'memAccess' ? 'MAC' : k}`, numeric: true });
+  for (const k of ms) header.push({ title: METRIC_TITLES[k], numeric: true }, { title: `Δ ${k === 'memAccess' ? 'mem. access' : METRIC_TITLES[k]}`, numeric: true });
   const rows = r.models.map((x) => {
     const cells = [modelLabel(x)];
     const values: (number | string | null)[] = [modelLabel(x)];

@@ -5,7 +5,7 @@
 
 import type { GroupRow, Totals } from './analyze.js';
 import { cell, groupColumns, int, pct, seconds, si, signedInt, type Column } from './columns.js';
-import { DELTA_METRICS, metricValue, modelLabel, type AnalysisReport, type DeltaMetric, type ReportModel } from './report.js';
+import { DELTA_METRICS, METRIC_TITLES, metricValue, modelLabel, type AnalysisReport, type DeltaMetric, type ReportModel } from './report.js';
 
 export const MAX_SIDE_BY_SIDE = 8;
 
@@ -18,18 +18,6 @@ interface Table {
 
 type Block = { kind: 'heading'; text: string } | { kind: 'lines'; lines: string[] } | { kind: 'list'; items: readonly string[] } | { kind: 'table'; table: Table };
 
-const METRIC_TITLES: Record<DeltaMetric, string> = {
-  params: 'params',
-  macs: 'mult-adds',
-  flops: 'FLOPs',
-  otherOps: 'other ops',
-  memAccess: 'MAC (mem. access)',
-  activations: 'activations',
-  bytesOps: 'bytes op-by-op',
-  bytesFused: 'bytes fused',
-  timeS: 'est. time',
-  efficiency: 'FLOP/s (efficiency)',
-};
 
 function fmtMetric(m: DeltaMetric, v: number): string {
   if (m === 'timeS') return seconds(v);
@@ -126,14 +114,14 @@ function deltasTable(r: AnalysisReport): Table {
   };
 }
 
-/** Groups side by side: one row per group key (in order of first appearance), mult-adds and MAC per model. */
+/** Groups side by side: one row per group key (in order of first appearance), mult-adds and memory access cost per model. */
 function sideBySide(r: AnalysisReport): Table {
   const keys: string[] = [];
   const seen = new Set<string>();
   const maps = r.models.map((m) => new Map(m.groups.map((g) => [g.key, g])));
   for (const m of r.models) for (const g of m.groups) if (!seen.has(g.key)) seen.add(g.key), keys.push(g.key);
   const header: string[] = [r.groupBy];
-  r.models.forEach((_m, i) => header.push(`#${i + 1} mult-adds`, `#${i + 1} MAC`));
+  r.models.forEach((_m, i) => header.push(`#${i + 1} mult-adds`, `#${i + 1} mem. access`));
   const row = (key: string, get: (i: number) => GroupRow | undefined) => {
     const cells = [key];
     r.models.forEach((_m, i) => {

@@ -12,6 +12,20 @@ export const SCHEMA = 'vovc.analysis/1';
 export const DELTA_METRICS = ['params', 'macs', 'flops', 'otherOps', 'memAccess', 'activations', 'bytesOps', 'bytesFused', 'timeS', 'efficiency'] as const;
 export type DeltaMetric = (typeof DELTA_METRICS)[number];
 
+/** Headings of the compared metrics in the human-readable formats. */
+export const METRIC_TITLES: Record<DeltaMetric, string> = {
+  params: 'params',
+  macs: 'mult-adds',
+  flops: 'FLOPs',
+  otherOps: 'other ops',
+  memAccess: 'MAC (mem. access)',
+  activations: 'activations',
+  bytesOps: 'bytes op-by-op',
+  bytesFused: 'bytes fused',
+  timeS: 'est. time',
+  efficiency: 'FLOP/s (efficiency)',
+};
+
 export interface Delta {
   /** This model's figure minus the first model's. */
   readonly abs: number;
