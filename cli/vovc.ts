@@ -66,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Exit explicitly: a worker pool or a file handle left open must not keep the CLI alive
+    // (stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost).
+    process.exit(code);
   },
   (e) => {
     process.stderr.write(`vovc: ${String(e)}\n`);

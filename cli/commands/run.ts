@@ -2,9 +2,9 @@
 // DIR/<output>.npy for every output. The model is lowered for the input's shape.
 import { join } from 'node:path';
 import { VovcError } from '../../src/diag/diagnostics.js';
-import { TARGETS, loadBackend, type Tensor } from '../../src/codegen/backend.js';
+import { TARGETS, loadBackend, type Backend, type Tensor } from '../../src/codegen/backend.js';
 import { writeFileAtomic, safeJoin } from '../../src/util/fsx.js';
-import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, requireModel, type Command } from '../common.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, requireModel, type Command, type Options } from '../common.js';
 import { PASS_OPTIONS, normalizeReportFlag } from '../passflags.js';
 
 const USAGE = `usage: vovc run MODEL (--input X.npy | --image photo.jpg) [--target ${Object.keys(TARGETS).join('|')}] [--weights FILE] [--save DIR] [--outputs a,b] [--set key=value]
@@ -22,7 +22,7 @@ function stats(t: Tensor): string {
   return `mean ${(sum / t.data.length).toPrecision(5)} min ${min.toPrecision(5)} max ${max.toPrecision(5)}`;
 }
 
-export async function extraOptions(args: string[]) {
+export async function extraOptions(args: string[]): Promise<{ target: string; backend: Backend; options: Options }> {
   const i = args.findIndex((a) => a === '--target' || a.startsWith('--target='));
   const target = i < 0 ? 'reference' : args[i].includes('=') ? args[i].split('=')[1] : args[i + 1];
   if (!target || !(target in TARGETS)) throw new UsageError(`unknown --target '${target ?? ''}' (expected ${Object.keys(TARGETS).join(', ')})`);
