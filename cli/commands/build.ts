@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { makeStaging, commitStaging } from '../../src/util/fsx.js';
 import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, parseShape, requireModel, type Command } from '../common.js';
-import { PASS_OPTIONS, normalizeReportFlag } from '../passflags.js';
+import { PASS_OPTIONS, normalizeReportFlag, passOptions } from '../passflags.js';
 import { extraOptions } from './run.js';
 
 const USAGE = `usage: vovc build MODEL --target onnx|cuda|wgsl --out DIR [--weights FILE] [--input-shape N,C,H,W] [--set key=value] [--report[=json]]`;
@@ -42,6 +42,12 @@ export const command: Command = {
     try {
       await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
       const files = commitStaging(staging, v.out as string);
+      if (v.report !== undefined) {
+        if (v.report !== 'text' && v.report !== 'json') throw new UsageError(`--report takes text or json, got '${v.report as string}'`);
+        const { optimize } = await import('../../src/passes/manager.js');
+        const { fusionReport } = await import('../../src/plan/report-cli.js');
+        process.stdout.write(fusionReport(graph, optimize(graph, passOptions(v)), v.report));
+      }
       log(`wrote ${files.length} files to ${v.out as string}: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', ...' : ''}`);
       return 0;
     } catch (e) {
