@@ -13,13 +13,11 @@ import type { Attention, DenseStage, HeadSpec, ModelSpec, OsaStage, PoolSpec, St
 import { lex, type Token } from './lexer.js';
 import { MSG, didYouMean, plural } from './messages.js';
 import {
-  ATTENTIONS,
   NAMINGS,
   PREPROCESSINGS,
   Parser,
   STAGE_NAMES,
   WHERES,
-  itemKeys,
   type HeadAst,
   type IntLit,
   type Item,
@@ -97,21 +95,16 @@ class Builder {
   /** Applies one model's statements (layer = its depth in the extends chain). */
   applyModel(model: ModelAst, layer: number): void {
     const seen = new Map<string, Span>();
-    const once = (key: string, span: Span, dup: () => Diagnostic): boolean => {
-      const first = seen.get(key);
-      if (first) {
-        const d = dup();
-        this.diags.push({ ...d, notes: [...(d.notes ?? []), `first set at ${first.file}:${first.line}:${first.col}`] });
-        return false;
-      }
-      seen.set(key, span);
-      return true;
-    };
     const d = this.draft;
     for (const s of model.statements) {
       const key = s.kind === 'stage' ? s.name.text : s.kind;
-      const dup = () => (s.kind === 'stage' ? MSG.duplicateStage.at({ span: s.name.span }, key, model.name.text) : MSG.duplicateStatement.at({ span: s.span }, key, model.name.text));
-      if (!once(key, s.span, dup)) continue;
+      const first = seen.get(key);
+      if (first) {
+        const where = { span: s.kind === 'stage' ? s.name.span : s.span, notes: [`first set at ${first.file}:${first.line}:${first.col}`] };
+        this.diags.push(s.kind === 'stage' ? MSG.duplicateStage.at(where, key, model.name.text) : MSG.duplicateStatement.at(where, key, model.name.text));
+        continue;
+      }
+      seen.set(key, s.span);
       switch (s.kind) {
         case 'naming':
           d.naming = { value: s.value, span: s.span };
