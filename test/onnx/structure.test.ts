@@ -204,6 +204,23 @@ describe('onnxruntime', () => {
     const s2 = await createSession(bytesOf(g));
     const [a, b] = [(await runSession(s1, x, ['logits'])).get('logits')!, (await runSession(s2, x, ['logits'])).get('logits')!];
     expect(a.data).toEqual(b.data);
+    // backend.run goes through a temporary folder for such a model.
+    const viaRun = await backend.run!({ graph: g, options: { 'external-data': true }, log: () => {}, hasWeights: false }, x, ['logits']);
+    expect(viaRun.get('logits')!.data).toEqual(a.data);
+  });
+
+  it('two graph outputs on one value: the second is an Identity of the first', async () => {
+    const b = new GraphBuilder('two', [1, 2, 5, 5], { naming: 'timm', preprocessing: 'timm', bnEps: 1e-5, numClasses: 0 });
+    const y = b.add({ id: 'relu', op: 'relu', inputs: ['input'], attrs: {}, scope: 'stem' });
+    b.output('stem', y);
+    b.output('stage2', y);
+    const bytes = bytesOf(b.build(), { faithful: true });
+    const m = decode(bytes);
+    checkStructure(m, 17, new Map([['stem', [1, 2, 5, 5]], ['stage2', [1, 2, 5, 5]]]));
+    expect(m.graph!.node.map((n) => `${n.opType}:${n.input.join(',')}->${n.output.join(',')}`)).toEqual(['Relu:input->stem', 'Identity:stem->stage2']);
+    const x = testInput([1, 2, 5, 5]);
+    const got = await runSession(await createSession(bytes), x, ['stem', 'stage2']);
+    for (const o of ['stem', 'stage2']) expect([...got.get(o)!.data]).toEqual([...x.data].map((v) => Math.max(v, 0)));
   });
 
   it('backend.run: seeds a graph without data and returns the requested outputs', async () => {

@@ -1,7 +1,7 @@
 // Acceptance: every zoo model, compiled to ONNX in both modes and run in onnxruntime, matches
 // the reference interpreter (on the unoptimized graph, the oracle) within atol = rtol = 1e-4,
 // with seeded weights. Every model runs at an odd size (1x3x97x131: odd, non-square, and the
-// stage-5 pool sees a 7x9 map). At 224x224 a representative subset runs: a timm depthwise eSE
+// last ceil-mode window of every stage pool hangs over the edge, e.g. 6x8 -> 3x4 in stage 5). At 224x224 a representative subset runs: a timm depthwise eSE
 // net, a detectron2 backbone (stage outputs), and vovnet57 (V1 with identity, the largest
 // 224 run we afford: the reference interpreter is the cost, about 1 GMAC/s on 2 cores). onnxruntime
 // runs the odd-size files with its graph optimizations disabled, so that the nodes as written
