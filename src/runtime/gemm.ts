@@ -6,14 +6,18 @@
 //
 // A convolution is a GEMM per image and group: out[M, N] = W[M, K] * im2col(x)[K, N] with
 // M = output channels of the group, K = (input channels of the group) * kh * kw, N = oh * ow.
-// The weight already is the A matrix in row-major order (rows are read as four streams, so it
-// needs no packing). The B matrix is never materialized whole: columns are packed panel by
-// panel, straight from the image (implicit im2col; for 1x1 stride-1 convs a plain strided copy),
-// into micro-panels of 4 columns laid out [K][4] so that the 4x4 register tile reads both
-// operands sequentially. A panel holds all K rows, so each output element is one float64 dot
-// product, rounded to float32 once, with bias, activation and residual applied in the store.
-// The 4x4 tile (16 accumulators) is the largest that V8 keeps mostly in the 16 x86-64
-// floating-point registers; measured on this machine, 4x8 spills and runs ~30% slower.
+// The im2col matrix is never materialized: blocks of KC rows x NC columns are packed straight
+// from the image (for 1x1 stride-1 convs a plain strided copy) into micro-panels of 4 columns
+// laid out [KC][4], so that the 4x4 register tile reads both operands sequentially. Each
+// thread owns a Workspace: the weight rows it needs, converted to float64 once per conv, the
+// packed block and a float64 accumulator block. Accumulators live in float64 from the first
+// product to the epilogue (bias, activation, residual, one rounding to float32), and every dot
+// product runs in plain k order, so the result does not depend on the blocking, the thread
+// split or which tile kernel ran.
+//
+// Two tile kernels compute the same float64 operations: a WebAssembly SIMD one (f64x2: two
+// columns per instruction, about 4x the JavaScript one on this machine's Zen 3 cores), and the
+// JavaScript one, kept for engines without WebAssembly SIMD and as the tests' cross-check.
 
 /** Activation codes (ConvAttrs.act): 0 none, 1 relu, 2 hardsigmoid (relu6(x + 3) / 6), 3 sigmoid. */
 export const ACT_CODE = { none: 0, relu: 1, hardsigmoid: 2, sigmoid: 3 } as const;
@@ -48,6 +52,19 @@ export interface ConvJob {
   act: number;
 }
 
+/**
+ * A thread's scratch memory (float64) and its tile kernel:
+ * tile(a0, a1, a2, a3, p, kc, c, ldc) adds rows a0..a3 (kc values each) times the [kc][4]
+ * micro-panel at p into the 4x4 block at c (row stride ldc); all offsets in f64 elements.
+ */
+export interface Workspace {
+  f64: Float64Array;
+  readonly simd: boolean;
+  tile(a0: number, a1: number, a2: number, a3: number, p: number, kc: number, c: number, ldc: number): void;
+  /** Makes f64 hold at least n elements (may replace f64). */
+  ensure(n: number): void;
+}
+
 /** The activation by code, in float64. */
 export function applyAct(v: number, act: number): number {
   if (act === 1) return v > 0 ? v : 0;
@@ -56,79 +73,169 @@ export function applyAct(v: number, act: number): number {
   return v;
 }
 
-/**
- * Packs output columns [j0, j0 + ncols) of image `xOff`'s im2col matrix, channels
- * [c0, c0 + cg), into P as ceil(ncols / 4) micro-panels of [K][4]; columns past ncols are 0.
- */
-export function packPanel(job: ConvJob, P: Float32Array, xOff: number, c0: number, cg: number, j0: number, ncols: number): void {
-  const { x, inH: H, inW: W, kh, kw, sh, sw, pt, pl, outW: OW } = job;
-  const HW = H * W;
-  const K = cg * kh * kw;
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OW === W && job.outH === H;
-  for (let s = 0; s < ncols; s += 4) {
-    const sub = s * K; // start of this micro-panel: (s / 4) * K * 4
-    if (pointwise && s + 4 <= ncols) {
-      // The input already is the B matrix: copy 4 adjacent columns of each row.
-      let src = xOff + c0 * HW + j0 + s;
-      let p = sub;
-      for (let k = 0; k < K; k++) {
-        P[p] = x[src];
-        P[p + 1] = x[src + 1];
-        P[p + 2] = x[src + 2];
-        P[p + 3] = x[src + 3];
-        p += 4;
-        src += HW;
-      }
-      continue;
-    }
-    for (let c = 0; c < 4; c++) {
-      let p = sub + c;
-      if (s + c >= ncols) {
-        for (let k = 0; k < K; k++, p += 4) P[p] = 0;
-        continue;
-      }
-      const j = j0 + s + c;
-      const oy = (j / OW) | 0;
-      const iy0 = oy * sh - pt;
-      const ix0 = (j - oy * OW) * sw - pl;
-      for (let ci = 0; ci < cg; ci++) {
-        const chan = xOff + (c0 + ci) * HW;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = iy0 + ky;
-          if (iy < 0 || iy >= H) {
-            for (let kx = 0; kx < kw; kx++, p += 4) P[p] = 0;
-            continue;
-          }
-          const row = chan + iy * W;
-          for (let kx = 0; kx < kw; kx++, p += 4) {
-            const ix = ix0 + kx;
-            P[p] = ix >= 0 && ix < W ? x[row + ix] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** t[0..15] = rows a0..a3 of A (K values each) times the [K][4] micro-panel at P[p]. */
-export function tile4x4(A: Float32Array, a0: number, a1: number, a2: number, a3: number, P: Float32Array, p: number, K: number, t: Float64Array): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (let k = 0; k < K; k++) {
-    const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
-    const y0 = P[p], y1 = P[p + 1], y2 = P[p + 2], y3 = P[p + 3];
+/** The JavaScript tile kernel (see Workspace.tile). */
+export function tileJs(F: Float64Array, a0: number, a1: number, a2: number, a3: number, p: number, kc: number, c: number, ldc: number): void {
+  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+  let c00 = F[c], c01 = F[c + 1], c02 = F[c + 2], c03 = F[c + 3];
+  let c10 = F[r1], c11 = F[r1 + 1], c12 = F[r1 + 2], c13 = F[r1 + 3];
+  let c20 = F[r2], c21 = F[r2 + 1], c22 = F[r2 + 2], c23 = F[r2 + 3];
+  let c30 = F[r3], c31 = F[r3 + 1], c32 = F[r3 + 2], c33 = F[r3 + 3];
+  for (let k = 0; k < kc; k++) {
+    const x0 = F[a0 + k], x1 = F[a1 + k], x2 = F[a2 + k], x3 = F[a3 + k];
+    const y0 = F[p], y1 = F[p + 1], y2 = F[p + 2], y3 = F[p + 3];
     p += 4;
     c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
     c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
     c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
     c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
   }
-  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
-  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+  F[c] = c00; F[c + 1] = c01; F[c + 2] = c02; F[c + 3] = c03;
+  F[r1] = c10; F[r1 + 1] = c11; F[r1 + 2] = c12; F[r1 + 3] = c13;
+  F[r2] = c20; F[r2 + 1] = c21; F[r2 + 2] = c22; F[r2 + 3] = c23;
+  F[r3] = c30; F[r3 + 1] = c31; F[r3 + 2] = c32; F[r3 + 3] = c33;
+}
+
+/**
+ * The WebAssembly module of the SIMD tile kernel: imports memory "e"."m", exports
+ * tile(a0, a1, a2, a3, p, kc, c, ldc), the same operations as tileJs (f64x2.mul then
+ * f64x2.add, never a fused multiply-add, so the results are bit-identical).
+ */
+export function simdTileModule(): Uint8Array<ArrayBuffer> {
+  const leb = (n: number) => {
+    const o: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      o.push(b);
+    } while (n);
+    return o;
+  };
+  const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
+  const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
+  const name = (s: string) => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
+  const simd = (op: number) => [0xfd, ...leb(op)];
+  const get = (i: number) => [0x20, i];
+  const set = (i: number) => [0x21, i];
+  const i32 = (v: number) => [0x41, ...leb(v)]; // small non-negative constants only
+  const [ADD, SUB, SHL, LOAD, SPLAT64, STORE, F64X2_ADD, F64X2_MUL] = [[0x6a], [0x6b], [0x74], simd(0), simd(10), simd(11), simd(240), simd(242)];
+  // i32 params 0..7: a0 a1 a2 a3 p kc c ldc; i32 locals 8..10: c1 c2 c3 (row addresses);
+  // v128 locals 11..18: accumulators (row r: 11 + 2r columns 0-1, 12 + 2r columns 2-3),
+  // 19..20: the two halves of the B row, 21: the splatted A value.
+  const [P, KC, C, LDC] = [4, 5, 6, 7];
+  const ROWS = [C, 8, 9, 10];
+  const ACC = 11, B0 = 19, B1 = 20, AV = 21;
+  const body: number[][] = [];
+  for (const i of [0, 1, 2, 3, P, C, LDC]) body.push(get(i), i32(3), SHL, set(i)); // elements -> bytes
+  for (let r = 1; r < 4; r++) body.push(get(ROWS[r - 1]), get(LDC), ADD, set(ROWS[r]));
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(ROWS[r]), LOAD, [4, h * 16], set(ACC + 2 * r + h));
+  body.push([0x03, 0x40]); // loop
+  body.push(get(P), LOAD, [4, 0], set(B0), get(P), LOAD, [4, 16], set(B1));
+  for (let r = 0; r < 4; r++) {
+    body.push(get(r), SPLAT64, [3, 0], set(AV));
+    for (let h = 0; h < 2; h++) body.push(get(ACC + 2 * r + h), get(AV), get(h ? B1 : B0), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r + h));
+    body.push(get(r), i32(8), ADD, set(r));
+  }
+  body.push(get(P), i32(32), ADD, set(P));
+  body.push(get(KC), i32(1), SUB, [0x22, KC], [0x0d, 0]); // kc -= 1; continue while kc != 0
+  body.push([0x0b]); // end loop
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(ROWS[r]), get(ACC + 2 * r + h), STORE, [4, h * 16]);
+  body.push([0x0b]); // end function
+  const code = [...vec([[3, 0x7f], [11, 0x7b]]), ...body.flat()];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec([[0x60, ...vec(Array.from({ length: 8 }, () => [0x7f])), 0]])), // type: (i32 x 8) -> ()
+    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 1]])), // import memory e.m, min 1 page
+    ...section(3, vec([[0]])), // function 0 has type 0
+    ...section(7, vec([[...name('tile'), 0x00, 0]])), // export function 0 as "tile"
+    ...section(10, vec([[...leb(code.length), ...code]])),
+  ]);
+}
+
+/** A workspace with the SIMD tile kernel where WebAssembly SIMD is available (and wanted), else the JavaScript one. */
+export function createWorkspace(preferSimd = true): Workspace {
+  const bytes = simdTileModule();
+  if (preferSimd && typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: memory } });
+    const ws: Workspace = {
+      f64: new Float64Array(memory.buffer),
+      simd: true,
+      tile: instance.exports.tile as Workspace['tile'],
+      ensure(n) {
+        const missing = n * 8 - memory.buffer.byteLength;
+        if (missing <= 0) return;
+        memory.grow(Math.ceil(missing / 65536));
+        ws.f64 = new Float64Array(memory.buffer);
+      },
+    };
+    return ws;
+  }
+  const ws: Workspace = {
+    f64: new Float64Array(1 << 16),
+    simd: false,
+    tile: (a0, a1, a2, a3, p, kc, c, ldc) => tileJs(ws.f64, a0, a1, a2, a3, p, kc, c, ldc),
+    ensure(n) {
+      if (n > ws.f64.length) ws.f64 = new Float64Array(Math.max(n, 2 * ws.f64.length));
+    },
+  };
+  return ws;
+}
+
+/**
+ * Packs rows [k0, k0 + kc) x columns [j0, j0 + ncols) of the im2col matrix of the image at
+ * xOff, channels [c0, c0 + cg), into F at `at` as micro-panels of [kc][4] (columns past
+ * ncols are 0). Columns are walked as runs along one output row, so that the input row
+ * each run reads is found once and only its ends can fall into the padding.
+ */
+export function packBlock(job: ConvJob, F: Float64Array, at: number, xOff: number, c0: number, k0: number, kc: number, j0: number, ncols: number): void {
+  const { x, inH: H, inW: W, kh, kw, sh, sw, pt, pl, outW: OW } = job;
+  const HW = H * W;
+  const taps = kh * kw;
+  const kc4 = kc * 4;
+  const padded = (ncols + 3) & ~3;
+  for (let q = ncols; q < padded; q++) for (let k = 0; k < kc; k++) F[at + (q >> 2) * kc4 + k * 4 + (q & 3)] = 0;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OW === W && job.outH === H) {
+    // Pointwise: the input already is the B matrix (rows = channels, columns = pixels).
+    for (let k = 0; k < kc; k++) {
+      const src = xOff + (c0 + k0 + k) * HW + j0;
+      const dst = at + k * 4;
+      for (let q = 0; q < ncols; q++) F[dst + (q >> 2) * kc4 + (q & 3)] = x[src + q];
+    }
+    return;
+  }
+  const oyStart = (j0 / OW) | 0;
+  const oxStart = j0 - oyStart * OW;
+  let ci = (k0 / taps) | 0;
+  let ky = ((k0 - ci * taps) / kw) | 0;
+  let kx = k0 - ci * taps - ky * kw;
+  // Output columns ox whose input column ox * sw - pl + kx lies in [0, W): [oxLo, oxHi).
+  for (let k = 0; k < kc; k++) {
+    const chan = xOff + (c0 + ci) * HW;
+    const dst = at + k * 4;
+    const oxLo = Math.max(0, Math.ceil((pl - kx) / sw));
+    const oxHi = Math.min(OW, Math.floor((W - 1 + pl - kx) / sw) + 1);
+    let q = 0;
+    for (let oy = oyStart, ox = oxStart; q < ncols; oy++, ox = 0) {
+      const end = Math.min(OW, ox + ncols - q); // this run covers output columns [ox, end) of row oy
+      const iy = oy * sh - pt + ky;
+      if (iy < 0 || iy >= H) {
+        for (; ox < end; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
+        continue;
+      }
+      const src = chan + iy * W - pl + kx;
+      for (; ox < end && ox < oxLo; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
+      for (const stop = Math.min(end, oxHi); ox < stop; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = x[src + ox * sw];
+      for (; ox < end; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
+    }
+    if (++kx === kw) {
+      kx = 0;
+      if (++ky === kh) {
+        ky = 0;
+        ci++;
+      }
+    }
+  }
 }
 
 /**
@@ -136,52 +243,56 @@ export function tile4x4(A: Float32Array, a0: number, a1: number, a2: number, a3:
  * unit of work a thread takes). Any group structure is allowed; groups with one input channel
  * (depthwise) are faster with convDepthwise.
  */
-export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: number): void {
-  const { w: A, bias, res, out, act, groups, kh, kw } = job;
+export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: number, ws: Workspace): void {
+  const { w, bias, res, out, act, groups, kh, kw } = job;
   const mg = job.cout / groups;
   const cg = job.cin / groups;
   const K = cg * kh * kw;
   const OHW = job.outH * job.outW;
   const inSize = job.cin * job.inH * job.inW;
-  const outSize = job.cout * OHW;
-  const cols = j1 - j0;
-  // Panel width: a multiple of 4 columns such that the [K][nc] panel stays within 48 Ki
-  // floats (192 KiB, well inside a 512 KiB L2 next to the A rows being streamed).
-  let nc = Math.max(4, Math.floor(49152 / K / 4) * 4);
-  nc = Math.min(nc, (cols + 3) & ~3);
-  const P = new Float32Array(nc * K);
-  const t = new Float64Array(16);
-  for (let b = 0; b < job.n; b++) {
-    const xOff = b * inSize;
-    const oOff = b * outSize;
-    for (let g = Math.floor(m0 / mg); g * mg < m1; g++) {
-      const gm0 = Math.max(m0, g * mg);
-      const gm1 = Math.min(m1, (g + 1) * mg);
-      for (let pj = j0; pj < j1; pj += nc) {
-        const pc = Math.min(nc, j1 - pj);
-        packPanel(job, P, xOff, g * cg, cg, pj, pc);
-        for (let i = gm0; i < gm1; i += 4) {
-          // Rows past gm1 re-read the last valid row; their results are not stored.
-          const last = gm1 - 1;
-          const a0 = i * K;
-          const a1 = Math.min(i + 1, last) * K;
-          const a2 = Math.min(i + 2, last) * K;
-          const a3 = Math.min(i + 3, last) * K;
-          const rows = Math.min(4, gm1 - i);
-          for (let s = 0; s < pc; s += 4) {
-            tile4x4(A, a0, a1, a2, a3, P, s * K, K, t);
-            const ncol = Math.min(4, pc - s);
-            for (let r = 0; r < rows; r++) {
-              const m = i + r;
-              const bv = bias ? bias[m] : 0;
-              const o = oOff + m * OHW + pj + s;
-              for (let c = 0; c < ncol; c++) {
-                let v = t[r * 4 + c] + bv;
-                if (act !== 0) v = applyAct(v, act);
-                if (res) v += res[o + c];
-                out[o + c] = v;
-              }
-            }
+  // Blocking: a [KC][NC] float64 block of B (256 KiB) stays in L2 while every 4-row strip of A
+  // ([4][KC], 8 KiB) sweeps it from L1. A K that is not much more than KC is taken whole.
+  const KC = K <= 384 ? K : 256;
+  const NC = Math.min(128, (j1 - j0 + 3) & ~3);
+  for (let g = Math.floor(m0 / mg); g * mg < m1; g++) {
+    const gm0 = Math.max(m0, g * mg);
+    const rows = Math.min(m1, (g + 1) * mg) - gm0;
+    const rowsP = (rows + 3) & ~3;
+    const A = 0;
+    const Bk = A + rowsP * K;
+    const Cb = Bk + KC * NC;
+    ws.ensure(Cb + rowsP * NC);
+    const F = ws.f64;
+    // A: this group's weight rows in float64, zero rows up to a multiple of 4.
+    for (let r = 0; r < rowsP; r++) {
+      if (r < rows) for (let k = 0, src = (gm0 + r) * K; k < K; k++) F[A + r * K + k] = w[src + k];
+      else F.fill(0, A + r * K, A + (r + 1) * K);
+    }
+    for (let b = 0; b < job.n; b++) {
+      const xOff = b * inSize;
+      const oOff = b * job.cout * OHW;
+      for (let pj = j0; pj < j1; pj += NC) {
+        const nc = Math.min(NC, j1 - pj);
+        const ldc = (nc + 3) & ~3;
+        F.fill(0, Cb, Cb + rowsP * ldc);
+        for (let k0 = 0; k0 < K; k0 += KC) {
+          const kc = Math.min(KC, K - k0);
+          packBlock(job, F, Bk, xOff, g * cg, k0, kc, pj, nc);
+          for (let i = 0; i < rowsP; i += 4) {
+            const a = A + i * K + k0;
+            for (let s = 0; s < ldc; s += 4) ws.tile(a, a + K, a + 2 * K, a + 3 * K, Bk + s * kc, kc, Cb + i * ldc + s, ldc);
+          }
+        }
+        for (let r = 0; r < rows; r++) {
+          const m = gm0 + r;
+          const bv = bias ? bias[m] : 0;
+          const o = oOff + m * OHW + pj;
+          const c = Cb + r * ldc;
+          for (let q = 0; q < nc; q++) {
+            let v = F[c + q] + bv;
+            if (act !== 0) v = applyAct(v, act);
+            if (res) v += res[o + q];
+            out[o + q] = v;
           }
         }
       }
@@ -240,11 +351,11 @@ export function decodeJob(m: Record<string, unknown>): ConvJob {
 }
 
 /** Runs one message of the worker protocol: { kind: 'gemm' | 'dw', job, range }. */
-export function runTask(kind: string, job: ConvJob, range: number[]): void {
-  if (kind === 'gemm') convGemm(job, range[0], range[1], range[2], range[3]);
+export function runTask(kind: string, job: ConvJob, range: readonly number[], ws: Workspace): void {
+  if (kind === 'gemm') convGemm(job, range[0], range[1], range[2], range[3], ws);
   else if (kind === 'dw') convDepthwise(job, range[0], range[1]);
   else throw new Error(`unknown task kind ${kind}`);
 }
 
 /** Everything a worker needs, in dependency-free source form (see the header). */
-export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, packPanel, tile4x4, convGemm, convDepthwise, decodeJob, runTask];
+export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, tileJs, simdTileModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runTask];

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { VovcError, closest, fail } from '../diag/diagnostics.js';
 import { INPUT, nodeMap, numel, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
 import { verify } from '../ir/verify.js';
-import { ACT_CODE, convDepthwise, convGemm, type ConvJob } from './gemm.js';
+import { ACT_CODE, convDepthwise, convGemm, createWorkspace, type ConvJob, type Workspace } from './gemm.js';
 import * as K from './kernels.js';
 import { getPool, type Pool, type TaskKind } from './worker.js';
 
@@ -34,10 +34,16 @@ export interface ReferenceOptions {
   readonly outputs?: readonly string[];
   /** Threads for the convolutions, the calling one included (default: os.availableParallelism()). */
   readonly threads?: number;
+  /** Called after each node with its wall time in milliseconds (profiling). */
+  readonly onNode?: (node: Node, ms: number) => void;
 }
 
-/** Below this many multiply-accumulates a conv runs on the calling thread (a worker round trip costs ~0.1 ms). */
-const PARALLEL_MIN_MACS = 1 << 20;
+/**
+ * Below this many multiply-accumulates (~1 ms of one thread's work) a conv runs on the calling
+ * thread: a worker round trip costs ~0.05 ms. Depthwise MACs count 8x (a plain JavaScript
+ * loop, against the SIMD GEMM).
+ */
+const PARALLEL_MIN_MACS = 1 << 22;
 
 const fmt = (s: Shape) => `[${s.join(',')}]`;
 
@@ -141,6 +147,9 @@ function split(total: number, parts: number): [number, number][] {
   return r;
 }
 
+/** The calling thread's GEMM scratch memory, kept across runs (it only grows to the largest conv's weights). */
+let workspace: Workspace | undefined;
+
 /**
  * Runs a conv: on the calling thread when small or single-threaded, else split into one task
  * per thread, the calling thread taking the first. Returns the promise of the workers' part.
@@ -160,8 +169,9 @@ function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
     // Split the pixels when every thread gets a few panels' worth, else the output channels.
     ranges = ohw >= 64 * threads ? split(ohw, threads).map(([a, b]) => [0, job.cout, a, b]) : split(job.cout, threads).map(([a, b]) => [a, b, 0, ohw]);
   }
-  const local = (r: number[]) => (kind === 'dw' ? convDepthwise(job, r[0], r[1]) : convGemm(job, r[0], r[1], r[2], r[3]));
-  if (!pool || macs < PARALLEL_MIN_MACS || ranges.length < 2) {
+  const ws = (workspace ??= createWorkspace());
+  const local = (r: number[]) => (kind === 'dw' ? convDepthwise(job, r[0], r[1]) : convGemm(job, r[0], r[1], r[2], r[3], ws));
+  if (!pool || macs * (depthwise ? 8 : 1) < PARALLEL_MIN_MACS || ranges.length < 2) {
     local(kind === 'dw' ? [0, job.cout] : [0, job.cout, 0, ohw]);
     return undefined;
   }
@@ -180,7 +190,7 @@ function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
  * The interpreter proper, as a generator so that one body serves the sync and async entry
  * points: it yields a promise whenever worker threads are computing (never without a pool).
  */
-function* execute(p: Plan, input: Float32Array, pool: Pool | null): Generator<Promise<void>, Map<string, RefTensor>, void> {
+function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: (node: Node, ms: number) => void): Generator<Promise<void>, Map<string, RefTensor>, void> {
   const { g, nodes } = p;
   const alloc = (size: number) => (pool ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size));
   const values = new Map<string, Float32Array>([[INPUT, pool ? shared(input) : input]]);
@@ -210,6 +220,7 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null): Generator<Pr
 
   for (let idx = 0; idx < p.order.length; idx++) {
     const n = p.order[idx];
+    const t0 = onNode ? performance.now() : 0;
     const ins = n.inputs.map(get);
     const x = ins[0];
     const xs = n.inputs.length ? shapeOf(n.inputs[0]) : [];
@@ -300,6 +311,7 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null): Generator<Pr
         throw new Error(`internal: the reference interpreter has no kernel for op '${(n as Node).op}'`);
     }
     values.set(n.id, out);
+    onNode?.(n, performance.now() - t0);
     // Liveness: drop every value whose last reader this node was (and unread results).
     for (const v of n.inputs) if (p.lastUse.get(v) === idx) values.delete(v);
     if (!p.lastUse.has(n.id)) values.delete(n.id);
@@ -322,7 +334,7 @@ export async function runReference(
 ): Promise<Map<string, RefTensor>> {
   const p = plan(g, input, opts.outputs);
   const threads = resolveThreads(opts.threads);
-  const it = execute(p, input.data, threads > 1 ? getPool(threads - 1) : null);
+  const it = execute(p, input.data, threads > 1 ? getPool(threads - 1) : null, opts.onNode);
   for (let r = it.next(); ; r = it.next()) {
     if (r.done) return r.value;
     await r.value;
@@ -333,9 +345,9 @@ export async function runReference(
 export function runReferenceSync(
   g: Graph,
   input: { readonly shape: readonly number[]; readonly data: Float32Array },
-  opts: { readonly outputs?: readonly string[] } = {},
+  opts: Omit<ReferenceOptions, 'threads'> = {},
 ): Map<string, RefTensor> {
-  const r = execute(plan(g, input, opts.outputs), input.data, null).next();
+  const r = execute(plan(g, input, opts.outputs), input.data, null, opts.onNode).next();
   if (!r.done) throw new Error('internal: the single-threaded interpreter tried to wait for workers');
   return r.value;
 }

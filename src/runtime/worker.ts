@@ -16,9 +16,10 @@ import { WORKER_FUNCTIONS, type ConvJob, type SharedView } from './gemm.js';
 const SOURCE = `'use strict';
 ${WORKER_FUNCTIONS.map((f) => f.toString()).join('\n\n')}
 const { parentPort } = require('node:worker_threads');
+const ws = createWorkspace(true);
 parentPort.on('message', (m) => {
   try {
-    runTask(m.kind, decodeJob(m.job), m.range);
+    runTask(m.kind, decodeJob(m.job), m.range, ws);
     parentPort.postMessage({ id: m.id });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: String((e && e.stack) || e) });
@@ -82,6 +83,8 @@ class PoolWorker {
 /** `size` worker threads; the calling thread is the pool's extra member (see runReference). */
 export class Pool {
   private readonly workers: PoolWorker[];
+  /** Tasks handed to the workers so far. */
+  dispatched = 0;
 
   constructor(readonly size: number) {
     this.workers = Array.from({ length: size }, () => new PoolWorker(new Worker(SOURCE, { eval: true })));
@@ -93,6 +96,7 @@ export class Pool {
 
   /** Runs task i on worker i. */
   run(i: number, kind: TaskKind, job: ConvJob, range: readonly number[]): Promise<void> {
+    this.dispatched++;
     return this.workers[i].run(kind, job, range);
   }
 

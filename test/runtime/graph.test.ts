@@ -5,6 +5,7 @@ import { VovcError } from '../../src/diag/diagnostics.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { runReference, runReferenceSync } from '../../src/runtime/reference.js';
+import { getPool } from '../../src/runtime/worker.js';
 import { META, convAttrs, expectClose, poolAttrs, randn } from './util.js';
 
 const input = (g: Graph, seed = 1) => ({ shape: g.input.shape, data: randn(g.input.shape, seed, -2, 2) });
@@ -117,7 +118,7 @@ describe('fused ops equal their unfused compositions', () => {
 describe('threads', () => {
   // Each conv is above the size where work goes to the workers, and covers one way of splitting it.
   function net(): Graph {
-    const b = new GraphBuilder('t', [1, 16, 48, 48], META);
+    const b = new GraphBuilder('t', [1, 16, 64, 64], META);
     const conv = (id: string, x: string, cin: number, cout: number, k: number, s: number, groups = 1, act: 'relu' | 'none' = 'relu', res?: string) => {
       b.param(`${id}.w`, [cout, cin / groups, k, k], randn([cout, cin / groups, k, k], id.length * 7 + cout, -0.3, 0.3));
       b.param(`${id}.b`, [cout], randn([cout], cin + cout));
@@ -125,13 +126,13 @@ describe('threads', () => {
       return b.add({ id, op: 'conv2d', inputs: res ? [x, res] : [x], attrs: convAttrs([k, k], [s, s], [p, p, p, p], groups, act, !!res), params: { weight: `${id}.w`, bias: `${id}.b` }, scope: 't' });
     };
     const pool = (id: string, x: string) => b.add({ id, op: 'maxpool', inputs: [x], attrs: poolAttrs(3, 2, 0, true), scope: 't' });
-    let y = conv('pixels', 'input', 16, 64, 3, 1); // 2304 pixels: split by pixels
+    let y = conv('pixels', 'input', 16, 64, 3, 1); // 4096 pixels: split by pixels
     y = conv('dw', y, 64, 64, 3, 1, 64); // depthwise: split by channels
     y = conv('grouped', y, 64, 64, 3, 1, 4, 'relu', 'pixels'); // groups within a pixel split
-    y = pool('pool3', pool('pool2', pool('pool1', y))); // 48 -> 24 -> 12 -> 6
-    y = conv('channels', y, 64, 260, 3, 1); // 36 pixels: split by output channels (M tail)
+    y = pool('pool3', pool('pool2', pool('pool1', y))); // 64 -> 32 -> 16 -> 8
+    y = conv('channels', y, 64, 260, 3, 1); // 64 pixels: split by output channels (M tail)
     y = conv('grouped2', y, 260, 260, 3, 1, 4); // a channel split that cuts a group
-    y = conv('point', y, 260, 130, 1, 1, 1, 'none');
+    y = conv('point', y, 260, 260, 1, 1, 1, 'none');
     b.output('out', y);
     b.output('pixels', 'pixels');
     return b.build();
@@ -141,7 +142,9 @@ describe('threads', () => {
     const g = net();
     const x = input(g, 11);
     const one = await runReference(g, x, { threads: 1 });
+    const before = getPool(1).dispatched;
     const two = await runReference(g, x, { threads: 2 });
+    expect(getPool(1).dispatched - before).toBe(6); // every conv of the net went half to the worker
     const sync = runReferenceSync(g, x);
     for (const name of ['out', 'pixels']) {
       expect(two.get(name)!.shape).toEqual(one.get(name)!.shape);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { ConvAttrs, PoolAttrs } from '../../src/ir/graph.js';
+import { convGemm, createWorkspace, type ConvJob } from '../../src/runtime/gemm.js';
 import { runReferenceSync } from '../../src/runtime/reference.js';
 import { META, convAttrs, expectClose, naiveConv, naivePool, oneOp, poolAttrs, randn } from './util.js';
 
@@ -19,7 +20,8 @@ describe('conv2d', () => {
     { name: 'depthwise multiplier 2', xs: [1, 4, 7, 7], cout: 8, a: convAttrs([3, 3], [1, 1], [1, 1, 1, 1], 4) },
     { name: 'asymmetric kernel, stride and padding, sigmoid', xs: [1, 3, 10, 8], cout: 5, a: convAttrs([3, 2], [2, 1], [0, 1, 2, 0], 1, 'sigmoid'), bias: true },
     { name: '5x5 no padding', xs: [1, 2, 9, 6], cout: 3, a: convAttrs([5, 5], [1, 1], [0, 0, 0, 0]) },
-    { name: 'K = 2700 (several narrow panels)', xs: [1, 300, 6, 7], cout: 10, a: convAttrs([3, 3], [1, 1], [1, 1, 1, 1]) },
+    { name: 'K = 2700 (K blocks that start inside a channel)', xs: [1, 300, 6, 7], cout: 10, a: convAttrs([3, 3], [1, 1], [1, 1, 1, 1]) },
+    { name: '1x1 with K = 400 (pointwise K blocks), 300 pixels (column panels)', xs: [1, 400, 15, 20], cout: 6, a: convAttrs([1, 1], [1, 1], [0, 0, 0, 0]) },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -233,5 +235,29 @@ describe('multi-input ops (inputs made by other nodes, read back through `output
         want.push(1 / (1 + Math.exp(-t)));
       }
     expectClose(v('y'), want);
+  });
+});
+
+describe('GEMM tile kernels', () => {
+  it('WebAssembly SIMD and JavaScript tiles give bit-identical convs, whatever the work split', () => {
+    const simd = createWorkspace(true);
+    const js = createWorkspace(false);
+    expect(simd.simd).toBe(true); // Node >= 16.4 has WebAssembly SIMD
+    expect(js.simd).toBe(false);
+    const [n, cin, h, w, cout] = [2, 24, 9, 13, 10];
+    const x = randn([n, cin, h, w], 40);
+    const job = (out: Float32Array): ConvJob => ({
+      x, w: randn([cout, cin / 2, 3, 3], 41), bias: randn([cout], 42), res: null, out,
+      n, cin, inH: h, inW: w, cout, outH: 5, outW: 7, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2, act: 1,
+    });
+    const a = new Float32Array(n * cout * 35);
+    const b = new Float32Array(n * cout * 35);
+    convGemm(job(a), 0, cout, 0, 35, simd);
+    // The JavaScript tile over three pieces: channel ranges that cut a group, pixel ranges off the 4-column grid.
+    convGemm(job(b), 0, 3, 0, 35, js);
+    convGemm(job(b), 3, cout, 0, 17, js);
+    convGemm(job(b), 3, cout, 17, 35, js);
+    expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+    expect(a.some((v) => v !== 0)).toBe(true);
   });
 });
