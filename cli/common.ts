@@ -12,7 +12,8 @@ import type { ModelSpec } from '../src/model/spec.js';
 import { seedParams } from '../src/model/init.js';
 import type { Naming } from '../src/ir/graph.js';
 
-export class UsageError extends Error {}
+import { UsageError } from './usage.js';
+export { UsageError };
 
 export interface Command {
   run(args: string[]): Promise<number>;

@@ -6,7 +6,8 @@
 // 3 the target cannot run on this machine.
 
 import { VovcError, formatDiagnostic } from '../src/diag/diagnostics.js';
-import { UsageError, type Command } from './common.js';
+import { UsageError } from './usage.js';
+import type { Command } from './common.js';
 
 const COMMANDS: Record<string, { summary: string }> = {
   list: { summary: 'list the zoo models with their parameter counts' },
