@@ -5,7 +5,8 @@
 
 import type { Diagnostic, Span } from '../diag/diagnostics.js';
 
-export interface Where {
+/** Where a diagnostic points: a span, else a subject; plus notes. */
+export interface At {
   readonly span?: Span;
   readonly subject?: string;
   readonly notes?: readonly string[];
@@ -16,14 +17,14 @@ export interface Entry<A extends unknown[]> {
   /** One line for docs/DIAGNOSTICS.md. */
   readonly summary: string;
   /** Builds the error diagnostic. */
-  at(where: Where, ...args: A): Diagnostic;
+  at(where: At, ...args: A): Diagnostic;
 }
 
 function entry<A extends unknown[]>(code: string, summary: string, text: (...args: A) => string): Entry<A> {
   return {
     code,
     summary,
-    at(where: Where, ...args: A): Diagnostic {
+    at(where: At, ...args: A): Diagnostic {
       const d: Diagnostic = { severity: 'error', code, message: text(...args) };
       return {
         ...d,
@@ -82,8 +83,6 @@ export const MSG = {
   emptyFile: entry('E1303', 'a model file without any model', (file: string) => `no model in ${file}: a model starts with 'model NAME'`),
   noZoo: entry('E1304', 'the models/ folder of the installation is missing', (from: string) => `cannot find the model zoo (a folder holding package.json and models/) above ${from}`),
 } as const;
-
-export type MessageKey = keyof typeof MSG;
 
 /**
  * Parse diagnostics after which the text is not fully understood (a line was skipped), so
