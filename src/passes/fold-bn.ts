@@ -52,12 +52,15 @@ function fold(g: Graph, conv: Node, bn: Node): { weight: Param; bias: Param } {
   const b0 = conv.params.bias ? p('bias', conv) : undefined;
   if (!w.data || !gamma || !beta || !mean || !vr || (b0 && !b0.data)) return { weight: { shape: w.shape, data: null }, bias: { shape: [cout], data: null } };
   const eps = (bn as Node<'batchnorm'>).attrs.eps;
-  const wd = new Float32Array(w.data.length);
+  const src = w.data;
+  const bias = b0?.data;
+  const wd = new Float32Array(src.length);
   const bd = new Float32Array(cout);
   for (let o = 0; o < cout; o++) {
     const s = gamma[o] / Math.sqrt(vr[o] + eps);
-    for (let i = o * per; i < (o + 1) * per; i++) wd[i] = w.data[i] * s;
-    bd[o] = beta[o] - mean[o] * s + (b0?.data ? b0.data[o] * s : 0);
+    const end = (o + 1) * per;
+    for (let i = o * per; i < end; i++) wd[i] = src[i] * s;
+    bd[o] = beta[o] - mean[o] * s + (bias ? bias[o] * s : 0);
   }
   return { weight: { shape: w.shape, data: wd }, bias: { shape: [cout], data: bd } };
 }

@@ -1,6 +1,7 @@
-// Hand-written ModelSpecs and seeded parameters for the pass and plan tests, so that these
-// tests do not depend on the DSL front end.
+// Hand-written ModelSpecs (the tiny fixture structures and variations), zoo models, and
+// seeded parameters for the pass and plan tests.
 import type { Graph, Param } from '../../src/ir/graph.js';
+import { loadModel } from '../../src/dsl/zoo.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import type { Attention, ModelSpec, OsaStage, StemLayer } from '../../src/model/spec.js';
 
@@ -55,19 +56,10 @@ export function spec(c: NetConfig): ModelSpec {
   };
 }
 
-const V = { stem: [64, 64, 128], mid: [128, 160, 192, 224], out: [256, 512, 768, 1024] } as const;
-
-/** The zoo structures of docs VOVNET.md, for tests that run before the DSL zoo exists. */
-export const ZOO: Record<string, NetConfig> = {
-  vovnet27_slim: { stem: [64, 64, 128], mid: [64, 80, 96, 112], out: [128, 256, 384, 512], layers: 5, blocks: [1, 1, 1, 1] },
-  vovnet39: { stem: [...V.stem], mid: [...V.mid], out: [...V.out], layers: 5, blocks: [1, 1, 2, 2] },
-  vovnet57: { stem: [...V.stem], mid: [...V.mid], out: [...V.out], layers: 5, blocks: [1, 1, 4, 3] },
-  vovnet39a: { stem: [...V.stem], mid: [...V.mid], out: [...V.out], layers: 5, blocks: [1, 1, 2, 2], residual: 'none' },
-  ese_vovnet19b_dw: { stem: [64, 64, 64], mid: [...V.mid], out: [...V.out], layers: 3, blocks: [1, 1, 1, 1], depthwise: true, attention: 'ese' },
-  ese_vovnet19b_slim_dw: { stem: [64, 64, 64], mid: [64, 80, 96, 112], out: [112, 256, 384, 512], layers: 3, blocks: [1, 1, 1, 1], depthwise: true, attention: 'ese' },
-  ese_vovnet39b: { stem: [...V.stem], mid: [...V.mid], out: [...V.out], layers: 5, blocks: [1, 1, 2, 2], attention: 'ese' },
-  eca_vovnet39b: { stem: [...V.stem], mid: [...V.mid], out: [...V.out], layers: 5, blocks: [1, 1, 2, 2], attention: 'eca' },
-};
+/** A zoo model lowered at the given input shape (shape-only). */
+export function zoo(name: string, input: number[] = [1, 3, 64, 64]): Graph {
+  return lowerSpec(loadModel(name, { inputShape: input }).spec);
+}
 
 /** Small structures that exercise every pattern quickly (numeric tests). */
 export const TINY: Record<string, NetConfig> = {
@@ -93,24 +85,25 @@ export function lower(c: NetConfig, name?: string): Graph {
   return lowerSpec(spec({ ...c, name: name ?? c.name }));
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** xorshift32, inlined by the callers below because the zoo has tens of millions of weights. */
+const step = (x: number) => {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  return (x ^ (x << 5)) >>> 0;
+};
+
+function fnv(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h || 1;
 }
 
 /**
- * Fills every parameter with seeded values that keep activations O(1): weights uniform with
- * variance ~2/fan_in, BN gamma in [0.5, 1.5], beta/mean in [-0.2, 0.2], running_var in
- * [0.5, 1.5] (positive).
+ * Fills every parameter with seeded values that keep activations O(1) through deep nets:
+ * weights uniform with variance 1/fan_in, BN gamma in [0.5, 1.5], beta/mean in [-0.2, 0.2],
+ * running_var in [0.5, 1.5] (positive).
  */
 export function withData(g: Graph, seed = 1): Graph {
-  const r = rng(seed);
   const params = new Map<string, Param>();
   for (const [name, p] of g.params) {
     const n = p.shape.reduce((a, d) => a * d, 1);
@@ -118,11 +111,15 @@ export function withData(g: Graph, seed = 1): Graph {
     const leaf = name.slice(name.lastIndexOf('.') + 1);
     const isBn = /\.(bn|norm)\./.test(name);
     const fanIn = p.shape.length > 1 ? n / p.shape[0] : 1;
+    // value = lo + (hi - lo) * u, u uniform in [0, 1)
+    const [lo, hi] = isBn && (leaf === 'weight' || leaf === 'running_var') ? [0.5, 1.5] : leaf === 'bias' || leaf === 'running_mean' ? [-0.2, 0.2] : [-Math.sqrt(3 / fanIn), Math.sqrt(3 / fanIn)];
+    const k = (hi - lo) / 2 ** 32;
+    let x = fnv(name, seed);
     for (let i = 0; i < n; i++) {
-      const u = r();
-      if (isBn && (leaf === 'weight' || leaf === 'running_var')) d[i] = 0.5 + u;
-      else if (leaf === 'bias' || leaf === 'running_mean') d[i] = 0.4 * u - 0.2;
-      else d[i] = (2 * u - 1) * Math.sqrt(6 / fanIn);
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x = (x ^ (x << 5)) >>> 0;
+      d[i] = lo + k * x;
     }
     params.set(name, { shape: p.shape, data: d });
   }
@@ -130,9 +127,12 @@ export function withData(g: Graph, seed = 1): Graph {
 }
 
 export function randomInput(shape: readonly number[], seed = 7): Float32Array {
-  const r = rng(seed);
   const n = shape.reduce((a, d) => a * d, 1);
   const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) d[i] = 2 * r() - 1;
+  let x = fnv('input', seed);
+  for (let i = 0; i < n; i++) {
+    x = step(x);
+    d[i] = x / 2 ** 31 - 1;
+  }
   return d;
 }

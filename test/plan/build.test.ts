@@ -6,7 +6,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import { packWeights } from '../../src/plan/weights.js';
 import { ALIGN_ELEMENTS, MAX_INT32 } from '../../src/plan/types.js';
 import { builder, concat, conv } from '../passes/ir.js';
-import { lower, TINY, withData, ZOO } from '../passes/specs.js';
+import { lower, TINY, withData, zoo } from '../passes/specs.js';
 
 describe('buildPlan', () => {
   test('an OSA block at batch 2: producers write channel slices with a batch stride of the whole concat', () => {
@@ -82,7 +82,7 @@ describe('buildPlan', () => {
   });
 
   test('costs: a conv reads its input and weights once and writes its output once', () => {
-    const g = optimize(lower(ZOO.vovnet27_slim, 'v')).graph;
+    const g = optimize(zoo('vovnet27_slim')).graph;
     const l = buildPlan(g).launches[0];
     // stem.0: 3 -> 64, 3x3 stride 2, 64x64 -> 32x32
     expect(l.cost).toEqual({
@@ -95,10 +95,10 @@ describe('buildPlan', () => {
   });
 
   test('needs64bit marks launches whose views reach past 2^31 - 1 elements', () => {
-    const small = buildPlan(optimize(lower(ZOO.vovnet27_slim, 'v')).graph);
+    const small = buildPlan(optimize(zoo('vovnet27_slim')).graph);
     expect(small.needs64bit).toBe(false);
     expect(small.launches.some((l) => l.needs64bit)).toBe(false);
-    const big = buildPlan(optimize(lower({ ...ZOO.vovnet27_slim, input: [256, 3, 1024, 1024] }, 'v')).graph);
+    const big = buildPlan(optimize(zoo('vovnet27_slim', [256, 3, 1024, 1024])).graph);
     expect(big.needs64bit).toBe(true);
     const stem0 = big.launches[0];
     expect(256 * 64 * 512 * 512).toBeGreaterThan(MAX_INT32);

@@ -4,12 +4,13 @@ import { describe, expect, test } from 'vitest';
 import { optimize } from '../../src/passes/manager.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { buildReport } from '../../src/plan/report.js';
-import { lower, TINY, ZOO } from '../passes/specs.js';
+import { zooNames } from '../../src/dsl/zoo.js';
+import { lower, TINY, zoo } from '../passes/specs.js';
 import { simulateArena } from './memory.js';
 
 describe('arena planning', () => {
   test('vovnet57 1x3x224x224: every read finds its data, arena within 1.05x of the most bytes live', () => {
-    const g = lower({ ...ZOO.vovnet57, input: [1, 3, 224, 224] }, 'vovnet57');
+    const g = zoo('vovnet57', [1, 3, 224, 224]);
     const opt = optimize(g).graph;
     const plan = buildPlan(opt);
     const sim = simulateArena(plan, opt);
@@ -19,9 +20,9 @@ describe('arena planning', () => {
   });
 
   test('every zoo and tiny structure: no clobbered reads; op-by-op plans too', () => {
-    const zoo32 = Object.entries(ZOO).map(([n, c]) => [n, { ...c, input: [1, 3, 32, 32] }] as const);
-    for (const [name, c] of [...zoo32, ...Object.entries(TINY)]) {
-      const g = lower(c, name);
+    const graphs = [...zooNames().map((n) => zoo(n, [1, 3, 32, 32])), ...Object.entries(TINY).map(([n, c]) => lower(c, n))];
+    for (const g of graphs) {
+      const name = g.name;
       const opt = optimize(g).graph;
       for (const [graph, plan] of [
         [opt, buildPlan(opt)],
@@ -52,7 +53,7 @@ describe('arena planning', () => {
 
 describe('vovnet57 traffic (fp32)', () => {
   test('batch 1: activation bytes at most 0.4x op-by-op, weights read once either way', () => {
-    const g = lower({ ...ZOO.vovnet57, input: [1, 3, 224, 224] }, 'vovnet57');
+    const g = zoo('vovnet57', [1, 3, 224, 224]);
     const opt = optimize(g).graph;
     const r = buildReport(g, opt, buildPlan(opt));
     expect(r.ratios.activationBytes).toBeLessThanOrEqual(0.4);
@@ -67,7 +68,7 @@ describe('vovnet57 traffic (fp32)', () => {
   });
 
   test('batch 8: total bytes at most 0.45x op-by-op', () => {
-    const g = lower({ ...ZOO.vovnet57, input: [8, 3, 224, 224] }, 'vovnet57');
+    const g = zoo('vovnet57', [8, 3, 224, 224]);
     const opt = optimize(g).graph;
     const r = buildReport(g, opt, buildPlan(opt));
     expect(r.ratios.totalBytes).toBeLessThanOrEqual(0.45);
