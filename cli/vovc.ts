@@ -65,6 +65,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `vovc list | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     // Exit explicitly: a worker pool or a file handle left open must not keep the CLI alive
