@@ -135,7 +135,8 @@ export const backend: Backend = {
     const fileName = `${ctx.graph.name}.onnx`;
     const c = compileOnnx(ctx.graph, onnxOptions(ctx.options), { hasWeights: ctx.hasWeights, fileName, options: ctx.options });
     const files = writeOnnx(c, ctx.stagingDir, fileName);
-    ctx.log(`onnx: ${fileName} ${(c.modelBytes / 1e6).toFixed(1)} MB${c.dataFile ? `, ${c.dataFile} ${(c.dataBytes / 1e6).toFixed(1)} MB` : ''}`);
+    const size = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(1)} MB`);
+    ctx.log(`onnx: ${fileName} ${size(c.modelBytes)}${c.dataFile ? `, ${c.dataFile} ${size(c.dataBytes)}` : ''}`);
     return files;
   },
 
