@@ -21,6 +21,7 @@
 
 import type { Graph, Node, OpKind, Shape } from '../ir/graph.js';
 import { INPUT, numel } from '../ir/graph.js';
+import { OPS, type OpRule } from '../ir/ops.js';
 
 /** The cost of one IR node, in counts (elements, multiply-accumulates), never bytes. */
 export interface NodeCost {
@@ -40,11 +41,11 @@ export interface NodeCost {
   readonly elementsWritten: number;
 }
 
-/** What a cost rule sees: the node, its input shapes and its parameters' shapes by role. */
+/** What a cost rule sees: the node, its input shapes and the shape of its weight (if any). */
 export interface CostInput {
   readonly node: Node;
   readonly inputs: readonly Shape[];
-  readonly params: Readonly<Record<string, Shape>>;
+  readonly weight: Shape | undefined;
 }
 
 interface Work {
@@ -74,18 +75,18 @@ function gateWork(mode: 'ese' | 'eca', input: Shape, weight: Shape): Work {
 
 /** The cost-rule table. A new op kind is added here once; the type makes a missing entry an error. */
 export const COST_RULES: { readonly [K in OpKind]: CostRule } = {
-  conv2d: ({ node, inputs, params }) => {
-    const w = params.weight;
+  conv2d: ({ node, inputs, weight }) => {
+    const w = weight!;
     const macs = numel(node.shape) * w[1] * w[2] * w[3];
     // A fused epilogue (optimized graphs) adds its elementwise work to the other ops.
     const a = node.attrs as { act: string; residual: boolean };
     const epilogue = (a.act !== 'none' ? 1 : 0) + (a.residual ? 1 : 0);
     return { macs, otherOps: epilogue * numel(node.shape), memAccess: convMemAccess(inputs[0], node.shape, w) };
   },
-  linear: ({ node, params }) => ({ macs: node.shape[0] * numel(params.weight), otherOps: 0, memAccess: 0 }),
-  eca_conv1d: ({ inputs, params }) => gateWork('eca', inputs[0], params.weight),
-  se_gate: ({ node, inputs, params }) => {
-    const w = gateWork((node.attrs as { mode: 'ese' | 'eca' }).mode, node.shape, params.weight);
+  linear: ({ node, weight }) => ({ macs: node.shape[0] * numel(weight!), otherOps: 0, memAccess: 0 }),
+  eca_conv1d: ({ inputs, weight }) => gateWork('eca', inputs[0], weight!),
+  se_gate: ({ node, inputs, weight }) => {
+    const w = gateWork((node.attrs as { mode: 'ese' | 'eca' }).mode, node.shape, weight!);
     // The fused gate also pools its input and applies the activation.
     return { ...w, otherOps: numel(inputs[0]) + numel(node.shape) };
   },
@@ -108,7 +109,7 @@ const isLearnable = (role: string) => role !== 'running_mean' && role !== 'runni
 
 /** Costs every node of `g`, in node order. (Hot in sweeps: no per-node allocation beyond the result.) */
 export function costNodes(g: Graph): NodeCost[] {
-  const shapes = new Map<string, Shape>([[INPUT, g.input.shape]]);
+  const valueShapes = new Map<string, Shape>([[INPUT, g.input.shape]]);
   const out: NodeCost[] = new Array(g.nodes.length);
   const inputs: Shape[] = [];
   for (let i = 0; i < g.nodes.length; i++) {
@@ -116,22 +117,27 @@ export function costNodes(g: Graph): NodeCost[] {
     inputs.length = 0;
     let inElements = 0;
     for (const v of node.inputs) {
-      const s = shapes.get(v)!;
+      const s = valueShapes.get(v)!;
       inputs.push(s);
       inElements += numel(s);
     }
-    const params: Record<string, Shape> = {};
+    // Parameter shapes come from the op table's rule, as the verifier checks them: looking
+    // each one up by name in g.params costs more than the rest of the analysis.
+    const shapes = (OPS[node.op] as OpRule<OpKind>).params(node.attrs as never, inputs, node.shape);
+    let weight: Shape | undefined;
     let learnable = 0;
     let paramElements = 0;
-    for (const role in node.params) {
-      const p = g.params.get(node.params[role]);
-      if (!p) throw new Error(`internal: node ${node.id} refers to missing param ${node.params[role]}`);
-      params[role] = p.shape;
-      const e = numel(p.shape);
+    for (const r in shapes) {
+      const optional = r.charCodeAt(r.length - 1) === 63; // 'bias?': present only when the node has one
+      const role = optional ? r.slice(0, -1) : r;
+      if (optional && node.params[role] === undefined) continue;
+      const shape = shapes[r];
+      if (role === 'weight') weight = shape;
+      const e = numel(shape);
       paramElements += e;
       if (isLearnable(role)) learnable += e;
     }
-    const w = COST_RULES[node.op]({ node, inputs, params });
+    const w = COST_RULES[node.op]({ node, inputs, weight });
     const outElements = numel(node.shape);
     out[i] = {
       params: learnable,
@@ -142,7 +148,7 @@ export function costNodes(g: Graph): NodeCost[] {
       elementsRead: inElements + paramElements,
       elementsWritten: outElements,
     };
-    shapes.set(node.id, node.shape);
+    valueShapes.set(node.id, node.shape);
   }
   return out;
 }
