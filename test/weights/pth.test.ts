@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { loadCheckpoint, type Checkpoint } from '../../src/weights/checkpoint.js';
-import { call, dict, global, list, odict, parameter, persid, pickle, pth, raw, tensor, zip } from './helpers/torchwriter.mjs';
+import { build, call, dict, global, list, odict, parameter, persid, pickle, pth, raw, tensor, zip } from './helpers/torchwriter.mjs';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'vovc-pth-'));
@@ -133,6 +133,7 @@ describe('torch zip checkpoints', () => {
       ['state_dict before state_dict_ema', dict([['state_dict_ema', sd('ema.w')], ['state_dict', sd()]]), ['state_dict']],
       ['model_ema before ema', dict([['ema', sd('ema.w')], ['model_ema', sd()], ['optimizer', optimizer]]), ['model_ema']],
       ["{'module': sd}", dict([['module', sd()]]), ['module']],
+      ['a state_dict() with its _metadata attribute', build(sd(), dict([['_metadata', odict([['', dict([['version', 1]])], ['conv', dict([['version', 1]])]])]])), []],
       ['a state dict with a non-tensor entry', odict([['conv.weight', tensor({ key: '0', shape: [2] })], ['bn.num_batches_tracked', tensor({ key: '1', storageType: 'LongStorage', shape: [] })], ['version', 2]]), []],
     ];
     for (const [what, obj, path] of cases) {

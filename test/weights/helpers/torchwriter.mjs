@@ -8,7 +8,7 @@
 //   [a, b]                   -> tuple;   list([..]) -> list
 //   dict([[k, v], ...])      -> dict;    odict([[k, v], ...]) -> collections.OrderedDict
 //   tensor({...})            -> a tensor (see below);  parameter(tensor) -> nn.Parameter
-//   global(module, name)     -> a GLOBAL reference;  call(fn, args) -> REDUCE
+//   global(module, name)     -> a GLOBAL reference;  call(fn, args) -> REDUCE;  build(obj, state) -> BUILD
 //   raw(bytes)               -> the bytes as they are (hand-made opcodes); persid(x) -> BINPERSID
 
 import { crc32 } from 'node:zlib';
@@ -22,6 +22,8 @@ export const dict = (entries) => tag('dict', { entries });
 export const odict = (entries) => tag('odict', { entries });
 export const global = (module, name) => tag('global', { module, name });
 export const call = (fn, args) => tag('call', { fn, args });
+/** obj with its instance state set (BUILD), as a state_dict() with its _metadata pickles. */
+export const build = (obj, state) => tag('build', { obj, state });
 export const raw = (bytes) => tag('raw', { bytes });
 /** A persistent id (BINPERSID), which torch uses for storages. */
 export const persid = (id) => tag('persid', { id });
@@ -65,6 +67,7 @@ function emit(v, out) {
     if (v.entries.length) { out.push(u8(0x28)); for (const [a, b] of v.entries) { emit(a, out); emit(b, out); } out.push(u8(0x75)); } // SETITEMS
   } else if (k === 'global') out.push(u8(0x63), Buffer.from(`${v.module}\n${v.name}\n`, 'latin1'));
   else if (k === 'call') { emit(v.fn, out); emit(v.args, out); out.push(u8(0x52)); } // REDUCE
+  else if (k === 'build') { emit(v.obj, out); emit(v.state, out); out.push(u8(0x62)); } // BUILD
   else if (k === 'persid') { emit(v.id, out); out.push(u8(0x51)); }
   else if (k === 'raw') out.push(Buffer.from(v.bytes));
   else throw new Error(`torchwriter: cannot pickle ${String(v)}`);
