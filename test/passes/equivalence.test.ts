@@ -8,7 +8,7 @@ import type { Graph } from '../../src/ir/graph.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { optimize } from '../../src/passes/manager.js';
 import { runReference } from '../../src/runtime/reference.js';
-import { lower, randomInput, TINY, withData } from './specs.js';
+import { lower, randomInput, TINY, tinyDense, withData } from './specs.js';
 
 /** Largest |a - b| / (atol + rtol |a|) over all outputs; <= 1 passes. */
 async function compare(g: Graph): Promise<{ worst: number; optimized: Graph }> {
@@ -46,6 +46,12 @@ describe('optimized == unoptimized (reference interpreter, atol = rtol = 1e-4)',
       expect(worst).toBeLessThanOrEqual(1);
     });
   }
+
+  test('tiny DenseNet (nested in-place concats, kept pre-activation BNs)', async () => {
+    const { worst, optimized } = await compare(withData(tinyDense(), 2));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(optimized.nodes.filter((n) => n.op === 'concat').every((n) => (n.attrs as { inplace: boolean }).inplace)).toBe(true);
+  });
 
   test('the check can fail: dropping the residual of a fused conv is caught', async () => {
     const g = withData(lower(TINY['tiny-v1-residual'], 't'), 2);

@@ -81,6 +81,28 @@ export const TINY: Record<string, NetConfig> = {
   'tiny-eca': { stem: [16, 16, 32], mid: [16, 16, 24, 24], out: [32, 40, 48, 56], layers: 2, blocks: [1, 2, 2, 2], attention: 'eca', attentionWhere: 'all', classes: 5, input: [1, 3, 32, 32] },
 };
 
+/**
+ * A tiny DenseNet (pre-activation BN-ReLU-conv layers, one with 1x1 bottlenecks, a
+ * transition): its running concats nest, so in-place slices of slices get exercised.
+ */
+export function tinyDense(input: [number, number, number, number] = [2, 3, 12, 12]): Graph {
+  return lowerSpec({
+    name: 'tiny-dense',
+    naming: 'timm',
+    preprocessing: 'timm',
+    input,
+    bnEps: 1e-5,
+    stem: [{ kind: 'conv', kernel: 3, stride: 1, out: 8 }],
+    stages: [
+      { kind: 'dense', name: 'stage2', growth: 4, layers: 3, transition: { out: 8, pool: true } },
+      { kind: 'dense', name: 'stage3', growth: 4, layers: 2, bottleneck: 8 },
+    ],
+    head: { kind: 'classifier', classes: 5 },
+    outputs: ['logits'],
+    source: 'test',
+  });
+}
+
 export function lower(c: NetConfig, name?: string): Graph {
   return lowerSpec(spec({ ...c, name: name ?? c.name }));
 }

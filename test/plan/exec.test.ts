@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { optimize } from '../../src/passes/manager.js';
 import { buildPlan } from '../../src/plan/build.js';
-import { lower, randomInput, TINY, withData } from '../passes/specs.js';
+import { lower, randomInput, TINY, tinyDense, withData } from '../passes/specs.js';
 import { executePlan } from './exec.js';
 
 function maxViolation(a: Float32Array, b: Float32Array, atol = 1e-4, rtol = 1e-4): number {
@@ -30,6 +30,22 @@ describe('plan execution', () => {
       }
     });
   }
+
+  test('tiny DenseNet (nested in-place concats, BNs that cannot fold): optimized plan == op-by-op plan', () => {
+    const g = withData(tinyDense(), 5);
+    const x = randomInput(g.input.shape, 11);
+    const before = executePlan(buildPlan(g, { reuse: false }), g, x).outputs.get('logits')!;
+    const opt = optimize(g).graph;
+    // The stage's last concat (8 + 3x4 channels at 12x12) holds every earlier one as a slice:
+    // layer 0's conv writes channels 8..11 of concat 0, which is channels 0..11 of concat 1, ...
+    const p = buildPlan(opt);
+    const l0 = p.launches.find((l) => l.nodes.includes('stages.0.layers.0.conv'))!;
+    expect(l0.output.slice).toEqual({ of: 'stages.0.layers.0.concat', channel: 8 });
+    expect(l0.output.strides).toEqual([20 * 144, 144, 12, 1]);
+    expect(p.launches.filter((l) => l.kind === 'copy' || l.kind === 'concat')).toEqual([]);
+    const after = executePlan(p, opt, x).outputs.get('logits')!;
+    expect(maxViolation(before, after)).toBeLessThanOrEqual(1);
+  });
 
   test('the comparison can fail: a plan whose weights were not folded differs', () => {
     const c = TINY['tiny-eca'];

@@ -5,7 +5,7 @@ import { optimize } from '../../src/passes/manager.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { buildReport } from '../../src/plan/report.js';
 import { zooNames } from '../../src/dsl/zoo.js';
-import { lower, TINY, zoo } from '../passes/specs.js';
+import { lower, TINY, tinyDense, zoo } from '../passes/specs.js';
 import { simulateArena } from './memory.js';
 
 describe('arena planning', () => {
@@ -20,7 +20,7 @@ describe('arena planning', () => {
   });
 
   test('every zoo and tiny structure: no clobbered reads; op-by-op plans too', () => {
-    const graphs = [...zooNames().map((n) => zoo(n, [1, 3, 32, 32])), ...Object.entries(TINY).map(([n, c]) => lower(c, n))];
+    const graphs = [...zooNames().map((n) => zoo(n, [1, 3, 32, 32])), ...Object.entries(TINY).map(([n, c]) => lower(c, n)), tinyDense()];
     for (const g of graphs) {
       const name = g.name;
       const opt = optimize(g).graph;
@@ -57,6 +57,8 @@ describe('vovnet57 traffic (fp32)', () => {
     const opt = optimize(g).graph;
     const r = buildReport(g, opt, buildPlan(opt));
     expect(r.ratios.activationBytes).toBeLessThanOrEqual(0.4);
+    // Published: 8.930 GMACs (conv + linear) for vovnet57 at 224x224.
+    expect(r.after.totals.macs / 1e9).toBeCloseTo(8.93, 2);
     // BN params (4 per channel) become one bias per channel: the weight bytes barely move.
     expect(Math.abs(r.ratios.weightBytes - 1)).toBeLessThan(0.01);
     // Conv and linear weights are the published 36.6M params minus BN: count them directly.
