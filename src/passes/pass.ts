@@ -40,8 +40,8 @@ export interface PassContext {
 
 export interface Pass {
   readonly name: string;
-  /** One line for `vovc passes` and the docs. */
-  readonly description: string;
+  /** One line for help texts and the docs. */
+  readonly description?: string;
   run(g: Graph, ctx?: PassContext): Graph;
 }
 

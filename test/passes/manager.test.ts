@@ -17,7 +17,7 @@ function capture(): { log: (s: string) => void; text: () => string } {
 describe('pass manager', () => {
   test('the pipeline order and names', () => {
     expect(passNames()).toEqual(['dce', 'fold-bn', 'fuse-conv-act', 'fuse-se-gate', 'fuse-scale', 'fuse-residual', 'concat-inplace', 'drop-flatten']);
-    expect(PIPELINE.every((p) => p.description.length > 10)).toBe(true);
+    expect(PIPELINE.every((p) => (p.description ?? '').length > 10)).toBe(true);
   });
 
   test('--print-ir-after-all prints once per pass, marking passes that changed nothing (eSE in every block: each add joins a scale)', () => {

@@ -62,6 +62,19 @@ describe('buildPlan', () => {
     expect(plan.launches[4].output).toMatchObject({ buffer: 'output', name: 'y2' });
   });
 
+  test('a concat that is a graph output: its producers write into slices of the output buffer', () => {
+    const b = builder([2, 4, 6, 6]);
+    const p = conv(b, 'p', 'input', 4);
+    const q = conv(b, 'q', p, 6);
+    b.output('cat', concat(b, 'cat', [p, q]));
+    const plan = buildPlan(optimize(b.build()).graph);
+    expect(plan.launches.map((l) => [l.kind, l.output.buffer, l.output.name, l.output.offset, l.output.strides[0]])).toEqual([
+      ['conv', 'output', 'cat', 0, 10 * 36],
+      ['conv', 'output', 'cat', 4 * 36, 10 * 36],
+    ]);
+    expect(plan.arenaBytes).toBe(0);
+  });
+
   test('weights: one blob, every parameter at a 64-element aligned offset, in graph order', () => {
     const g = withData(optimize(lower(TINY['tiny-eca'], 't')).graph);
     const plan = buildPlan(g);
