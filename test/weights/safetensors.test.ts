@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VovcError } from '../../src/diag/diagnostics.js';
 import { parseSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
+import { errorOf } from './helpers/errors.js';
 
 /** A .safetensors file from a header (object or raw JSON text) and data bytes, built by hand. */
 function st(header: object | string, data: Uint8Array = new Uint8Array(0), headerLen?: bigint): Buffer {
@@ -10,16 +10,6 @@ function st(header: object | string, data: Uint8Array = new Uint8Array(0), heade
   return Buffer.concat([len, json, data]);
 }
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VovcError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a VovcError');
-}
 
 const u16 = (...v: number[]) => new Uint8Array(new Uint16Array(v).buffer);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VovcError } from '../../src/diag/diagnostics.js';
 import { PyDict, PyGlobal, unpickle, type UnpickleHooks } from '../../src/weights/unpickler.js';
+import { errorOf } from './helpers/errors.js';
 
 // Written by CPython 3.11: pickle.dumps(v, protocol=p) for
 // v = {'a': [1, -2, 3.5, True, False, None, 'é', b'xy', (1,), (1, 2), (1, 2, 3), 2**70, -2**40, -1, 300, 70000],
@@ -18,16 +18,6 @@ const hooks: UnpickleHooks = {
 };
 const run = (bytes: Uint8Array | string) => unpickle(typeof bytes === 'string' ? Buffer.from(bytes, 'hex') : bytes, 'p.pkl', hooks);
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VovcError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a VovcError');
-}
 
 describe('restricted unpickler', () => {
   for (const p of ['p4', 'p5'] as const) {
