@@ -544,11 +544,20 @@ function applySets(b: Builder, sets: readonly string[], model: string, layer: nu
 // Finalizing: defaults, range checks, channel flow
 
 const OUTPUT_NAMES = ['stem', ...STAGE_NAMES, 'logits'];
+/** Upper bounds of the repeat counts (VoVNets use 3-5 layers and 1-4 blocks; DenseNet-264 64 layers). */
+const MAX_LAYERS = 128;
+const MAX_BLOCKS = 64;
 
 function finalize(d: Draft, name: string, modelSpan: Span, source: string, diags: Diagnostic[]): ModelSpec | undefined {
   const err = (x: Diagnostic) => diags.push(x);
   const positive = (what: string, v: Field<number> | IntLit | undefined, expected = INT) => {
     if (v && (!Number.isInteger(v.value) || v.value < 1)) err(MSG.badValue.at({ span: v.span }, what, String(v.value), expected));
+  };
+  // Layer and block counts are loop bounds of the lowering: a typo such as 'x10000000000' must
+  // be an error, not a hang.
+  const count = (what: string, v: Field<number> | undefined, max: number) => {
+    positive(what, v);
+    if (v && Number.isInteger(v.value) && v.value > max) err(MSG.badValue.at({ span: v.span }, what, String(v.value), `a positive integer up to ${max}`));
   };
   const naming = d.naming?.value ?? 'timm';
   const preprocessing = d.preprocessing?.value ?? (naming === 'detectron2' ? 'detectron2' : 'timm');
@@ -589,8 +598,8 @@ function finalize(d: Draft, name: string, modelSpan: Span, source: string, diags
   const checkOsaFields = (f: OsaFields, where: string) => {
     positive(`${where} mid channels`, f.mid);
     positive(`${where} output channels`, f.out);
-    positive(`${where} layer count`, f.layers);
-    positive(`${where} block count`, f.blocks);
+    count(`${where} layer count`, f.layers, MAX_LAYERS);
+    count(`${where} block count`, f.blocks, MAX_BLOCKS);
     if (f.ecaKernel && (f.ecaKernel.value < 1 || f.ecaKernel.value % 2 === 0)) err(MSG.badValue.at({ span: f.ecaKernel.span }, `${where} ECA kernel`, String(f.ecaKernel.value), 'an odd positive integer (the conv1d is padded by (k-1)/2 on each side)'));
   };
   checkOsaFields(d.defaults, "'osa:' default");
@@ -695,6 +704,7 @@ function denseStage(
   }
   positive(`${n} growth rate`, st.growth);
   positive(`${n} layer count`, st.layers);
+  if (Number.isInteger(st.layers.value) && st.layers.value > MAX_LAYERS) err(MSG.badValue.at({ span: st.layers.span }, `${n} layer count`, String(st.layers.value), `a positive integer up to ${MAX_LAYERS}`));
   const bottleneck = st.bottleneck?.value ?? undefined;
   if (bottleneck !== undefined) positive(`${n} bottleneck channels`, { value: bottleneck, span: st.bottleneck!.span });
   const tr = st.transition?.value ?? undefined;
