@@ -6,18 +6,19 @@
 //
 // A convolution is a GEMM per image and group: out[M, N] = W[M, K] * im2col(x)[K, N] with
 // M = output channels of the group, K = (input channels of the group) * kh * kw, N = oh * ow.
-// The im2col matrix is never materialized: blocks of KC rows x NC columns are packed straight
-// from the image (for 1x1 stride-1 convs a plain strided copy) into micro-panels of 4 columns
-// laid out [KC][4], so that the 4x4 register tile reads both operands sequentially. Each
-// thread owns a Workspace: the weight rows it needs, converted to float64 once per conv, the
-// packed block and a float64 accumulator block. Accumulators live in float64 from the first
-// product to the epilogue (bias, activation, residual, one rounding to float32), and every dot
-// product runs in plain k order, so the result does not depend on the blocking, the thread
-// split or which tile kernel ran.
+// The im2col matrix is never materialized whole: blocks of KC rows x NC columns are packed
+// straight from the image (for 1x1 stride-1 convs a plain row copy) into float64 rows. Each
+// thread owns a Workspace holding the weight rows it needs (converted to float64 once per
+// conv), the packed block, and a float64 accumulator block. The strip kernel runs a 4x4
+// register tile along the block: 4 weight rows against 4 columns at a time, so that one call
+// covers a 4-row strip of the output block for one K block.
+// Accumulators stay in float64 from the first product to the epilogue (bias, activation,
+// residual, one rounding to float32), and every dot product runs in plain k order, so the
+// result does not depend on the blocking, the thread split or which kernel ran.
 //
-// Two tile kernels compute the same float64 operations: a WebAssembly SIMD one (f64x2: two
-// columns per instruction, about 4x the JavaScript one on this machine's Zen 3 cores), and the
-// JavaScript one, kept for engines without WebAssembly SIMD and as the tests' cross-check.
+// Two strip kernels compute the same float64 operations: a WebAssembly SIMD one (f64x2: two
+// columns per instruction, about 3x the JavaScript one on this machine's Zen 3 cores), and
+// the JavaScript one, kept for engines without WebAssembly SIMD and as the tests' cross-check.
 
 /** Activation codes (ConvAttrs.act): 0 none, 1 relu, 2 hardsigmoid (relu6(x + 3) / 6), 3 sigmoid. */
 export const ACT_CODE = { none: 0, relu: 1, hardsigmoid: 2, sigmoid: 3 } as const;
@@ -53,14 +54,15 @@ export interface ConvJob {
 }
 
 /**
- * A thread's scratch memory (float64) and its tile kernel:
- * tile(a0, a1, a2, a3, p, kc, c, ldc) adds rows a0..a3 (kc values each) times the [kc][4]
- * micro-panel at p into the 4x4 block at c (row stride ldc); all offsets in f64 elements.
+ * A thread's scratch memory (float64) and its strip kernel:
+ * strip(a, lda, p, ldb, kc, c, ldc, n4) adds, for each of n4 groups of 4 columns, the 4 rows
+ * at a, a + lda, a + 2 lda, a + 3 lda (kc values each) times the [kc] x 4 columns of B at p
+ * (row stride ldb) into the 4x4 block of C at c (row stride ldc); offsets in f64 elements.
  */
 export interface Workspace {
   f64: Float64Array;
   readonly simd: boolean;
-  tile(a0: number, a1: number, a2: number, a3: number, p: number, kc: number, c: number, ldc: number): void;
+  strip(a: number, lda: number, p: number, ldb: number, kc: number, c: number, ldc: number, n4: number): void;
   /** Makes f64 hold at least n elements (may replace f64). */
   ensure(n: number): void;
 }
@@ -73,34 +75,36 @@ export function applyAct(v: number, act: number): number {
   return v;
 }
 
-/** The JavaScript tile kernel (see Workspace.tile). */
-export function tileJs(F: Float64Array, a0: number, a1: number, a2: number, a3: number, p: number, kc: number, c: number, ldc: number): void {
-  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-  let c00 = F[c], c01 = F[c + 1], c02 = F[c + 2], c03 = F[c + 3];
-  let c10 = F[r1], c11 = F[r1 + 1], c12 = F[r1 + 2], c13 = F[r1 + 3];
-  let c20 = F[r2], c21 = F[r2 + 1], c22 = F[r2 + 2], c23 = F[r2 + 3];
-  let c30 = F[r3], c31 = F[r3 + 1], c32 = F[r3 + 2], c33 = F[r3 + 3];
-  for (let k = 0; k < kc; k++) {
-    const x0 = F[a0 + k], x1 = F[a1 + k], x2 = F[a2 + k], x3 = F[a3 + k];
-    const y0 = F[p], y1 = F[p + 1], y2 = F[p + 2], y3 = F[p + 3];
-    p += 4;
-    c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
-    c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
-    c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
-    c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+/** The JavaScript strip kernel (see Workspace.strip). */
+export function stripJs(F: Float64Array, a: number, lda: number, p: number, ldb: number, kc: number, c: number, ldc: number, n4: number): void {
+  const a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+  for (let s = 0; s < n4; s++, p += 4, c += 4) {
+    const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+    let c00 = F[c], c01 = F[c + 1], c02 = F[c + 2], c03 = F[c + 3];
+    let c10 = F[r1], c11 = F[r1 + 1], c12 = F[r1 + 2], c13 = F[r1 + 3];
+    let c20 = F[r2], c21 = F[r2 + 1], c22 = F[r2 + 2], c23 = F[r2 + 3];
+    let c30 = F[r3], c31 = F[r3 + 1], c32 = F[r3 + 2], c33 = F[r3 + 3];
+    for (let k = 0, q = p; k < kc; k++, q += ldb) {
+      const x0 = F[a + k], x1 = F[a1 + k], x2 = F[a2 + k], x3 = F[a3 + k];
+      const y0 = F[q], y1 = F[q + 1], y2 = F[q + 2], y3 = F[q + 3];
+      c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+      c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+      c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+      c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+    }
+    F[c] = c00; F[c + 1] = c01; F[c + 2] = c02; F[c + 3] = c03;
+    F[r1] = c10; F[r1 + 1] = c11; F[r1 + 2] = c12; F[r1 + 3] = c13;
+    F[r2] = c20; F[r2 + 1] = c21; F[r2 + 2] = c22; F[r2 + 3] = c23;
+    F[r3] = c30; F[r3 + 1] = c31; F[r3 + 2] = c32; F[r3 + 3] = c33;
   }
-  F[c] = c00; F[c + 1] = c01; F[c + 2] = c02; F[c + 3] = c03;
-  F[r1] = c10; F[r1 + 1] = c11; F[r1 + 2] = c12; F[r1 + 3] = c13;
-  F[r2] = c20; F[r2 + 1] = c21; F[r2 + 2] = c22; F[r2 + 3] = c23;
-  F[r3] = c30; F[r3 + 1] = c31; F[r3 + 2] = c32; F[r3 + 3] = c33;
 }
 
 /**
- * The WebAssembly module of the SIMD tile kernel: imports memory "e"."m", exports
- * tile(a0, a1, a2, a3, p, kc, c, ldc), the same operations as tileJs (f64x2.mul then
+ * The WebAssembly module of the SIMD strip kernel: imports memory "e"."m", exports
+ * strip(a, lda, p, ldb, kc, c, ldc, n4), the same operations as stripJs (f64x2.mul then
  * f64x2.add, never a fused multiply-add, so the results are bit-identical).
  */
-export function simdTileModule(): Uint8Array<ArrayBuffer> {
+export function simdStripModule(): Uint8Array<ArrayBuffer> {
   const leb = (n: number) => {
     const o: number[] = [];
     do {
@@ -117,51 +121,58 @@ export function simdTileModule(): Uint8Array<ArrayBuffer> {
   const simd = (op: number) => [0xfd, ...leb(op)];
   const get = (i: number) => [0x20, i];
   const set = (i: number) => [0x21, i];
-  const i32 = (v: number) => [0x41, ...leb(v)]; // small non-negative constants only
-  const [ADD, SUB, SHL, LOAD, SPLAT64, STORE, F64X2_ADD, F64X2_MUL] = [[0x6a], [0x6b], [0x74], simd(0), simd(10), simd(11), simd(240), simd(242)];
-  // i32 params 0..7: a0 a1 a2 a3 p kc c ldc; i32 locals 8..10: c1 c2 c3 (row addresses);
-  // v128 locals 11..18: accumulators (row r: 11 + 2r columns 0-1, 12 + 2r columns 2-3),
-  // 19..20: the two halves of the B row, 21: the splatted A value.
-  const [P, KC, C, LDC] = [4, 5, 6, 7];
-  const ROWS = [C, 8, 9, 10];
-  const ACC = 11, B0 = 19, B1 = 20, AV = 21;
+  const i32 = (v: number) => [0x41, ...leb(v)]; // constants 0..63 only (signed LEB128 reads 64 as -64)
+  const [ADD, SUB, SHL, LOAD, SPLAT64, STORE, F64X2_ADD, F64X2_MUL, LOOP, BR_IF, END] = [
+    [0x6a], [0x6b], [0x74], simd(0), simd(10), simd(11), simd(240), simd(242), [0x03, 0x40], [0x0d, 0], [0x0b],
+  ];
+  // i32 params 0..7: a lda p ldb kc c ldc n4. i32 locals 8..16: a1 a2 a3 (A rows), c1 c2 c3
+  // (C rows), q (B row), ko (byte offset of k in an A row), k (countdown). v128 locals
+  // 17..24: accumulators (row r: 17 + 2r columns 0-1, 18 + 2r columns 2-3), 25..26: the two
+  // halves of a B row, 27: the splatted A value.
+  const [A, LDA, P, LDB, KC, C, LDC, N4] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const AROW = [A, 8, 9, 10];
+  const CROW = [C, 11, 12, 13];
+  const [Q, KO, K, ACC, B0, B1, AV] = [14, 15, 16, 17, 25, 26, 27];
   const body: number[][] = [];
-  for (const i of [0, 1, 2, 3, P, C, LDC]) body.push(get(i), i32(3), SHL, set(i)); // elements -> bytes
-  for (let r = 1; r < 4; r++) body.push(get(ROWS[r - 1]), get(LDC), ADD, set(ROWS[r]));
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(ROWS[r]), LOAD, [4, h * 16], set(ACC + 2 * r + h));
-  body.push([0x03, 0x40]); // loop
-  body.push(get(P), LOAD, [4, 0], set(B0), get(P), LOAD, [4, 16], set(B1));
+  for (const i of [A, LDA, P, LDB, C, LDC]) body.push(get(i), i32(3), SHL, set(i)); // elements -> bytes
+  for (let r = 1; r < 4; r++) body.push(get(AROW[r - 1]), get(LDA), ADD, set(AROW[r]), get(CROW[r - 1]), get(LDC), ADD, set(CROW[r]));
+  body.push(LOOP); // over groups of 4 columns
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(CROW[r]), LOAD, [4, h * 16], set(ACC + 2 * r + h));
+  body.push(get(P), set(Q), i32(0), set(KO), get(KC), set(K));
+  body.push(LOOP); // over k
+  body.push(get(Q), LOAD, [4, 0], set(B0), get(Q), LOAD, [4, 16], set(B1));
   for (let r = 0; r < 4; r++) {
-    body.push(get(r), SPLAT64, [3, 0], set(AV));
+    body.push(get(AROW[r]), get(KO), ADD, SPLAT64, [3, 0], set(AV));
     for (let h = 0; h < 2; h++) body.push(get(ACC + 2 * r + h), get(AV), get(h ? B1 : B0), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r + h));
-    body.push(get(r), i32(8), ADD, set(r));
   }
+  body.push(get(KO), i32(8), ADD, set(KO), get(Q), get(LDB), ADD, set(Q));
+  body.push(get(K), i32(1), SUB, [0x22, K], BR_IF, END); // k -= 1; continue while k != 0
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(CROW[r]), get(ACC + 2 * r + h), STORE, [4, h * 16]);
   body.push(get(P), i32(32), ADD, set(P));
-  body.push(get(KC), i32(1), SUB, [0x22, KC], [0x0d, 0]); // kc -= 1; continue while kc != 0
-  body.push([0x0b]); // end loop
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) body.push(get(ROWS[r]), get(ACC + 2 * r + h), STORE, [4, h * 16]);
-  body.push([0x0b]); // end function
-  const code = [...vec([[3, 0x7f], [11, 0x7b]]), ...body.flat()];
+  for (let r = 0; r < 4; r++) body.push(get(CROW[r]), i32(32), ADD, set(CROW[r]));
+  body.push(get(N4), i32(1), SUB, [0x22, N4], BR_IF, END); // n4 -= 1; continue while n4 != 0
+  body.push(END);
+  const code = [...vec([[9, 0x7f], [11, 0x7b]]), ...body.flat()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec([[0x60, ...vec(Array.from({ length: 8 }, () => [0x7f])), 0]])), // type: (i32 x 8) -> ()
     ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 1]])), // import memory e.m, min 1 page
     ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(7, vec([[...name('tile'), 0x00, 0]])), // export function 0 as "tile"
+    ...section(7, vec([[...name('strip'), 0x00, 0]])), // export function 0 as "strip"
     ...section(10, vec([[...leb(code.length), ...code]])),
   ]);
 }
 
-/** A workspace with the SIMD tile kernel where WebAssembly SIMD is available (and wanted), else the JavaScript one. */
+/** A workspace with the SIMD strip kernel where WebAssembly SIMD is available (and wanted), else the JavaScript one. */
 export function createWorkspace(preferSimd = true): Workspace {
-  const bytes = simdTileModule();
+  const bytes = simdStripModule();
   if (preferSimd && typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
     const memory = new WebAssembly.Memory({ initial: 64 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: memory } });
     const ws: Workspace = {
       f64: new Float64Array(memory.buffer),
       simd: true,
-      tile: instance.exports.tile as Workspace['tile'],
+      strip: instance.exports.strip as Workspace['strip'],
       ensure(n) {
         const missing = n * 8 - memory.buffer.byteLength;
         if (missing <= 0) return;
@@ -174,7 +185,7 @@ export function createWorkspace(preferSimd = true): Workspace {
   const ws: Workspace = {
     f64: new Float64Array(1 << 16),
     simd: false,
-    tile: (a0, a1, a2, a3, p, kc, c, ldc) => tileJs(ws.f64, a0, a1, a2, a3, p, kc, c, ldc),
+    strip: (a, lda, p, ldb, kc, c, ldc, n4) => stripJs(ws.f64, a, lda, p, ldb, kc, c, ldc, n4),
     ensure(n) {
       if (n > ws.f64.length) ws.f64 = new Float64Array(Math.max(n, 2 * ws.f64.length));
     },
@@ -184,23 +195,21 @@ export function createWorkspace(preferSimd = true): Workspace {
 
 /**
  * Packs rows [k0, k0 + kc) x columns [j0, j0 + ncols) of the im2col matrix of the image at
- * xOff, channels [c0, c0 + cg), into F at `at` as micro-panels of [kc][4] (columns past
- * ncols are 0). Columns are walked as runs along one output row, so that the input row
- * each run reads is found once and only its ends can fall into the padding.
+ * xOff, channels [c0, c0 + cg), into F at `at` as kc rows of ldb values (columns past ncols
+ * are 0). Columns are walked as runs along one output row, so that the input row each run
+ * reads is found once and only its ends can fall into the padding.
  */
-export function packBlock(job: ConvJob, F: Float64Array, at: number, xOff: number, c0: number, k0: number, kc: number, j0: number, ncols: number): void {
+export function packBlock(job: ConvJob, F: Float64Array, at: number, ldb: number, xOff: number, c0: number, k0: number, kc: number, j0: number, ncols: number): void {
   const { x, inH: H, inW: W, kh, kw, sh, sw, pt, pl, outW: OW } = job;
   const HW = H * W;
   const taps = kh * kw;
-  const kc4 = kc * 4;
-  const padded = (ncols + 3) & ~3;
-  for (let q = ncols; q < padded; q++) for (let k = 0; k < kc; k++) F[at + (q >> 2) * kc4 + k * 4 + (q & 3)] = 0;
+  if (ncols < ldb) for (let k = 0; k < kc; k++) F.fill(0, at + k * ldb + ncols, at + (k + 1) * ldb);
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OW === W && job.outH === H) {
     // Pointwise: the input already is the B matrix (rows = channels, columns = pixels).
     for (let k = 0; k < kc; k++) {
       const src = xOff + (c0 + k0 + k) * HW + j0;
-      const dst = at + k * 4;
-      for (let q = 0; q < ncols; q++) F[dst + (q >> 2) * kc4 + (q & 3)] = x[src + q];
+      const dst = at + k * ldb;
+      for (let q = 0; q < ncols; q++) F[dst + q] = x[src + q];
     }
     return;
   }
@@ -209,24 +218,24 @@ export function packBlock(job: ConvJob, F: Float64Array, at: number, xOff: numbe
   let ci = (k0 / taps) | 0;
   let ky = ((k0 - ci * taps) / kw) | 0;
   let kx = k0 - ci * taps - ky * kw;
-  // Output columns ox whose input column ox * sw - pl + kx lies in [0, W): [oxLo, oxHi).
   for (let k = 0; k < kc; k++) {
     const chan = xOff + (c0 + ci) * HW;
-    const dst = at + k * 4;
+    let dst = at + k * ldb;
+    // Output columns ox whose input column ox * sw - pl + kx lies in [0, W): [oxLo, oxHi).
     const oxLo = Math.max(0, Math.ceil((pl - kx) / sw));
     const oxHi = Math.min(OW, Math.floor((W - 1 + pl - kx) / sw) + 1);
-    let q = 0;
-    for (let oy = oyStart, ox = oxStart; q < ncols; oy++, ox = 0) {
-      const end = Math.min(OW, ox + ncols - q); // this run covers output columns [ox, end) of row oy
+    for (let oy = oyStart, ox = oxStart, left = ncols; left > 0; oy++, ox = 0) {
+      const end = Math.min(OW, ox + left); // this run covers output columns [ox, end) of row oy
+      left -= end - ox;
       const iy = oy * sh - pt + ky;
       if (iy < 0 || iy >= H) {
-        for (; ox < end; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
+        for (; ox < end; ox++) F[dst++] = 0;
         continue;
       }
       const src = chan + iy * W - pl + kx;
-      for (; ox < end && ox < oxLo; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
-      for (const stop = Math.min(end, oxHi); ox < stop; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = x[src + ox * sw];
-      for (; ox < end; ox++, q++) F[dst + (q >> 2) * kc4 + (q & 3)] = 0;
+      for (; ox < end && ox < oxLo; ox++) F[dst++] = 0;
+      for (const stop = Math.min(end, oxHi); ox < stop; ox++) F[dst++] = x[src + ox * sw];
+      for (; ox < end; ox++) F[dst++] = 0;
     }
     if (++kx === kw) {
       kx = 0;
@@ -277,11 +286,8 @@ export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: n
         F.fill(0, Cb, Cb + rowsP * ldc);
         for (let k0 = 0; k0 < K; k0 += KC) {
           const kc = Math.min(KC, K - k0);
-          packBlock(job, F, Bk, xOff, g * cg, k0, kc, pj, nc);
-          for (let i = 0; i < rowsP; i += 4) {
-            const a = A + i * K + k0;
-            for (let s = 0; s < ldc; s += 4) ws.tile(a, a + K, a + 2 * K, a + 3 * K, Bk + s * kc, kc, Cb + i * ldc + s, ldc);
-          }
+          packBlock(job, F, Bk, ldc, xOff, g * cg, k0, kc, pj, nc);
+          for (let i = 0; i < rowsP; i += 4) ws.strip(A + i * K + k0, K, Bk, ldc, kc, Cb + i * ldc, ldc, ldc >> 2);
         }
         for (let r = 0; r < rows; r++) {
           const m = gm0 + r;
@@ -358,4 +364,4 @@ export function runTask(kind: string, job: ConvJob, range: readonly number[], ws
 }
 
 /** Everything a worker needs, in dependency-free source form (see the header). */
-export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, tileJs, simdTileModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runTask];
+export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, stripJs, simdStripModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runTask];
