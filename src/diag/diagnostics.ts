@@ -48,6 +48,25 @@ function lineFromDisk(file: string, line: number): string | undefined {
   }
 }
 
+const CONTROL = /[\x00-\x1f\x7f]/g;
+const escapeControl = (s: string) => s.replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
+/**
+ * Messages quote what they are about, and that text may come from a damaged file or a
+ * command-line argument (a tensor name holding a newline, a --set value with a NUL): its
+ * control characters are shown escaped, so that a message, a subject and each note stay one line.
+ */
+function oneLine(d: Diagnostic): Diagnostic {
+  const bad = (s: string | undefined) => s !== undefined && /[\x00-\x1f\x7f]/.test(s);
+  if (!bad(d.message) && !bad(d.subject) && !d.notes?.some(bad)) return d;
+  return {
+    ...d,
+    message: escapeControl(d.message),
+    ...(d.subject !== undefined ? { subject: escapeControl(d.subject) } : {}),
+    ...(d.notes ? { notes: d.notes.map(escapeControl) } : {}),
+  };
+}
+
 /**
  * The one exception type of vovc: a user error carrying its diagnostics. The CLI catches it,
  * prints the diagnostics and exits with `exitCode` (1 = user error, 3 = target unavailable).
@@ -58,7 +77,7 @@ export class VovcError extends Error {
   /** Source texts the spans refer to (else the printer reads the files from disk). */
   sources?: SourceMap;
   constructor(diagnostics: Diagnostic | readonly Diagnostic[], exitCode = 1) {
-    const list = Array.isArray(diagnostics) ? (diagnostics as readonly Diagnostic[]) : [diagnostics as Diagnostic];
+    const list = (Array.isArray(diagnostics) ? (diagnostics as readonly Diagnostic[]) : [diagnostics as Diagnostic]).map(oneLine);
     super(list.map((d) => d.message).join('; '));
     this.name = 'VovcError';
     this.diagnostics = list;
@@ -79,7 +98,8 @@ export function fail(code: string, message: string, where?: { span?: Span; subje
  *        |        ^^^^^
  *     = did you mean 'layers'?
  */
-export function formatDiagnostic(d: Diagnostic, sources?: SourceMap): string {
+export function formatDiagnostic(diagnostic: Diagnostic, sources?: SourceMap): string {
+  const d = oneLine(diagnostic);
   const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : d.subject ? `${d.subject}: ` : '';
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
   if (d.span) {
