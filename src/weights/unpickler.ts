@@ -123,7 +123,10 @@ export function unpickle(input: Uint8Array, name: string, hooks: UnpickleHooks):
   const global = (module: string, field: string): PyGlobal => {
     const g = hooks.resolve(module, field);
     if (!g) {
-      fail('E4132', `${name}: refusing to load: the pickle calls global '${module}.${field}' (only tensors and dicts are allowed)`, {
+      // GLOBAL reads names up to a newline: in a damaged pickle that can be kilobytes of anything.
+      const qualname = `${module}.${field}`;
+      const shown = qualname.length > 100 ? `${qualname.slice(0, 100)}...` : qualname;
+      fail('E4132', `${name}: refusing to load: the pickle calls global '${shown}' (only tensors and dicts are allowed)`, {
         notes: ['load it in PyTorch and save model.state_dict() instead, or convert the checkpoint to .safetensors'],
       });
     }
