@@ -547,6 +547,8 @@ const OUTPUT_NAMES = ['stem', ...STAGE_NAMES, 'logits'];
 /** Upper bounds of the repeat counts (VoVNets use 3-5 layers and 1-4 blocks; DenseNet-264 64 layers). */
 const MAX_LAYERS = 128;
 const MAX_BLOCKS = 64;
+/** An OSA block concatenates its input and every layer, and an IR concat takes at most 50 inputs (src/ir/ops.ts). */
+const MAX_OSA_LAYERS = 49;
 
 function finalize(d: Draft, name: string, modelSpan: Span, source: string, diags: Diagnostic[]): ModelSpec | undefined {
   const err = (x: Diagnostic) => diags.push(x);
@@ -598,7 +600,7 @@ function finalize(d: Draft, name: string, modelSpan: Span, source: string, diags
   const checkOsaFields = (f: OsaFields, where: string) => {
     positive(`${where} mid channels`, f.mid);
     positive(`${where} output channels`, f.out);
-    count(`${where} layer count`, f.layers, MAX_LAYERS);
+    count(`${where} layer count`, f.layers, MAX_OSA_LAYERS);
     count(`${where} block count`, f.blocks, MAX_BLOCKS);
     if (f.ecaKernel && (f.ecaKernel.value < 1 || f.ecaKernel.value % 2 === 0)) err(MSG.badValue.at({ span: f.ecaKernel.span }, `${where} ECA kernel`, String(f.ecaKernel.value), 'an odd positive integer (the conv1d is padded by (k-1)/2 on each side)'));
   };
