@@ -10,9 +10,16 @@
 //   BN running_mean: uniform(-0.1, 0.1); BN running_var: uniform(0.8, 1.2)
 //   ECA conv1d weight: uniform(-a, a), a = sqrt(3 / k)
 
+import { fail } from '../diag/diagnostics.js';
 import type { Graph, Param } from '../ir/graph.js';
 
 export const DEFAULT_SEED = 0;
+
+/**
+ * The most parameter values seeded in memory (1 GiB of float32; ese_vovnet99b has 63M). A
+ * model past it has a typo in a width or kernel size, and allocating it would end the process.
+ */
+export const MAX_SEEDED_VALUES = 1 << 28;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -58,10 +65,25 @@ export function seededParam(name: string, shape: readonly number[], seed = DEFAU
 /** Fills every parameter whose data is absent (all of them, or only `names`) with seeded values. */
 export function seedParams(g: Graph, seed = DEFAULT_SEED, names?: Iterable<string>): Graph {
   const only = names ? new Set(names) : undefined;
+  const fills = (name: string, p: Param) => (only ? only.has(name) : p.data === null);
+  let total = 0;
+  let largest = { name: '', size: 0 };
+  for (const [name, p] of g.params) {
+    if (!fills(name, p)) continue;
+    const size = p.shape.reduce((a, d) => a * d, 1);
+    total += size;
+    if (size > largest.size) largest = { name, size };
+  }
+  if (total > MAX_SEEDED_VALUES) {
+    const at = g.nodes.find((n) => Object.values(n.params).includes(largest.name));
+    fail('E2004', `model '${g.name}' has ${total} parameter values (${((total * 4) / 2 ** 30).toFixed(1)} GiB as float32), more than the ${MAX_SEEDED_VALUES} vovc seeds; the largest is '${largest.name}' [${g.params.get(largest.name)!.shape.join(', ')}]`, {
+      ...(at?.span ? { span: at.span } : { subject: largest.name }),
+      notes: ['a channel width or kernel size is probably a typo'],
+    });
+  }
   const params = new Map<string, Param>();
   for (const [name, p] of g.params) {
-    const fill = only ? only.has(name) : p.data === null;
-    params.set(name, fill ? { shape: p.shape, data: seededParam(name, p.shape, seed) } : p);
+    params.set(name, fills(name, p) ? { shape: p.shape, data: seededParam(name, p.shape, seed) } : p);
   }
   return { ...g, params };
 }
