@@ -1,19 +1,16 @@
 // vovc analyze MODEL...: parameters, mult-adds, FLOPs, memory access cost, bytes moved before
 // and after fusion, roofline; several models or a sweep side by side. docs/ANALYSIS.md.
-import type { Graph } from '../../src/ir/graph.js';
-import { analyzeGraph, GROUP_BYS, type GroupBy, type ModelAnalysis } from '../../src/analysis/analyze.js';
-import { findGpu, PRECISIONS, type GpuProfile, type Precision } from '../../src/analysis/gpus.js';
+import { GROUP_BYS, type GroupBy } from '../../src/analysis/analyze.js';
+import { findGpu, peakFlops, PRECISIONS, type GpuProfile, type Precision } from '../../src/analysis/gpus.js';
 import { buildReport, type ReportInput } from '../../src/analysis/report.js';
 import { renderCsv } from '../../src/analysis/render-csv.js';
 import { renderHtml } from '../../src/analysis/render-html.js';
 import { renderMarkdown, renderTable } from '../../src/analysis/render-text.js';
 import { expandSweep, parseSweep, type SweepAxis } from '../../src/analysis/sweep.js';
-import type { KernelPlan } from '../../src/plan/types.js';
+import { analyzeVariants, type VariantJob } from '../../src/analysis/variants.js';
 import { writeFileAtomic } from '../../src/util/fsx.js';
 import { VERSION } from '../../src/version.js';
-import { loadModel } from '../../src/dsl/zoo.js';
-import { lowerSpec } from '../../src/model/lower.js';
-import { MODEL_OPTIONS, UsageError, loadGraph, parse, parseShape, type Command } from '../common.js';
+import { MODEL_OPTIONS, UsageError, parse, parseShape, type Command } from '../common.js';
 
 const FORMATS = ['table', 'json', 'csv', 'md', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -40,12 +37,6 @@ function choice<T extends string>(v: unknown, allowed: readonly T[], flag: strin
   if (v === undefined) return undefined;
   if (!allowed.includes(v as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${String(v)}'\n\n${USAGE}`);
   return v as T;
-}
-
-async function fusedPlan(g: Graph): Promise<KernelPlan> {
-  const { optimize } = await import('../../src/passes/manager.js');
-  const { buildPlan } = await import('../../src/plan/build.js');
-  return buildPlan(optimize(g, { log: () => {} }).graph);
 }
 
 export const command: Command = {
@@ -84,32 +75,24 @@ export const command: Command = {
     const compared = models.length * combos.length > 1;
     const groupBy: GroupBy = choice(v.group, GROUP_BYS, '--group') ?? (compared ? 'stage' : 'layer');
     const gpuName = (v.gpu as string | undefined) ?? (format === 'html' ? HTML_DEFAULT_GPU : undefined);
+    // Checked here, so that a bad name or precision is one error, not one per variant.
     const gpu: GpuProfile | undefined = gpuName ? findGpu(gpuName) : undefined;
+    if (gpu) peakFlops(gpu, precision);
     const fusion = fusionOpt === 'on' || (fusionOpt === 'auto' && axes.length === 0);
     // The HTML charts need the stage and layer levels whatever --group is.
     const levels: GroupBy[] = format === 'html' ? [...new Set<GroupBy>([groupBy, 'stage', 'layer'])] : [groupBy];
 
-    const items: ReportInput[] = [];
-    const analyses: ModelAnalysis[] = [];
+    const jobs: VariantJob[] = [];
+    const assignments: Record<string, string>[] = [];
     for (const model of models) {
-      for (const combo of combos) {
-        const swept = Object.entries(combo).map(([k, x]) => `${k}=${x}`);
-        // The verifier re-checks the first variant of each model; the lowering builds every
-        // graph shape-checked (GraphBuilder infers each shape), and a sweep's variants differ
-        // only in the values the DSL has already checked.
-        const opts = { set: [...sets, ...swept], inputShape };
-        const graph = combo === combos[0] ? loadGraph(model, opts).graph : lowerSpec(loadModel(model, opts).spec);
-        const plan = fusion ? await fusedPlan(graph) : undefined;
-        const analysis = analyzeGraph(graph, { groupBy: levels, gpu, precision, plan });
-        const set: Record<string, string> = {};
-        for (const s of [...sets, ...swept]) {
-          const eq = s.indexOf('=');
-          set[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
-        }
-        items.push({ model, set, analysis });
-        analyses.push(analysis);
-      }
+      combos.forEach((combo, i) => {
+        const set = [...sets, ...Object.entries(combo).map(([k, x]) => `${k}=${x}`)];
+        jobs.push({ model, set, inputShape, verify: i === 0 });
+        assignments.push(Object.fromEntries(set.map((a) => [a.split('=', 1)[0], a.slice(a.indexOf('=') + 1)])));
+      });
     }
+    const analyses = analyzeVariants(jobs, { groupBy: levels, gpu, precision, fusion });
+    const items: ReportInput[] = jobs.map((j, i) => ({ model: j.model, set: assignments[i], analysis: analyses[i] }));
     const report = buildReport(items, groupBy, `vovc ${VERSION}`);
     const text =
       format === 'json'
@@ -124,7 +107,11 @@ export const command: Command = {
     if (v.out) {
       writeFileAtomic(v.out as string, text);
       if (!v.quiet) process.stderr.write(`wrote ${v.out} (${format}, ${items.length} model${items.length > 1 ? 's' : ''})\n`);
-    } else process.stdout.write(text);
+    } else {
+      // Wait until the text is handed to the OS: the CLI exits as soon as this returns, and a
+      // pipe takes only 64 KiB before the rest of a write is queued.
+      await new Promise<void>((done, fail) => process.stdout.write(text, (e) => (e ? fail(e) : done())));
+    }
     return 0;
   },
 };

@@ -143,7 +143,8 @@ export function groupKey(n: Node, by: GroupBy): string {
   }
 }
 
-interface Acc {
+/** Running sums of one group (counts, bytes, roofline seconds). */
+export interface Acc {
   params: number;
   macs: number;
   otherOps: number;
@@ -196,17 +197,52 @@ function finish(key: string, a: Acc, hasPlan: boolean, hasGpu: boolean): GroupRo
 const POOLS = new Set(['maxpool', 'avgpool', 'global_avg_pool']);
 const NO_TIME: [number, number] = [0, 0];
 
-/** Analyses a graph from its shapes (parameter data is not read). */
-export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis {
-  const precision = opts.precision ?? 'fp32';
-  const eb = ELEMENT_BYTES[precision];
-  const levels = opts.groupBy ?? GROUP_BYS;
-  const plan = opts.plan;
-  const gpu = opts.gpu;
-  const peak = gpu ? peakFlops(gpu, precision) : undefined;
-  const bw = gpu?.bandwidth.value ?? 1;
-  const costs: NodeCost[] = costNodes(g);
+/**
+ * The sums of a graph, or of a piece of one (see pieces.ts), per group at each level, before
+ * they become rows. Pieces of one model merge into the model's aggregate.
+ */
+export interface Aggregate {
+  readonly levels: readonly GroupBy[];
+  /** Per level, group key -> sums, in order of first appearance. */
+  readonly maps: readonly Map<string, Acc>[];
+  readonly total: Acc;
+  readonly by: { batchnorm: number; pooling: number; elementwise: number };
+  /** Input elements of global average pools (for the fvcore-style figure). */
+  gapInput: number;
+  readonly fused: boolean;
+}
 
+interface Settings {
+  readonly precision: Precision;
+  readonly eb: number;
+  readonly levels: readonly GroupBy[];
+  readonly peak?: { readonly value: number; readonly source: string };
+  readonly bw: number;
+}
+
+function settings(opts: AnalyzeOptions): Settings {
+  const precision = opts.precision ?? 'fp32';
+  return {
+    precision,
+    eb: ELEMENT_BYTES[precision],
+    levels: opts.groupBy ?? GROUP_BYS,
+    peak: opts.gpu ? peakFlops(opts.gpu, precision) : undefined,
+    bw: opts.gpu?.bandwidth.value ?? 1,
+  };
+}
+
+function addAcc(a: Acc, b: Acc): void {
+  for (const k in b) a[k as keyof Acc] += b[k as keyof Acc];
+}
+
+/**
+ * Sums the costs of `g`'s nodes (and of the plan's launches) per group. `renameLayer` maps
+ * the layer keys of a piece lowered on its own to the model's (stage index).
+ */
+export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?: (key: string) => string): Aggregate {
+  const { eb, levels, peak, bw } = settings(opts);
+  const plan = opts.plan;
+  const costs: NodeCost[] = costNodes(g);
   const maps = levels.map(() => new Map<string, Acc>());
   const total = newAcc();
   // With a plan, the accumulators of each node, so that its launches can be attributed.
@@ -233,7 +269,8 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis
     add(total, c, bytes, t, tc);
     const accs = accsOf ? [total] : undefined;
     for (let j = 0; j < levels.length; j++) {
-      const key = groupKey(n, levels[j]);
+      let key = groupKey(n, levels[j]);
+      if (renameLayer && levels[j] === 'layer') key = renameLayer(key);
       let a = maps[j].get(key);
       if (!a) maps[j].set(key, (a = newAcc()));
       add(a, c, bytes, t, tc);
@@ -252,7 +289,7 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis
     for (const l of plan.launches) {
       const accs = accsOf!.get(l.nodes[0]) ?? [total];
       const bytes = (l.cost.activationBytesRead + l.cost.weightBytesRead + l.cost.bytesWritten) * scale;
-      const [t, tc] = peak ? kernelTime(2 * l.cost.macs, bytes, peak.value, bw) : [0, 0];
+      const [t, tc] = peak ? kernelTime(2 * l.cost.macs, bytes, peak.value, bw) : NO_TIME;
       for (const a of accs) {
         a.bytesFused += bytes;
         a.timeFused += t;
@@ -260,28 +297,58 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis
       }
     }
   }
+  return { levels, maps, total, by, gapInput, fused: !!plan };
+}
 
-  const hasPlan = !!plan;
+/** The aggregate of a model from those of its pieces, in model order (the parts are not modified). */
+export function mergeAggregates(parts: readonly Aggregate[]): Aggregate {
+  const levels = parts[0].levels;
+  const maps = levels.map(() => new Map<string, Acc>());
+  const total = newAcc();
+  const by = { batchnorm: 0, pooling: 0, elementwise: 0 };
+  let gapInput = 0;
+  for (const p of parts) {
+    p.maps.forEach((m, j) => {
+      for (const [k, a] of m) {
+        let t = maps[j].get(k);
+        if (!t) maps[j].set(k, (t = newAcc()));
+        addAcc(t, a);
+      }
+    });
+    addAcc(total, p.total);
+    by.batchnorm += p.by.batchnorm;
+    by.pooling += p.by.pooling;
+    by.elementwise += p.by.elementwise;
+    gapInput += p.gapInput;
+  }
+  return { levels, maps, total, by, gapInput, fused: parts.every((p) => p.fused) };
+}
+
+/** Rows, totals and roofline settings of an aggregate. */
+export function finishAnalysis(model: { readonly name: string; readonly source?: string; readonly input: readonly number[] }, agg: Aggregate, opts: AnalyzeOptions = {}): ModelAnalysis {
+  const { precision, eb, peak } = settings(opts);
+  const gpu = opts.gpu;
+  const { maps, total, by, fused } = agg;
   const groups: Partial<Record<GroupBy, GroupRow[]>> = {};
-  levels.forEach((lv, j) => {
-    groups[lv] = [...maps[j]].map(([k, a]) => finish(k, a, hasPlan, !!gpu));
+  agg.levels.forEach((lv, j) => {
+    groups[lv] = [...maps[j]].map(([k, a]) => finish(k, a, fused, !!gpu));
   });
-  const t = finish('total', total, hasPlan, !!gpu);
+  const t = finish('total', total, fused, !!gpu);
   const timeOpsS = gpu ? total.timeOps : null;
-  const timeFusedS = gpu && plan ? total.timeFused : null;
+  const timeFusedS = gpu && fused ? total.timeFused : null;
   const bestTime = timeFusedS ?? timeOpsS;
   const totals: Totals = {
     ...t,
-    otherOpsBy: by,
-    fvcoreMacs: total.macs + 2 * by.batchnorm + gapInput,
+    otherOpsBy: { ...by },
+    fvcoreMacs: total.macs + 2 * by.batchnorm + agg.gapInput,
     timeOpsS,
     timeFusedS,
     efficiency: bestTime ? t.flops / bestTime : null,
   };
   return {
-    name: g.name,
-    source: g.meta.source,
-    input: [...g.input.shape],
+    name: model.name,
+    source: model.source,
+    input: [...model.input],
     precision,
     elementBytes: eb,
     totals,
@@ -297,8 +364,13 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis
             bandwidth: gpu.bandwidth.value,
             bandwidthSource: gpu.bandwidth.source,
             ridge: peak.value / gpu.bandwidth.value,
-            bytesBasis: plan ? 'fused' : 'op-by-op',
+            bytesBasis: fused ? 'fused' : 'op-by-op',
           }
         : null,
   };
+}
+
+/** Analyses a graph from its shapes (parameter data is not read). */
+export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): ModelAnalysis {
+  return finishAnalysis({ name: g.name, source: g.meta.source, input: g.input.shape }, aggregateGraph(g, opts), opts);
 }

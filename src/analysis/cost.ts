@@ -19,9 +19,8 @@
 // - bytes op-by-op: every op reads each input and each parameter (BN running statistics
 //   included) once and writes its output once; concat and flatten are copies.
 
-import type { Graph, Node, OpKind, Shape } from '../ir/graph.js';
+import type { ConvAttrs, Graph, Node, OpKind, Shape } from '../ir/graph.js';
 import { INPUT, numel } from '../ir/graph.js';
-import { OPS, type OpRule } from '../ir/ops.js';
 
 /** The cost of one IR node, in counts (elements, multiply-accumulates), never bytes. */
 export interface NodeCost {
@@ -41,73 +40,92 @@ export interface NodeCost {
   readonly elementsWritten: number;
 }
 
-/** What a cost rule sees: the node, its input shapes and the shape of its weight (if any). */
+/** What a cost rule sees: the node and its input shapes. */
 export interface CostInput {
   readonly node: Node;
   readonly inputs: readonly Shape[];
-  readonly weight: Shape | undefined;
 }
 
-interface Work {
-  macs: number;
-  otherOps: number;
-  memAccess: number;
+/** What a cost rule says about one node. */
+export interface Work {
+  readonly macs: number;
+  readonly otherOps: number;
+  readonly memAccess: number;
+  /** Learnable parameter elements (weights, biases, BN gamma and beta). */
+  readonly params: number;
+  /** Parameter elements an execution reads (learnable ones plus BN running statistics). */
+  readonly paramElements: number;
 }
 
 type CostRule = (c: CostInput) => Work;
 
-const NONE: Work = { macs: 0, otherOps: 0, memAccess: 0 };
-const perOutput: CostRule = ({ node }) => ({ macs: 0, otherOps: numel(node.shape), memAccess: 0 });
+// The rules size parameters from shapes and attributes, as the op table's parameter rules
+// (src/ir/ops.ts) define them and the verifier checks them; looking each parameter up by name
+// in g.params would cost more than all the rest of the analysis (test/analysis/cost.test.ts
+// checks the two agree on every zoo model).
+
+const NONE: Work = { macs: 0, otherOps: 0, memAccess: 0, params: 0, paramElements: 0 };
+const perOutput: CostRule = ({ node }) => ({ ...NONE, otherOps: numel(node.shape) });
 const pool: CostRule = ({ node }) => {
   const k = (node.attrs as { kernel: readonly [number, number] }).kernel;
-  return { macs: 0, otherOps: numel(node.shape) * k[0] * k[1], memAccess: 0 };
+  return { ...NONE, otherOps: numel(node.shape) * k[0] * k[1] };
 };
+const hasBias = (n: Node) => n.params.bias !== undefined;
 
-/** eq. 1 for one conv: input + output + weight elements. */
-const convMemAccess = (input: Shape, output: Shape, weight: Shape) => numel(input) + numel(output) + numel(weight);
-
-/** Mult-adds and memory access cost of an eSE fc (C -> C 1x1 conv on [N,C,1,1]) or an ECA conv1d (k taps per channel). */
-function gateWork(mode: 'ese' | 'eca', input: Shape, weight: Shape): Work {
+/**
+ * Mult-adds and eq. 1 of an attention fc on an [N,C,1,1] input: the eSE fc is a C -> C 1x1
+ * conv with bias (C*C mult-adds per image, C*C weights); the ECA conv1d slides k taps along
+ * the channels (C*k mult-adds, k weights, no bias).
+ */
+function gateWork(eca: boolean, input: Shape, k: number, otherOps: number): Work {
   const [n, c] = input;
-  const macs = mode === 'ese' ? n * c * c : n * c * weight[weight.length - 1];
-  return { macs, otherOps: 0, memAccess: convMemAccess(input, input, weight) };
+  const weight = eca ? k : c * c;
+  const bias = eca ? 0 : c;
+  return { macs: n * (eca ? c * k : c * c), otherOps, memAccess: 2 * n * c + weight, params: weight + bias, paramElements: weight + bias };
 }
 
 /** The cost-rule table. A new op kind is added here once; the type makes a missing entry an error. */
 export const COST_RULES: { readonly [K in OpKind]: CostRule } = {
-  conv2d: ({ node, inputs, weight }) => {
-    const w = weight!;
-    const macs = numel(node.shape) * w[1] * w[2] * w[3];
+  conv2d: ({ node, inputs }) => {
+    const a = node.attrs as ConvAttrs;
+    const x = inputs[0];
+    const out = numel(node.shape);
+    const perOut = (x[1] / a.groups) * a.kernel[0] * a.kernel[1];
+    const weight = node.shape[1] * perOut;
+    const params = weight + (hasBias(node) ? node.shape[1] : 0);
     // A fused epilogue (optimized graphs) adds its elementwise work to the other ops.
-    const a = node.attrs as { act: string; residual: boolean };
     const epilogue = (a.act !== 'none' ? 1 : 0) + (a.residual ? 1 : 0);
-    return { macs, otherOps: epilogue * numel(node.shape), memAccess: convMemAccess(inputs[0], node.shape, w) };
+    return { macs: out * perOut, otherOps: epilogue * out, memAccess: numel(x) + out + weight, params, paramElements: params };
   },
-  linear: ({ node, weight }) => ({ macs: node.shape[0] * numel(weight!), otherOps: 0, memAccess: 0 }),
-  eca_conv1d: ({ inputs, weight }) => gateWork('eca', inputs[0], weight!),
-  se_gate: ({ node, inputs, weight }) => {
-    const w = gateWork((node.attrs as { mode: 'ese' | 'eca' }).mode, node.shape, weight!);
-    // The fused gate also pools its input and applies the activation.
-    return { ...w, otherOps: numel(inputs[0]) + numel(node.shape) };
+  linear: ({ node, inputs }) => {
+    const features = numel(inputs[0]) / inputs[0][0];
+    const params = node.shape[1] * features + (hasBias(node) ? node.shape[1] : 0);
+    return { ...NONE, macs: node.shape[0] * node.shape[1] * features, params, paramElements: params };
   },
-  batchnorm: perOutput,
+  eca_conv1d: ({ node, inputs }) => gateWork(true, inputs[0], (node.attrs as { kernel: number }).kernel, 0),
+  // The fused gate also pools its input and applies the activation.
+  se_gate: ({ node, inputs }) => {
+    const a = node.attrs as { mode: 'ese' | 'eca'; kernel: number };
+    return gateWork(a.mode === 'eca', node.shape, a.kernel, numel(inputs[0]) + numel(node.shape));
+  },
+  batchnorm: ({ node }) => {
+    const c = node.shape[1];
+    return { ...NONE, otherOps: numel(node.shape), params: 2 * c, paramElements: 4 * c };
+  },
   relu: perOutput,
   hardsigmoid: perOutput,
   sigmoid: perOutput,
   add: perOutput,
   mul: perOutput,
-  scale: ({ node }) => ({ macs: 0, otherOps: numel(node.shape) * ((node.attrs as { residual: boolean }).residual ? 2 : 1), memAccess: 0 }),
+  scale: ({ node }) => ({ ...NONE, otherOps: numel(node.shape) * ((node.attrs as { residual: boolean }).residual ? 2 : 1) }),
   maxpool: pool,
   avgpool: pool,
-  global_avg_pool: ({ inputs }) => ({ macs: 0, otherOps: numel(inputs[0]), memAccess: 0 }),
+  global_avg_pool: ({ inputs }) => ({ ...NONE, otherOps: numel(inputs[0]) }),
   concat: () => NONE,
   flatten: () => NONE,
 };
 
-/** Parameter roles that are learnable (BN running statistics are buffers, not parameters). */
-const isLearnable = (role: string) => role !== 'running_mean' && role !== 'running_var';
-
-/** Costs every node of `g`, in node order. (Hot in sweeps: no per-node allocation beyond the result.) */
+/** Costs every node of `g`, in node order. (Hot in sweeps: no per-node allocation beyond the results.) */
 export function costNodes(g: Graph): NodeCost[] {
   const valueShapes = new Map<string, Shape>([[INPUT, g.input.shape]]);
   const out: NodeCost[] = new Array(g.nodes.length);
@@ -121,31 +139,15 @@ export function costNodes(g: Graph): NodeCost[] {
       inputs.push(s);
       inElements += numel(s);
     }
-    // Parameter shapes come from the op table's rule, as the verifier checks them: looking
-    // each one up by name in g.params costs more than the rest of the analysis.
-    const shapes = (OPS[node.op] as OpRule<OpKind>).params(node.attrs as never, inputs, node.shape);
-    let weight: Shape | undefined;
-    let learnable = 0;
-    let paramElements = 0;
-    for (const r in shapes) {
-      const optional = r.charCodeAt(r.length - 1) === 63; // 'bias?': present only when the node has one
-      const role = optional ? r.slice(0, -1) : r;
-      if (optional && node.params[role] === undefined) continue;
-      const shape = shapes[r];
-      if (role === 'weight') weight = shape;
-      const e = numel(shape);
-      paramElements += e;
-      if (isLearnable(role)) learnable += e;
-    }
-    const w = COST_RULES[node.op]({ node, inputs, weight });
+    const w = COST_RULES[node.op]({ node, inputs });
     const outElements = numel(node.shape);
     out[i] = {
-      params: learnable,
+      params: w.params,
       macs: w.macs,
       otherOps: w.otherOps,
       memAccess: w.memAccess,
       activations: node.op === 'conv2d' || node.op === 'linear' ? outElements : 0,
-      elementsRead: inElements + paramElements,
+      elementsRead: inElements + w.paramElements,
       elementsWritten: outElements,
     };
     valueShapes.set(node.id, node.shape);

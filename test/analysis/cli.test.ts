@@ -45,6 +45,13 @@ describe('vovc analyze', () => {
     expect(j.models[5].deltas.params.abs).toBe(params[5] - params[0]);
   });
 
+  it('stdout through a pipe holds the whole report (more than a pipe buffer)', async () => {
+    const r = await vovc(['analyze', 'vovnet27_slim', '--sweep', 'stage4.blocks=1..60', '--format', 'json', '--input-shape', '1,3,64,64']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(65_536);
+    expect(JSON.parse(r.stdout).models).toHaveLength(60);
+  });
+
   it('table: a comparison with deltas', async () => {
     const r = await vovc(['analyze', 'vovnet39', 'vovnet57', '--input-shape', '1,3,64,64']);
     expect(r.code, r.stderr).toBe(0);

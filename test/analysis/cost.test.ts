@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { COST_RULES, costNodes } from '../../src/analysis/cost.js';
 import { analyzeGraph, layerKey } from '../../src/analysis/analyze.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
-import type { ConvAttrs, GraphMeta, OpKind } from '../../src/ir/graph.js';
+import { numel, valueShape, type ConvAttrs, type GraphMeta } from '../../src/ir/graph.js';
+import { loadModel, zooNames } from '../../src/dsl/zoo.js';
+import { optimize } from '../../src/passes/manager.js';
 import { OPS } from '../../src/ir/ops.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import type { ModelSpec } from '../../src/model/spec.js';
@@ -122,6 +124,24 @@ describe('cost rules', () => {
 });
 
 const base = { naming: 'timm' as const, preprocessing: 'timm' as const, bnEps: 1e-5, source: 'test', head: { kind: 'classifier' as const, classes: 10 }, outputs: ['logits'] };
+
+describe('parameter sizes of the rules', () => {
+  it('agree with the graph\'s parameters on every node of every zoo model, unoptimized and optimized', () => {
+    for (const name of zooNames()) {
+      const g0 = lowerSpec(loadModel(name, { inputShape: [1, 3, 64, 64] }).spec);
+      for (const g of [g0, optimize(g0, { log: () => {} }).graph]) {
+        const costs = costNodes(g);
+        g.nodes.forEach((n, i) => {
+          const sizes = Object.entries(n.params).map(([role, p]) => [role, numel(g.params.get(p)!.shape)] as const);
+          const learnable = sizes.filter(([r]) => !r.startsWith('running_')).reduce((s, [, e]) => s + e, 0);
+          const all = sizes.reduce((s, [, e]) => s + e, 0);
+          const inputs = n.inputs.reduce((s, v) => s + numel(valueShape(g, v)), 0);
+          expect([costs[i].params, costs[i].elementsRead], `${name} ${n.id}`).toEqual([learnable, inputs + all]);
+        });
+      }
+    }
+  });
+});
 
 describe('grouping', () => {
   it('layers are conv units, attention modules, the head, or single nodes', () => {
