@@ -36,6 +36,15 @@ export function makeStaging(outDir: string): string {
   return mkdtempSync(join(parent, '.vovc-staging-'));
 }
 
+/** What is at `p`: nothing, a folder, or something else (a file, a link). */
+function kind(p: string): 'none' | 'dir' | 'other' {
+  try {
+    return statSync(p).isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'none';
+  }
+}
+
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -52,6 +61,17 @@ function listFiles(dir: string, base = dir): string[] {
  */
 export function commitStaging(staging: string, outDir: string): string[] {
   const files = listFiles(staging);
+  // Every destination is checked before the first rename, so that a folder in the way of a
+  // file (or a file in the way of a folder) fails the build with DIR untouched, not half-replaced.
+  const root = resolve(outDir);
+  for (const f of files) {
+    const dst = safeJoin(outDir, f);
+    for (let p = dirname(dst); ; p = dirname(p)) {
+      if (kind(p) === 'other') fail('E5002', `cannot write '${f}' into ${outDir}: '${relative(root, p) || outDir}' is a file, not a folder`, { subject: p });
+      if (p === root) break;
+    }
+    if (kind(dst) === 'dir') fail('E5002', `cannot write '${f}' into ${outDir}: a folder of that name is in the way`, { subject: dst });
+  }
   mkdirSync(outDir, { recursive: true });
   for (const f of files) {
     const dst = safeJoin(outDir, f);
