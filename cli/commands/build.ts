@@ -25,6 +25,7 @@ export const command: Command = {
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);
     if (!v.out) throw new UsageError(`missing --out DIR\n\n${USAGE}`);
+    if (v.report !== undefined && v.report !== 'text' && v.report !== 'json') throw new UsageError(`--report takes text or json, got '${v.report as string}'`);
     if (!backend.build) throw new VovcError({ severity: 'error', code: 'E6003', message: `target '${target}' runs models but writes no artifact`, subject: target });
     const log = (s: string) => (v.quiet ? undefined : process.stderr.write(s + '\n'));
     const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
@@ -41,13 +42,15 @@ export const command: Command = {
     process.once('SIGTERM', onSignal);
     try {
       await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
-      const files = commitStaging(staging, v.out as string);
+      // The report is made before the commit: whatever fails, fails with DIR untouched.
+      let report: string | undefined;
       if (v.report !== undefined) {
-        if (v.report !== 'text' && v.report !== 'json') throw new UsageError(`--report takes text or json, got '${v.report as string}'`);
         const { optimize } = await import('../../src/passes/manager.js');
         const { fusionReport } = await import('../../src/plan/report-cli.js');
-        process.stdout.write(fusionReport(graph, optimize(graph, passOptions(v)), v.report));
+        report = fusionReport(graph, optimize(graph, passOptions(v)), v.report as 'text' | 'json');
       }
+      const files = commitStaging(staging, v.out as string);
+      if (report !== undefined) process.stdout.write(report);
       log(`wrote ${files.length} files to ${v.out as string}: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', ...' : ''}`);
       return 0;
     } catch (e) {
