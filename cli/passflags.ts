@@ -15,14 +15,4 @@ export function normalizeReportFlag(args: string[]): string[] {
   return args.map((a) => (a === '--report' ? '--report=text' : a));
 }
 
-export function passOptions(values: Record<string, unknown>) {
-  const split = (v: unknown) => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).filter(Boolean);
-  return {
-    printAfterAll: !!values['print-ir-after-all'],
-    printAfter: split(values['print-ir-after']),
-    timePasses: !!values['time-passes'],
-    verifyEach: !!values['verify-each'],
-    disable: split(values['disable-pass']),
-    log: (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
-  };
-}
+export { passOptions } from '../src/passes/options.js';

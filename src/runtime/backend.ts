@@ -11,7 +11,8 @@ export const backend: Backend = {
     let g = ctx.graph;
     if (ctx.options.opt) {
       const { optimize } = await import('../passes/manager.js');
-      g = optimize(g).graph;
+      const { passOptions } = await import('../passes/options.js');
+      g = optimize(g, passOptions(ctx.options)).graph;
     }
     const threads = ctx.options.threads ? Number(ctx.options.threads) : undefined;
     return runReference(g, input, { outputs: [...outputs], threads });

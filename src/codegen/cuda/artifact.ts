@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { VovcError, fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { readNpy, writeNpy } from '../../io/npy.js';
+import { passOptions } from '../../passes/options.js';
 import { optimize } from '../../passes/manager.js';
 import { buildPlan } from '../../plan/build.js';
 import type { KernelPlan } from '../../plan/types.js';
@@ -23,8 +24,7 @@ export const CLI_OPTIONS = {
 
 /** The optimized plan of the context's graph and the graph it was built from. */
 export function planOf(graph: Graph, options: OptionValues, log: (s: string) => void): { plan: KernelPlan; optimized: Graph } {
-  const disable = ((options['disable-pass'] as string[] | undefined) ?? []).flatMap((s) => s.split(',')).filter(Boolean);
-  const optimized = optimize(graph, { disable, log }).graph;
+  const optimized = optimize(graph, { ...passOptions(options), log }).graph;
   return { plan: buildPlan(optimized), optimized };
 }
 

@@ -9,7 +9,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writevSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { passOptions } from '../../../cli/passflags.js';
+import { passOptions } from '../../passes/options.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { seedParams } from '../../model/init.js';
