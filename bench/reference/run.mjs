@@ -9,7 +9,8 @@
 // seeding 36.6M weights, writing the .npy) and the interpreter's own time, which the CLI logs.
 // --in-process: lowers and seeds once, then times runReference alone, with the process CPU
 // time beside the wall time (the machine is shared: CPU seconds / wall seconds shows how much
-// of it the run got). --profile (in-process): time per op kind, conv time per layer shape.
+// of it the run got). --profile (in-process): time per op kind, conv time per layer shape,
+// peak bytes of live activations.
 // GFLOP/s counts 2 FLOPs per multiply-accumulate of the convs and linears.
 
 import { spawnSync } from 'node:child_process';
@@ -61,15 +62,20 @@ if (inProcess) {
   const cpu = [];
   const byOp = new Map();
   const convByShape = new Map();
+  let peak = 0;
   for (let r = 0; r < runs; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const onNode = profile && r > 0
-      ? (n, ms) => {
+      ? (n, ms, live) => {
+          peak = Math.max(peak, live);
           byOp.set(n.op, (byOp.get(n.op) ?? 0) + ms);
           if (n.op === 'conv2d') {
             const key = `${n.attrs.kernel[0]}x${n.attrs.kernel[1]}/s${n.attrs.stride[0]} -> [${n.shape.slice(1).join(',')}]`;
-            convByShape.set(key, (convByShape.get(key) ?? 0) + ms);
+            const x = lowered.nodes.find((m) => m.id === n.inputs[0])?.shape ?? lowered.input.shape;
+            const work = n.shape.reduce((a, b) => a * b, 1) * (x[1] / n.attrs.groups) * n.attrs.kernel[0] * n.attrs.kernel[1];
+            const [t, m] = convByShape.get(key) ?? [0, 0];
+            convByShape.set(key, [t + ms, m + work]);
           }
         }
       : undefined;
@@ -83,8 +89,9 @@ if (inProcess) {
   console.log(`median ${w.toFixed(0)} ms wall (${((2 * work) / w / 1e6).toFixed(2)} GFLOP/s), ${median(cpu).toFixed(0)} ms CPU (${((2 * work) / median(cpu) / 1e6).toFixed(2)} GFLOP/s per busy core)`);
   if (profile) {
     const k = runs - 1;
+    console.log(`peak live activations: ${(peak / 2 ** 20).toFixed(1)} MiB`);
     for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(16)} ${(ms / k).toFixed(1)} ms`);
-    for (const [key, ms] of [...convByShape].sort((a, b) => b[1] - a[1])) console.log(`  conv ${key.padEnd(30)} ${(ms / k).toFixed(1)} ms`);
+    for (const [key, [ms, m]] of [...convByShape].sort((a, b) => b[1][0] - a[1][0])) console.log(`  conv ${key.padEnd(30)} ${(ms / k).toFixed(1).padStart(7)} ms ${((2 * m) / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s`);
   }
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'vovc-bench-ref-'));

@@ -34,8 +34,11 @@ export interface ReferenceOptions {
   readonly outputs?: readonly string[];
   /** Threads for the convolutions, the calling one included (default: os.availableParallelism()). */
   readonly threads?: number;
-  /** Called after each node with its wall time in milliseconds (profiling). */
-  readonly onNode?: (node: Node, ms: number) => void;
+  /**
+   * Profiling: called after each node with its wall time in milliseconds and the bytes of the
+   * activations alive after it (distinct buffers, the input included).
+   */
+  readonly onNode?: (node: Node, ms: number, liveBytes: number) => void;
 }
 
 /**
@@ -190,7 +193,7 @@ function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
  * The interpreter proper, as a generator so that one body serves the sync and async entry
  * points: it yields a promise whenever worker threads are computing (never without a pool).
  */
-function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: (node: Node, ms: number) => void): Generator<Promise<void>, Map<string, RefTensor>, void> {
+function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: ReferenceOptions['onNode']): Generator<Promise<void>, Map<string, RefTensor>, void> {
   const { g, nodes } = p;
   const alloc = (size: number) => (pool ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size));
   const values = new Map<string, Float32Array>([[INPUT, pool ? shared(input) : input]]);
@@ -311,10 +314,13 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: (nod
         throw new Error(`internal: the reference interpreter has no kernel for op '${(n as Node).op}'`);
     }
     values.set(n.id, out);
-    onNode?.(n, performance.now() - t0);
     // Liveness: drop every value whose last reader this node was (and unread results).
     for (const v of n.inputs) if (p.lastUse.get(v) === idx) values.delete(v);
     if (!p.lastUse.has(n.id)) values.delete(n.id);
+    if (onNode) {
+      const buffers = new Set<ArrayBufferLike>([...values.values(), ...slabs.values()].map((a) => a.buffer));
+      onNode(n, performance.now() - t0, [...buffers].reduce((sum, b) => sum + b.byteLength, 0));
+    }
   }
 
   const result = new Map<string, RefTensor>();

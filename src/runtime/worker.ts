@@ -105,19 +105,23 @@ export class Pool {
   }
 }
 
-let cached: Pool | null = null;
+/** Pools by size, reused across runs (a run that asks for another size never disturbs one in flight). */
+const pools = new Map<number, Pool>();
 
 /** A pool of `size` workers, reused across runs while it stays healthy. */
 export function getPool(size: number): Pool {
-  if (cached && cached.size === size && cached.healthy) return cached;
-  if (cached) void cached.close();
-  cached = new Pool(size);
-  return cached;
+  let p = pools.get(size);
+  if (!p || !p.healthy) {
+    if (p) void p.close();
+    p = new Pool(size);
+    pools.set(size, p);
+  }
+  return p;
 }
 
-/** Stops the cached workers (they never hold the process open, so this is optional). */
-export async function closePool(): Promise<void> {
-  const p = cached;
-  cached = null;
-  if (p) await p.close();
+/** Stops every cached worker (they never hold the process open, so this is optional). */
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.close()));
 }

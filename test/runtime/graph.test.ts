@@ -192,6 +192,22 @@ describe('liveness: every requested value survives', () => {
     expect(Array.from(mid.get('input')!.data)).toEqual(Array.from(x.data));
   });
 
+  it('frees each value after its last reader: a chain of 30 ops keeps at most 2 tensors alive', async () => {
+    const b = new GraphBuilder('chain', [1, 4, 16, 16], META);
+    let v = 'input';
+    for (let i = 0; i < 30; i++) v = b.add({ id: `n${i}`, op: i % 2 ? 'relu' : 'sigmoid', inputs: [v], attrs: {}, scope: 't' });
+    b.output('y', v);
+    const g = b.build();
+    const bytes = 4 * 16 * 16 * 4;
+    for (const threads of [1, 2]) {
+      const live: number[] = [];
+      await runReference(g, input(g), { threads, onNode: (_n, _ms, liveBytes) => live.push(liveBytes) });
+      expect(live.length).toBe(30);
+      expect(live[0]).toBe(bytes); // after the first node: its result only (the input's last reader ran)
+      expect(Math.max(...live)).toBe(bytes);
+    }
+  });
+
   it('returns standalone copies (results do not alias one another or the input)', () => {
     const g = backbone();
     const x = input(g, 13);
