@@ -42,6 +42,10 @@ export const command: Command = {
     process.once('SIGTERM', onSignal);
     try {
       await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
+      // A signal that came during a synchronous backend is handled in the event loop's poll
+      // phase: wait until one has run (the second immediate follows it), so that an interrupted
+      // build exits here instead of committing.
+      for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
       // The report is made before the commit: whatever fails, fails with DIR untouched.
       let report: string | undefined;
       if (v.report !== undefined) {
