@@ -73,10 +73,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** Resolves once everything written to `s` so far has reached the OS (pipes can be async). */
+function flushed(s: NodeJS.WriteStream): Promise<void> {
+  return new Promise((res) => s.write('', () => res()));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    // Exit explicitly: a worker pool or a file handle left open must not keep the CLI alive
-    // (stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost).
+  async (code) => {
+    // Exit explicitly, so that a worker pool or a file handle left open cannot keep the CLI
+    // alive, but only after stdout and stderr are flushed: a pipe that is full makes writes
+    // asynchronous, and exiting then would cut `vovc analyze --format csv | ...` short.
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
     process.exit(code);
   },
   (e) => {
