@@ -31,9 +31,11 @@ export const command: Command = {
     const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
     const { graph: lowered } = loadGraph(model, { set: v.set as string[] | undefined, inputShape });
     const { graph, hasWeights } = await bindWeights(lowered, v, log);
-    const staging = makeStaging(v.out as string);
-    const cleanup = () => rmSync(staging, { recursive: true, force: true });
     // An interrupted build leaves no partial artifact: the staging folder goes, DIR is untouched.
+    // The handlers come first: a signal between creating the folder and handling signals
+    // would end the process by default and leave the folder behind.
+    let staging: string | undefined;
+    const cleanup = () => staging && rmSync(staging, { recursive: true, force: true });
     const onSignal = () => {
       cleanup();
       process.exit(130);
@@ -41,6 +43,7 @@ export const command: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      staging = makeStaging(v.out as string);
       await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
       // A signal that came during a synchronous backend is handled in the event loop's poll
       // phase: wait until one has run (the second immediate follows it), so that an interrupted
