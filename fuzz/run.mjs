@@ -169,8 +169,10 @@ function cliVerdict(r) {
   return undefined;
 }
 
-function cliDslArgs(c, file) {
-  const args = ['check', c.zoo ?? (c.pick ? `${file}:${c.pick}` : file), '--quiet'];
+/** Every fourth DSL case is built (seeded weights, ONNX) rather than only checked. */
+function cliDslArgs(c, file, index, outDir) {
+  const model = c.zoo ?? (c.pick ? `${file}:${c.pick}` : file);
+  const args = index % 4 === 3 ? ['build', model, '--target', 'onnx', '--out', outDir, '--quiet'] : ['check', model, '--quiet'];
   for (const s of c.set ?? []) args.push(`--set=${s}`);
   const shape = c.inputShape;
   // --input-shape takes exactly four positive integers (anything else is exit 2, by design).
@@ -196,7 +198,7 @@ async function runCli(ctx, fixtures, nDsl, nWeights, workers, stats, bugs) {
         const c = dslCase(ctx, seed ^ 0xc11, j.index);
         const file = join(dir, 'case.vov');
         if (c.zoo === undefined) writeFileSync(file, c.text);
-        args = cliDslArgs(c, file);
+        args = cliDslArgs(c, file, j.index, join(dir, 'out'));
         kind = c.kind;
         input = { text: c.text, args };
       } else {
@@ -239,7 +241,7 @@ async function replay(spec) {
       if (task === 'dsl') process.stdout.write(`outcome: ${runDslCase(api, c, file)}\n`);
       else {
         if (c.zoo === undefined) writeFileSync(file, c.text);
-        const r = await spawnVovc(cliDslArgs(c, file), timeoutMs * 2);
+        const r = await spawnVovc(cliDslArgs(c, file, index, join(tmp, 'out')), timeoutMs * 2);
         process.stdout.write(`exit ${r.code}\n${r.stderr}`);
       }
     } else {
@@ -267,7 +269,6 @@ async function main() {
   const nWeights = Number(opt.weights);
   const stats = { dsl: newStats(), weights: newStats(), 'cli-dsl': newStats(), 'cli-weights': newStats() };
   const bugs = [];
-  const hangs = [];
   const t0 = performance.now();
   log(`vovc fuzz: seed ${seed}, ${nDsl} DSL cases, ${nWeights} weight files, ${workers} workers, ${opt.timeout} s per case`);
   const chunk = Number(opt.chunk);
@@ -278,8 +279,7 @@ async function main() {
     log(`  re-running ${s.task}:${s.index} alone (it ran past ${opt.timeout} s)`);
     const again = await runPool([{ task: s.task, from: s.index, to: s.index + 1 }], 1, 3 * timeoutMs, stats, bugs);
     if (again.length) {
-      hangs.push(s);
-      stats[s.task].bug++;
+      record(stats[s.task], { index: s.index, kind: 'hang', outcome: 'bug', ms: 3 * timeoutMs });
       bugs.push({ task: s.task, index: s.index, kind: 'hang', message: `no result within ${(3 * timeoutMs) / 1000} s (hang)` });
       log(`  FAILURE ${s.task}:${s.index}: hang`);
     }
@@ -289,7 +289,7 @@ async function main() {
   const nCliDsl = Number(opt['cli-dsl']);
   const nCliWeights = Number(opt['cli-weights']);
   if (nCliDsl + nCliWeights > 0) {
-    log(`CLI: ${nCliDsl} DSL cases (vovc check), ${nCliWeights} weight files (vovc build --target onnx)`);
+    log(`CLI: ${nCliDsl} DSL cases (vovc check, every fourth vovc build --target onnx), ${nCliWeights} weight files (vovc build --target onnx)`);
     const api = await loadApi(REPO);
     await runCli(dslContext(REPO, api.zooNames()), weightFixtures(REPO), nCliDsl, nCliWeights, workers, stats, bugs);
   }
