@@ -153,6 +153,12 @@ function work(n: Node, ins: readonly Shape[]): { macs: number; flops: number } {
 export interface BuildPlanOptions {
   /** Reuse arena memory between values with disjoint lifetimes (default true). */
   reuse?: boolean;
+  /**
+   * 'auto' (default): a launch needs 64-bit indices when its views or params reach past
+   * MAX_INT32. 'always': every launch is marked, so that the 64-bit kernel variants can run on
+   * shapes small enough to compare them with the 32-bit ones (docs/LARGE-SHAPES.md).
+   */
+  index64?: 'auto' | 'always';
 }
 
 export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
@@ -261,7 +267,11 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     value,
     ...(h.slice ? { slice: h.slice } : {}),
   });
-  const maxIndex = (v: TensorView) => v.offset + v.shape.reduce((s, d, i) => s + (d - 1) * v.strides[i], 0);
+  // Kernels also hold one past the last element (a loop bound, an element count), so a
+  // launch stays 32-bit only while that end fits: a dense view of exactly 2^31 elements,
+  // whose last index is MAX_INT32, needs 64 bits for its count.
+  const end = (v: TensorView) => v.offset + v.shape.reduce((s, d, i) => s + (d - 1) * v.strides[i], 0) + 1;
+  const always = opts.index64 === 'always';
   const launches: Launch[] = drafts.map((d, index) => {
     const inputs = d.inputs.map((x) => view(x.value, x.home));
     const output = view(d.output.value, d.output.home);
@@ -274,7 +284,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
       weightBytesRead: 4 * Object.values(params).reduce((s, p) => s + p.numel, 0),
       bytesWritten: 4 * numel(output.shape),
     };
-    const needs64bit = [...inputs, output].some((v) => maxIndex(v) > MAX_INT32) || Object.values(params).some((p) => p.offset + p.numel - 1 > MAX_INT32);
+    const needs64bit = always || [...inputs, output].some((v) => end(v) > MAX_INT32) || Object.values(params).some((p) => p.offset + p.numel > MAX_INT32);
     return { index, kind: d.kind, nodes: d.nodes, inputs, output, attrs: d.attrs, params, cost, needs64bit, ...(d.note ? { note: d.note } : {}) };
   });
 
@@ -285,7 +295,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
   const input = io(INPUT, INPUT);
   const outputs = g.outputs.map((o) => io(o.name, o.value));
   const needs64bit =
-    totalElements - 1 > MAX_INT32 || weights.totalElements - 1 > MAX_INT32 || input.elements - 1 > MAX_INT32 || outputs.some((o) => o.elements - 1 > MAX_INT32) || launches.some((l) => l.needs64bit);
+    totalElements > MAX_INT32 || weights.totalElements > MAX_INT32 || input.elements > MAX_INT32 || outputs.some((o) => o.elements > MAX_INT32) || launches.some((l) => l.needs64bit);
   return {
     version: PLAN_VERSION,
     model: g.name,
