@@ -306,37 +306,39 @@ export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: n
   }
 }
 
-/** Output channels [m0, m1) of a conv whose groups each have one input channel (depthwise). */
+/**
+ * Output channels [m0, m1) of a conv whose groups each have one input channel (depthwise):
+ * direct, one output row at a time, each tap swept along the row (every pixel sums its taps
+ * in ky, kx order, so the result equals a per-pixel loop's).
+ */
 export function convDepthwise(job: ConvJob, m0: number, m1: number): void {
   const { x, w, bias, res, out, act, kh, kw, sh, sw, pt, pl, inH: H, inW: W, outH: OH, outW: OW } = job;
   const mult = job.cout / job.groups; // output channels per input channel
   const HW = H * W;
-  const OHW = OH * OW;
+  const acc = new Float64Array(OW);
   for (let b = 0; b < job.n; b++) {
     for (let m = m0; m < m1; m++) {
       const chan = (b * job.cin + ((m / mult) | 0)) * HW;
-      const wOff = m * kh * kw;
-      const o = (b * job.cout + m) * OHW;
       const bv = bias ? bias[m] : 0;
       for (let oy = 0; oy < OH; oy++) {
+        acc.fill(0);
         const iy0 = oy * sh - pt;
-        const ky0 = Math.max(0, -iy0);
-        const ky1 = Math.min(kh, H - iy0);
-        for (let ox = 0; ox < OW; ox++) {
-          const ix0 = ox * sw - pl;
-          const kx0 = Math.max(0, -ix0);
-          const kx1 = Math.min(kw, W - ix0);
-          let acc = 0;
-          for (let ky = ky0; ky < ky1; ky++) {
-            const row = chan + (iy0 + ky) * W + ix0;
-            const wr = wOff + ky * kw;
-            for (let kx = kx0; kx < kx1; kx++) acc += w[wr + kx] * x[row + kx];
+        for (let ky = Math.max(0, -iy0); ky < Math.min(kh, H - iy0); ky++) {
+          const row = chan + (iy0 + ky) * W;
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = w[(m * kh + ky) * kw + kx];
+            // Output columns whose input column ox * sw - pl + kx lies in [0, W).
+            const lo = Math.max(0, Math.ceil((pl - kx) / sw));
+            const hi = Math.min(OW, Math.floor((W - 1 + pl - kx) / sw) + 1);
+            for (let ox = lo, src = row + lo * sw - pl + kx; ox < hi; ox++, src += sw) acc[ox] += wv * x[src];
           }
-          let v = acc + bv;
+        }
+        const o = ((b * job.cout + m) * OH + oy) * OW;
+        for (let ox = 0; ox < OW; ox++) {
+          let v = acc[ox] + bv;
           if (act !== 0) v = applyAct(v, act);
-          const oi = o + oy * OW + ox;
-          if (res) v += res[oi];
-          out[oi] = v;
+          if (res) v += res[o + ox];
+          out[o + ox] = v;
         }
       }
     }
