@@ -25,6 +25,8 @@ export const ACT_CODE = { none: 0, relu: 1, hardsigmoid: 2, sigmoid: 3 } as cons
 
 /** One convolution with its epilogue, over whole NCHW tensors. */
 export interface ConvJob {
+  /** Unique per conv execution: a thread converts the weight rows once for all its chunks. */
+  id: number;
   /** input [n, cin, inH, inW] */
   x: Float32Array;
   /** weight [cout, cin / groups, kh, kw] */
@@ -62,6 +64,8 @@ export interface ConvJob {
 export interface Workspace {
   f64: Float64Array;
   readonly simd: boolean;
+  /** Which weight rows f64 starts with: `${job id}:${first row}:${rows}`. */
+  aKey: string;
   strip(a: number, lda: number, p: number, ldb: number, kc: number, c: number, ldc: number, n4: number): void;
   /** Makes f64 hold at least n elements (may replace f64). */
   ensure(n: number): void;
@@ -172,6 +176,7 @@ export function createWorkspace(preferSimd = true): Workspace {
     const ws: Workspace = {
       f64: new Float64Array(memory.buffer),
       simd: true,
+      aKey: '',
       strip: instance.exports.strip as Workspace['strip'],
       ensure(n) {
         const missing = n * 8 - memory.buffer.byteLength;
@@ -185,9 +190,13 @@ export function createWorkspace(preferSimd = true): Workspace {
   const ws: Workspace = {
     f64: new Float64Array(1 << 16),
     simd: false,
+    aKey: '',
     strip: (a, lda, p, ldb, kc, c, ldc, n4) => stripJs(ws.f64, a, lda, p, ldb, kc, c, ldc, n4),
     ensure(n) {
-      if (n > ws.f64.length) ws.f64 = new Float64Array(Math.max(n, 2 * ws.f64.length));
+      if (n <= ws.f64.length) return;
+      const grown = new Float64Array(Math.max(n, 2 * ws.f64.length));
+      grown.set(ws.f64); // keeps the weight rows, as WebAssembly memory.grow does
+      ws.f64 = grown;
     },
   };
   return ws;
@@ -272,10 +281,15 @@ export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: n
     const Cb = Bk + KC * NC;
     ws.ensure(Cb + rowsP * NC);
     const F = ws.f64;
-    // A: this group's weight rows in float64, zero rows up to a multiple of 4.
-    for (let r = 0; r < rowsP; r++) {
-      if (r < rows) for (let k = 0, src = (gm0 + r) * K; k < K; k++) F[A + r * K + k] = w[src + k];
-      else F.fill(0, A + r * K, A + (r + 1) * K);
+    // A: this group's weight rows in float64, zero rows up to a multiple of 4 (unless this
+    // thread's previous chunk of the same conv left them there).
+    const key = `${job.id}:${gm0}:${rows}`;
+    if (ws.aKey !== key) {
+      for (let r = 0; r < rowsP; r++) {
+        if (r < rows) for (let k = 0, src = (gm0 + r) * K; k < K; k++) F[A + r * K + k] = w[src + k];
+        else F.fill(0, A + r * K, A + (r + 1) * K);
+      }
+      ws.aKey = key;
     }
     for (let b = 0; b < job.n; b++) {
       const xOff = b * inSize;
@@ -358,12 +372,19 @@ export function decodeJob(m: Record<string, unknown>): ConvJob {
   return { ...(m as object), x: view(m.x), w: view(m.w), bias: view(m.bias), res: view(m.res), out: view(m.out) } as ConvJob;
 }
 
-/** Runs one message of the worker protocol: { kind: 'gemm' | 'dw', job, range }. */
-export function runTask(kind: string, job: ConvJob, range: readonly number[], ws: Workspace): void {
-  if (kind === 'gemm') convGemm(job, range[0], range[1], range[2], range[3], ws);
-  else if (kind === 'dw') convDepthwise(job, range[0], range[1]);
-  else throw new Error(`unknown task kind ${kind}`);
+/**
+ * Runs chunks of a conv until none is left: each thread (the caller and the workers) takes
+ * the next chunk index from the shared counter, so a thread that gets less CPU takes fewer.
+ * A chunk is [m0, m1, j0, j1] for 'gemm', [m0, m1] for 'dw'.
+ */
+export function runChunks(kind: string, job: ConvJob, chunks: readonly (readonly number[])[], counter: Int32Array, ws: Workspace): void {
+  for (let i = Atomics.add(counter, 0, 1); i < chunks.length; i = Atomics.add(counter, 0, 1)) {
+    const c = chunks[i];
+    if (kind === 'gemm') convGemm(job, c[0], c[1], c[2], c[3], ws);
+    else if (kind === 'dw') convDepthwise(job, c[0], c[1]);
+    else throw new Error(`unknown task kind ${kind}`);
+  }
 }
 
 /** Everything a worker needs, in dependency-free source form (see the header). */
-export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, stripJs, simdStripModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runTask];
+export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, stripJs, simdStripModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runChunks];

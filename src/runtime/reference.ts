@@ -9,14 +9,14 @@
 // producers write straight into their channel slice.
 //
 // Speed: convolutions (nearly all of the work) run as register-tiled GEMMs (gemm.ts), split
-// across worker threads (worker.ts) by output pixels, or by output channels when the image
-// is small; everything else runs on the calling thread.
+// across worker threads (worker.ts) in chunks of output pixels, or of output channels when
+// the image is small; everything else runs on the calling thread.
 
 import { availableParallelism } from 'node:os';
 import { VovcError, closest, fail } from '../diag/diagnostics.js';
 import { INPUT, nodeMap, numel, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
 import { verify } from '../ir/verify.js';
-import { ACT_CODE, convDepthwise, convGemm, createWorkspace, type ConvJob, type Workspace } from './gemm.js';
+import { ACT_CODE, convDepthwise, convGemm, createWorkspace, runChunks, type ConvJob, type Workspace } from './gemm.js';
 import * as K from './kernels.js';
 import { getPool, type Pool, type TaskKind } from './worker.js';
 
@@ -138,55 +138,53 @@ function shared(a: Float32Array): Float32Array {
   return s;
 }
 
-/** Splits [0, total) into `parts` ranges with boundaries on multiples of 4 (the GEMM tile). */
-function split(total: number, parts: number): [number, number][] {
+/** [0, total) in chunks of `size` (the last one shorter). */
+function chunks(total: number, size: number): [number, number][] {
   const r: [number, number][] = [];
-  let lo = 0;
-  for (let p = 1; p <= parts; p++) {
-    const hi = p === parts ? total : Math.min(total, Math.round((total * p) / parts / 4) * 4);
-    if (hi > lo) r.push([lo, hi]);
-    lo = Math.max(lo, hi);
-  }
+  for (let lo = 0; lo < total; lo += size) r.push([lo, Math.min(total, lo + size)]);
   return r;
 }
+
+/** A chunk size giving each thread about 4 chunks, rounded up to a multiple of `align`. */
+const chunkSize = (total: number, threads: number, align: number) => Math.ceil(total / (4 * threads) / align) * align;
 
 /** The calling thread's GEMM scratch memory, kept across runs (it only grows to the largest conv's weights). */
 let workspace: Workspace | undefined;
 
+let nextJobId = 0;
+
 /**
- * Runs a conv: on the calling thread when small or single-threaded, else split into one task
- * per thread, the calling thread taking the first. Returns the promise of the workers' part.
+ * Runs a conv: on the calling thread when small or single-threaded, else in chunks that the
+ * calling thread and the workers share out (the output pixels, or the output channels when
+ * the image is small; chunk boundaries on multiples of 4, the GEMM tile). Returns the promise
+ * of the workers' part.
  */
 function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
   const depthwise = job.cin === job.groups;
   const ohw = job.outH * job.outW;
   const macs = job.n * job.cout * ohw * (job.cin / job.groups) * job.kh * job.kw;
-  const threads = pool ? pool.size + 1 : 1;
-  let kind: TaskKind;
-  let ranges: number[][];
-  if (depthwise) {
-    kind = 'dw';
-    ranges = split(job.cout, threads);
-  } else {
-    kind = 'gemm';
-    // Split the pixels when every thread gets a few panels' worth, else the output channels.
-    ranges = ohw >= 64 * threads ? split(ohw, threads).map(([a, b]) => [0, job.cout, a, b]) : split(job.cout, threads).map(([a, b]) => [a, b, 0, ohw]);
-  }
   const ws = (workspace ??= createWorkspace());
-  const local = (r: number[]) => (kind === 'dw' ? convDepthwise(job, r[0], r[1]) : convGemm(job, r[0], r[1], r[2], r[3], ws));
-  if (!pool || macs * (depthwise ? 8 : 1) < PARALLEL_MIN_MACS || ranges.length < 2) {
-    local(kind === 'dw' ? [0, job.cout] : [0, job.cout, 0, ohw]);
+  if (!pool || macs * (depthwise ? 8 : 1) < PARALLEL_MIN_MACS) {
+    if (depthwise) convDepthwise(job, 0, job.cout);
+    else convGemm(job, 0, job.cout, 0, ohw, ws);
     return undefined;
   }
+  const threads = pool.size + 1;
+  const kind: TaskKind = depthwise ? 'dw' : 'gemm';
+  let parts: number[][];
+  if (depthwise) parts = chunks(job.cout, chunkSize(job.cout, threads, 1));
+  else if (ohw >= 64 * threads) parts = chunks(ohw, chunkSize(ohw, threads, 4)).map(([a, b]) => [0, job.cout, a, b]);
+  else parts = chunks(job.cout, chunkSize(job.cout, threads, 4)).map(([a, b]) => [a, b, 0, ohw]);
   const sj: ConvJob = { ...job, x: shared(job.x), w: shared(job.w), bias: job.bias && shared(job.bias), res: job.res && shared(job.res) };
-  const remote = Promise.all(ranges.slice(1).map((r, i) => pool.run(i, kind, sj, r)));
+  const counter = new SharedArrayBuffer(4);
+  const remote = pool.run(kind, sj, parts, counter);
   try {
-    local(ranges[0]);
+    runChunks(kind, sj, parts, new Int32Array(counter), ws);
   } catch (e) {
     remote.catch(() => undefined);
     throw e;
   }
-  return remote.then(() => undefined);
+  return remote;
 }
 
 /**
@@ -233,7 +231,7 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
         const a = n.attrs as OpAttrs['conv2d'];
         out = bufferFor(n.id);
         const job: ConvJob = {
-          x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
+          id: nextJobId++, x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
           n: xs[0], cin: xs[1], inH: xs[2], inW: xs[3], cout: n.shape[1], outH: n.shape[2], outW: n.shape[3],
           kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1],
           groups: a.groups, act: ACT_CODE[a.act],

@@ -1,7 +1,8 @@
 // The worker-thread pool of the reference interpreter. Workers run the conv kernels of
 // gemm.ts on SharedArrayBuffer-backed tensors: each message names a kernel, the job (typed
-// arrays passed as shared-buffer views, so nothing is copied) and the slice of the output the
-// worker computes; the reply says when that slice is written.
+// arrays passed as shared-buffer views, so nothing is copied), the chunks of the output and a
+// shared counter through which the threads share them out; the reply says when the worker
+// found no chunk left.
 //
 // The workers' code is gemm.ts's functions as source text, evaluated in the worker: there is
 // no worker .js file to locate, so the pool works from dist/ and from the TypeScript sources
@@ -19,7 +20,7 @@ const { parentPort } = require('node:worker_threads');
 const ws = createWorkspace(true);
 parentPort.on('message', (m) => {
   try {
-    runTask(m.kind, decodeJob(m.job), m.range, ws);
+    runChunks(m.kind, decodeJob(m.job), m.chunks, new Int32Array(m.counter), ws);
     parentPort.postMessage({ id: m.id });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: String((e && e.stack) || e) });
@@ -64,14 +65,14 @@ class PoolWorker {
     worker.on('exit', (code) => die(new Error(`internal: reference worker exited (code ${code})`)));
   }
 
-  run(kind: TaskKind, job: ConvJob, range: readonly number[]): Promise<void> {
+  run(kind: TaskKind, job: ConvJob, chunks: readonly (readonly number[])[], counter: SharedArrayBuffer): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     const msg = { ...job, x: encode(job.x), w: encode(job.w), bias: encode(job.bias), res: encode(job.res), out: encode(job.out) };
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ id, kind, job: msg, range });
+      this.worker.postMessage({ id, kind, job: msg, chunks, counter });
     });
   }
 
@@ -83,7 +84,7 @@ class PoolWorker {
 /** `size` worker threads; the calling thread is the pool's extra member (see runReference). */
 export class Pool {
   private readonly workers: PoolWorker[];
-  /** Tasks handed to the workers so far. */
+  /** Convs handed to the workers so far. */
   dispatched = 0;
 
   constructor(readonly size: number) {
@@ -94,10 +95,10 @@ export class Pool {
     return this.workers.every((w) => !w.broken);
   }
 
-  /** Runs task i on worker i. */
-  run(i: number, kind: TaskKind, job: ConvJob, range: readonly number[]): Promise<void> {
+  /** Has every worker take chunks of `job` from `counter` (see runChunks) until none is left. */
+  run(kind: TaskKind, job: ConvJob, chunks: readonly (readonly number[])[], counter: SharedArrayBuffer): Promise<void> {
     this.dispatched++;
-    return this.workers[i].run(kind, job, range);
+    return Promise.all(this.workers.map((w) => w.run(kind, job, chunks, counter))).then(() => undefined);
   }
 
   async close(): Promise<void> {

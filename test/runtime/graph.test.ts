@@ -144,7 +144,7 @@ describe('threads', () => {
     const one = await runReference(g, x, { threads: 1 });
     const before = getPool(1).dispatched;
     const two = await runReference(g, x, { threads: 2 });
-    expect(getPool(1).dispatched - before).toBe(6); // every conv of the net went half to the worker
+    expect(getPool(1).dispatched - before).toBe(6); // every conv of the net was shared with the worker
     const sync = runReferenceSync(g, x);
     for (const name of ['out', 'pixels']) {
       expect(two.get(name)!.shape).toEqual(one.get(name)!.shape);

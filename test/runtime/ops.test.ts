@@ -246,8 +246,9 @@ describe('GEMM tile kernels', () => {
     expect(js.simd).toBe(false);
     const [n, cin, h, w, cout] = [2, 24, 9, 13, 10];
     const x = randn([n, cin, h, w], 40);
+    let id = 0;
     const job = (out: Float32Array): ConvJob => ({
-      x, w: randn([cout, cin / 2, 3, 3], 41), bias: randn([cout], 42), res: null, out,
+      id: id++, x, w: randn([cout, cin / 2, 3, 3], 41), bias: randn([cout], 42), res: null, out,
       n, cin, inH: h, inW: w, cout, outH: 5, outW: 7, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2, act: 1,
     });
     const a = new Float32Array(n * cout * 35);
