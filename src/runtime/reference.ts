@@ -145,8 +145,16 @@ function chunks(total: number, size: number): [number, number][] {
   return r;
 }
 
-/** A chunk size giving each thread about 4 chunks, rounded up to a multiple of `align`. */
-const chunkSize = (total: number, threads: number, align: number) => Math.ceil(total / (4 * threads) / align) * align;
+/**
+ * A chunk size for sharing `total` rows or columns among `threads`: 1 to 4 chunks per thread
+ * (more chunks balance a busy machine better), but chunks of at least `min`, because every
+ * chunk repacks its B block (channel chunks) or re-streams the weights (pixel chunks).
+ * Rounded up to a multiple of `align`.
+ */
+function chunkSize(total: number, threads: number, min: number, align: number): number {
+  const count = threads * Math.min(4, Math.max(1, Math.floor(total / (min * threads))));
+  return Math.ceil(total / count / align) * align;
+}
 
 /** The calling thread's GEMM scratch memory, kept across runs (it only grows to the largest conv's weights). */
 let workspace: Workspace | undefined;
@@ -172,9 +180,9 @@ function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
   const threads = pool.size + 1;
   const kind: TaskKind = depthwise ? 'dw' : 'gemm';
   let parts: number[][];
-  if (depthwise) parts = chunks(job.cout, chunkSize(job.cout, threads, 1));
-  else if (ohw >= 64 * threads) parts = chunks(ohw, chunkSize(ohw, threads, 4)).map(([a, b]) => [0, job.cout, a, b]);
-  else parts = chunks(job.cout, chunkSize(job.cout, threads, 4)).map(([a, b]) => [a, b, 0, ohw]);
+  if (depthwise) parts = chunks(job.cout, chunkSize(job.cout, threads, 4, 1));
+  else if (ohw >= 64 * threads) parts = chunks(ohw, chunkSize(ohw, threads, 64, 4)).map(([a, b]) => [0, job.cout, a, b]);
+  else parts = chunks(job.cout, chunkSize(job.cout, threads, 64, 4)).map(([a, b]) => [a, b, 0, ohw]);
   const sj: ConvJob = { ...job, x: shared(job.x), w: shared(job.w), bias: job.bias && shared(job.bias), res: job.res && shared(job.res) };
   const counter = new SharedArrayBuffer(4);
   const remote = pool.run(kind, sj, parts, counter);
