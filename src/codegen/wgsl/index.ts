@@ -15,6 +15,7 @@ import { buildPlan } from '../../plan/build.js';
 import type { KernelPlan } from '../../plan/types.js';
 import { VERSION } from '../../version.js';
 import { nodeDevice } from './dawn.js';
+import { checkBufferLimits } from './guard.js';
 import { renderPlan, type RenderedModel } from './render.js';
 
 export interface WgslModule {
@@ -28,6 +29,7 @@ export interface WgslModule {
 export function compileWgsl(g: Graph, opts: { chunkBytes?: number } = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
   const opt = optimize(g).graph;
   const plan = buildPlan(opt);
+  checkBufferLimits(plan);
   const blob = new Float32Array(plan.weights.totalElements);
   for (const e of plan.weights.entries) {
     const p = opt.params.get(e.name);
