@@ -1,10 +1,10 @@
-// The compiled vovc API (dist/, built by `npm run build`) as the oracle uses it.
+// The compiled vovc API (dist/, built by `npm run build`, or a copy of it) as the oracle uses it.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export async function loadApi(repo) {
-  const dist = join(repo, 'dist/src');
+export async function loadApi(repo, distDir = join(repo, 'dist')) {
+  const dist = join(distDir, 'src');
   if (!existsSync(dist)) throw new Error(`${dist} not found: run 'npm run build' first`);
   const load = (p) => import(pathToFileURL(join(dist, p)).href);
   const [zoo, lower, verify, diag, checkpoint, mapping] = await Promise.all([

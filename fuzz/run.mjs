@@ -14,7 +14,7 @@
 // Every case is a function of (seed, index), so a failure is replayed with --replay.
 // Writes OUT/summary.json and OUT/failures/*.json (default test-output/fuzz); exits 1 on a bug.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,11 @@ import { runDslCase, runWeightsCase } from './oracle.mjs';
 import { mutateWeights } from './weights.mjs';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const CLI = join(REPO, 'dist/cli/vovc.js');
+// The campaign runs a private copy of dist/: other builds of the tree (npx tsc rewrites dist/
+// file by file) must not change the code under test halfway. It stays inside the repository,
+// so that the copy finds node_modules/, models/ and templates/ like dist/ does.
+const DIST = join(REPO, 'test-output', `fuzz-dist-${process.pid}`);
+const CLI = join(DIST, 'cli/vovc.js');
 
 const { values: opt } = parseArgs({
   options: {
@@ -78,7 +82,7 @@ function runPool(chunks, workers, limitMs, stats, bugs) {
     const start = () => {
       if (!queue.length) return;
       live++;
-      const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { repo: REPO, seed } });
+      const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { repo: REPO, seed, dist: DIST } });
       const state = { chunk: undefined, next: 0, since: 0, ready: false, startedAt: Date.now() };
       const give = () => {
         state.chunk = queue.shift();
@@ -88,9 +92,9 @@ function runPool(chunks, workers, limitMs, stats, bugs) {
         w.postMessage(state.chunk);
       };
       const timer = setInterval(() => {
-        // Worker start-up (loading dist/ and the fixtures) gets the same allowance as a case.
-        const since = state.ready ? state.since : state.startedAt;
-        if (Date.now() - since <= limitMs) return;
+        // Worker start-up (loading dist/) is no fuzz case: it gets two minutes, so that a short
+        // --timeout on a loaded machine does not replace workers forever.
+        if (state.ready ? Date.now() - state.since <= limitMs : Date.now() - state.startedAt <= Math.max(limitMs, 120_000)) return;
         clearInterval(timer);
         if (state.chunk) {
           stuck.push({ task: state.chunk.task, index: state.next });
@@ -121,6 +125,7 @@ function runPool(chunks, workers, limitMs, stats, bugs) {
       });
       w.on('error', (e) => {
         bugs.push({ type: 'bug', task: state.chunk?.task ?? 'worker', index: state.next, kind: 'worker', message: `worker died: ${e.message}`, stack: e.stack });
+        if (state.chunk) record(stats[state.chunk.task], { index: state.next, kind: 'worker', outcome: 'bug', ms: 0 });
         if (state.chunk && state.next + 1 < state.chunk.to) queue.unshift({ ...state.chunk, from: state.next + 1 });
         state.chunk = undefined;
       });
@@ -180,6 +185,8 @@ function cliDslArgs(c, file, index, outDir) {
   return args;
 }
 
+const cliWeightsArgs = (f, file, outDir) => ['build', f.model, '--target', 'onnx', '--weights', file, '--out', outDir, `--input-shape=${f.inputShape.join(',')}`, '--quiet'];
+
 async function runCli(ctx, fixtures, nDsl, nWeights, workers, stats, bugs) {
   const tmp = mkdtempSync(join(tmpdir(), 'vovc-fuzz-cli-'));
   const jobs = [];
@@ -206,7 +213,7 @@ async function runCli(ctx, fixtures, nDsl, nWeights, workers, stats, bugs) {
         const f = fixtures[c.fixture];
         const file = join(dir, `weights${extname(f.weights)}`);
         writeFileSync(file, mutateWeights(f.bytes, c.muts));
-        args = ['build', f.model, '--target', 'onnx', '--weights', file, '--out', join(dir, 'out'), `--input-shape=${f.inputShape.join(',')}`, '--quiet'];
+        args = cliWeightsArgs(f, file, join(dir, 'out'));
         kind = f.name;
         input = { fixture: f.name, muts: c.muts };
       }
@@ -228,7 +235,7 @@ async function runCli(ctx, fixtures, nDsl, nWeights, workers, stats, bugs) {
 async function replay(spec) {
   const [task, idx] = spec.split(':');
   const index = Number(idx);
-  const api = await loadApi(REPO);
+  const api = await loadApi(REPO, DIST);
   const ctx = dslContext(REPO, api.zooNames());
   const fixtures = weightFixtures(REPO);
   const tmp = mkdtempSync(join(tmpdir(), 'vovc-fuzz-replay-'));
@@ -252,8 +259,13 @@ async function replay(spec) {
       mkdirSync(join(REPO, 'test-output/fuzz'), { recursive: true });
       writeFileSync(file, bytes);
       process.stdout.write(`fixture ${f.name}, mutations ${JSON.stringify(c.muts)}\nwrote ${file}\n`);
-      const graph = api.lowerSpec(api.loadModel(f.model, { inputShape: f.inputShape }).spec);
-      process.stdout.write(`outcome: ${await runWeightsCase(api, bytes, file, graph)}\n`);
+      if (task === 'weights') {
+        const graph = api.lowerSpec(api.loadModel(f.model, { inputShape: f.inputShape }).spec);
+        process.stdout.write(`outcome: ${await runWeightsCase(api, bytes, file, graph)}\n`);
+      } else {
+        const r = await spawnVovc(cliWeightsArgs(f, file, join(tmp, 'out')), timeoutMs * 2);
+        process.stdout.write(`exit ${r.code}\n${r.stderr}`);
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -263,7 +275,17 @@ async function replay(spec) {
 // ---- main --------------------------------------------------------------------------------------------
 
 async function main() {
-  if (opt.replay) return replay(opt.replay);
+  rmSync(DIST, { recursive: true, force: true });
+  cpSync(join(REPO, 'dist'), DIST, { recursive: true });
+  try {
+    if (opt.replay) await replay(opt.replay);
+    else await campaign();
+  } finally {
+    rmSync(DIST, { recursive: true, force: true });
+  }
+}
+
+async function campaign() {
   const workers = Math.max(1, Number(opt.workers));
   const nDsl = Number(opt.dsl);
   const nWeights = Number(opt.weights);
@@ -290,7 +312,7 @@ async function main() {
   const nCliWeights = Number(opt['cli-weights']);
   if (nCliDsl + nCliWeights > 0) {
     log(`CLI: ${nCliDsl} DSL cases (vovc check, every fourth vovc build --target onnx), ${nCliWeights} weight files (vovc build --target onnx)`);
-    const api = await loadApi(REPO);
+    const api = await loadApi(REPO, DIST);
     await runCli(dslContext(REPO, api.zooNames()), weightFixtures(REPO), nCliDsl, nCliWeights, workers, stats, bugs);
   }
   const cliS = (performance.now() - t1) / 1000;

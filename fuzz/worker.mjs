@@ -15,8 +15,8 @@ import { Bug, runDslCase, runWeightsCase } from './oracle.mjs';
 import { loadApi } from './api.mjs';
 import { mutateWeights } from './weights.mjs';
 
-const { repo, seed } = workerData;
-const api = await loadApi(repo);
+const { repo, seed, dist } = workerData;
+const api = await loadApi(repo, dist);
 const ctx = dslContext(repo, api.zooNames());
 let fixtures;
 const weightCases = () => (fixtures ??= weightFixtures(repo).map((f) => ({ ...f, graph: api.lowerSpec(api.loadModel(f.model, { inputShape: f.inputShape }).spec) })));
