@@ -7,10 +7,11 @@
 // launches name the unoptimized nodes they compute (Launch.nodes), which is how the fused
 // bytes are attributed to groups: a launch belongs to the group of its first node.
 
-import type { Graph, Node } from '../ir/graph.js';
+import { nodeMap, valueShape, type Graph, type Node } from '../ir/graph.js';
 import type { KernelPlan } from '../plan/types.js';
 import { costNodes, type NodeCost } from './cost.js';
 import { ELEMENT_BYTES, peakFlops, type GpuProfile, type Precision } from './gpus.js';
+import { addNodeTensors, finishInt32, mergeInt32, type Int32Acc, type Int32Overflow } from './int32.js';
 
 export type GroupBy = 'layer' | 'block' | 'stage' | 'op';
 export const GROUP_BYS: readonly GroupBy[] = ['layer', 'block', 'stage', 'op'];
@@ -92,6 +93,8 @@ export interface ModelAnalysis {
   readonly totals: Totals;
   readonly groups: Partial<Record<GroupBy, GroupRow[]>>;
   readonly roofline: RooflineSettings | null;
+  /** Where 32-bit indices or byte offsets would overflow (int32.ts). */
+  readonly int32: Int32Overflow;
 }
 
 export interface AnalyzeOptions {
@@ -210,6 +213,8 @@ export interface Aggregate {
   /** Input elements of global average pools (for the fvcore-style figure). */
   gapInput: number;
   readonly fused: boolean;
+  /** Layers touching tensors past 2^31 - 1 bytes (int32.ts). */
+  readonly int32: Int32Acc;
 }
 
 interface Settings {
@@ -249,6 +254,8 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
   const accsOf = plan ? new Map<string, Acc[]>() : undefined;
   const by = { batchnorm: 0, pooling: 0, elementwise: 0 };
   let gapInput = 0;
+  const int32: Int32Acc = new Map();
+  const nodes = nodeMap(g);
   const add = (a: Acc, c: NodeCost, bytes: number, t: number, tc: number) => {
     a.params += c.params;
     a.macs += c.macs;
@@ -281,6 +288,8 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
     else if (POOLS.has(n.op)) by.pooling += c.otherOps;
     else by.elementwise += c.otherOps;
     if (n.op === 'global_avg_pool') gapInput += c.otherOps;
+    const layer = layerKey(n.id);
+    addNodeTensors(int32, renameLayer ? renameLayer(layer) : layer, [...n.inputs.map((v) => valueShape(g, v, nodes)), n.shape], eb);
   }
 
   if (plan) {
@@ -297,7 +306,7 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
       }
     }
   }
-  return { levels, maps, total, by, gapInput, fused: !!plan };
+  return { levels, maps, total, by, gapInput, fused: !!plan, int32 };
 }
 
 /** The aggregate of a model from those of its pieces, in model order (the parts are not modified). */
@@ -321,7 +330,7 @@ export function mergeAggregates(parts: readonly Aggregate[]): Aggregate {
     by.elementwise += p.by.elementwise;
     gapInput += p.gapInput;
   }
-  return { levels, maps, total, by, gapInput, fused: parts.every((p) => p.fused) };
+  return { levels, maps, total, by, gapInput, fused: parts.every((p) => p.fused), int32: mergeInt32(parts.map((p) => p.int32)) };
 }
 
 /** Rows, totals and roofline settings of an aggregate. */
@@ -367,6 +376,7 @@ export function finishAnalysis(model: { readonly name: string; readonly source?:
             bytesBasis: fused ? 'fused' : 'op-by-op',
           }
         : null,
+    int32: finishInt32(agg.int32, opts.plan, layerKey),
   };
 }
 

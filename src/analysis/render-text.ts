@@ -76,6 +76,27 @@ function summary(m: ReportModel): string[] {
   return lines;
 }
 
+/** Layers listed by name in an int32 note; the rest are counted. */
+const INT32_LISTED = 12;
+
+function listed<T>(rows: readonly T[], f: (r: T) => string): string {
+  const more = rows.length - INT32_LISTED;
+  return rows.slice(0, INT32_LISTED).map(f).join(', ') + (more > 0 ? `, and ${more} more` : '');
+}
+
+/** Where 32-bit indexing would overflow (int32.ts); empty when nothing reaches 2^31 - 1. */
+export function int32Notes(m: ReportModel, r: AnalysisReport): string[] {
+  const o = m.int32;
+  const items: string[] = [];
+  const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
+  if (o.elements.length) items.push(`int32 element indices overflow in ${layers(o.elements.length)} (a tensor of more than 2^31 - 1 elements): ${listed(o.elements, (x) => `${x.layer} ${shape(x.shape)} = ${int(x.elements)}`)}.`);
+  if (o.bytes.length) items.push(`int32 byte offsets overflow in ${layers(o.bytes.length)} (a tensor of more than 2^31 - 1 bytes at ${r.elementBytes} per element): ${listed(o.bytes, (x) => `${x.layer} ${int(x.bytes)} B`)}.`);
+  if (o.planLaunches && o.planLaunches.needs64bit) {
+    items.push(`kernel plan: ${o.planLaunches.needs64bit} of ${o.planLaunches.total} launches need 64-bit indices (a view, its arena offset included, reaches past element 2^31 - 1; the CUDA backend runs int64_t kernels there): ${listed(o.planLayers ?? [], (x) => x)}.`);
+  }
+  return items;
+}
+
 function groupTable(cols: Column[], rows: readonly GroupRow[], total: Totals): Table {
   return {
     header: cols.map((c) => c.title),
@@ -143,11 +164,17 @@ function document(r: AnalysisReport): Block[] {
   if (r.models.length === 1) {
     const m = r.models[0];
     blocks.push({ kind: 'heading', text: 'Summary' }, { kind: 'list', items: summary(m) });
+    const notes = int32Notes(m, r);
+    if (notes.length) blocks.push({ kind: 'heading', text: 'int32 overflow' }, { kind: 'list', items: notes });
     blocks.push({ kind: 'heading', text: `By ${r.groupBy}` }, { kind: 'table', table: groupTable(cols, m.groups, m.totals) });
     return blocks;
   }
   blocks.push({ kind: 'heading', text: 'Totals' }, { kind: 'table', table: totalsTable(r) });
   blocks.push({ kind: 'heading', text: `Deltas against ${modelLabel(r.models[0])}` }, { kind: 'table', table: deltasTable(r) });
+  r.models.forEach((m, i) => {
+    const notes = int32Notes(m, r);
+    if (notes.length) blocks.push({ kind: 'heading', text: `int32 overflow: #${i + 1} ${modelLabel(m)}` }, { kind: 'list', items: notes });
+  });
   if (r.models.length <= MAX_SIDE_BY_SIDE) {
     blocks.push({ kind: 'heading', text: `By ${r.groupBy}, side by side` });
     blocks.push({ kind: 'lines', lines: r.models.map((m, i) => `#${i + 1}: ${modelLabel(m)} (input ${shape(m.input)})`) });

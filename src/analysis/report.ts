@@ -5,6 +5,7 @@
 import type { GroupBy, GroupRow, ModelAnalysis, RooflineSettings, Totals } from './analyze.js';
 import { CONVENTIONS } from './cost.js';
 import type { Precision } from './gpus.js';
+import type { Int32Overflow } from './int32.js';
 
 export const SCHEMA = 'vovc.analysis/1';
 
@@ -45,6 +46,8 @@ export interface ReportModel {
   readonly groups: readonly GroupRow[];
   /** Against the first model of the report; null for the first. Metrics absent on either side are left out. */
   readonly deltas: Partial<Record<DeltaMetric, Delta>> | null;
+  /** Layers (and plan launches) whose tensors pass what 32-bit indices or byte offsets reach. */
+  readonly int32: Int32Overflow;
 }
 
 export interface AnalysisReport {
@@ -104,6 +107,7 @@ export function buildReport(items: readonly ReportInput[], groupBy: GroupBy, gen
       totals: it.analysis.totals,
       groups: it.analysis.groups[groupBy] ?? [],
       deltas: i === 0 ? null : deltas(it.analysis.totals, first.totals),
+      int32: it.analysis.int32,
     })),
   };
 }
