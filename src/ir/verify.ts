@@ -27,9 +27,18 @@ export function verify(g: Graph): Diagnostic[] {
       shapes.set(n.id, n.shape);
       continue;
     }
-    if (!rule.arity(n.attrs as never).includes(n.inputs.length)) err(n, `takes ${rule.arity(n.attrs as never).join(' or ')} inputs, has ${n.inputs.length}`);
+    if (!rule.arity(n.attrs as never).includes(n.inputs.length)) {
+      err(n, `takes ${rule.arity(n.attrs as never).join(' or ')} inputs, has ${n.inputs.length}`);
+      shapes.set(n.id, n.shape);
+      continue;
+    }
     const ins = n.inputs.map((i) => shapes.get(i)!);
     const w = n.params.weight ? g.params.get(n.params.weight) : undefined;
+    if (n.params.weight && !w) {
+      err(n, `parameter 'weight' refers to '${n.params.weight}', which the graph does not hold`);
+      shapes.set(n.id, n.shape);
+      continue;
+    }
     const r = inferShape(n.op, n.attrs, ins, w?.shape);
     if (typeof r === 'string') err(n, r);
     else if (r.length !== n.shape.length || r.some((d, i) => d !== n.shape[i])) err(n, `recorded shape ${fmt(n.shape)} but inference gives ${fmt(r)}`);
