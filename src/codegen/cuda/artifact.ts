@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VovcError, fail } from '../../diag/diagnostics.js';
@@ -13,10 +13,9 @@ import { passOptions } from '../../passes/options.js';
 import { optimize } from '../../passes/manager.js';
 import { buildPlan } from '../../plan/build.js';
 import type { KernelPlan } from '../../plan/types.js';
-import { packWeights } from '../../plan/weights.js';
 import { packageRoot } from '../../util/paths.js';
 import type { BackendContext, BuildContext, OptionValues, Tensor } from '../backend.js';
-import { encodeBlob, renderSources } from './render.js';
+import { blobChunks, renderSources } from './render.js';
 
 export const CLI_OPTIONS = {
   'no-weights': { type: 'boolean' },
@@ -28,20 +27,44 @@ export function planOf(graph: Graph, options: OptionValues, log: (s: string) => 
   return { plan: buildPlan(optimized), optimized };
 }
 
+/** A file's contents: text, bytes, or bytes in chunks (weights.bin: views of the parameters). */
+export type FileData = string | Buffer | readonly Uint8Array[];
+
 /** Every file of the artifact (sources, plus weights.bin unless `withWeights` is false). */
-export function artifactFiles(graph: Graph, options: OptionValues, log: (s: string) => void, withWeights: boolean): Map<string, string | Buffer> {
+export function artifactFiles(graph: Graph, options: OptionValues, log: (s: string) => void, withWeights: boolean): Map<string, FileData> {
   const { plan, optimized } = planOf(graph, options, log);
-  const files = new Map<string, string | Buffer>(renderSources(plan));
-  if (withWeights) files.set('weights.bin', encodeBlob(packWeights(plan, optimized)));
+  const files = new Map<string, FileData>(renderSources(plan));
+  if (withWeights) files.set('weights.bin', blobChunks(plan, optimized));
   return files;
 }
 
-export function writeFiles(dir: string, files: Map<string, string | Buffer>): string[] {
-  for (const [name, data] of files) writeFileSync(join(dir, name), data);
+function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    // Batches stay under the usual IOV_MAX (1024); writevSync may write less than asked.
+    for (let i = 0; i < chunks.length; ) {
+      let batch = chunks.slice(i, i + 512);
+      i += batch.length;
+      while (batch.length) {
+        let n = writevSync(fd, batch);
+        while (batch.length && n >= batch[0].length) n -= batch.shift()!.length;
+        if (n > 0) batch[0] = batch[0].subarray(n);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFiles(dir: string, files: Map<string, FileData>): string[] {
+  for (const [name, data] of files) {
+    if (typeof data === 'string' || Buffer.isBuffer(data)) writeFileSync(join(dir, name), data);
+    else writeChunks(join(dir, name), data as readonly Uint8Array[]);
+  }
   return [...files.keys()].sort();
 }
 
-export async function buildInto(ctx: BuildContext, extra: Map<string, string | Buffer> = new Map()): Promise<string[]> {
+export async function buildInto(ctx: BuildContext, extra: Map<string, FileData> = new Map()): Promise<string[]> {
   const files = artifactFiles(ctx.graph, ctx.options, ctx.log, !ctx.options['no-weights']);
   for (const [k, v] of extra) files.set(k, v);
   return writeFiles(ctx.stagingDir, files);

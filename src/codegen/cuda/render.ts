@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { fail } from '../../diag/diagnostics.js';
-import type { Activation } from '../../ir/graph.js';
+import type { Activation, Graph } from '../../ir/graph.js';
 import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
 import { ALIGN_ELEMENTS } from '../../plan/types.js';
+import { weightData } from '../../plan/weights.js';
 import { packageRoot } from '../../util/paths.js';
 import { VERSION } from '../../version.js';
 
@@ -253,21 +254,47 @@ export function renderSources(plan: KernelPlan): Map<string, string> {
   return new Map(TEMPLATE_FILES.map((f) => [f, template(f)(vm)]));
 }
 
-function fnv1a(bytes: Uint8Array): number {
+/** FNV-1a over the concatenation of `chunks`. */
+function fnv1a(chunks: readonly Uint8Array[]): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  for (const bytes of chunks) for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h >>> 0;
 }
 
-/** The weight blob file: 32-byte header (magic, version, header size, count, FNV-1a) + the f32 data. */
-export function encodeBlob(data: Float32Array): Buffer {
-  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+function blobHeader(elements: number, body: readonly Uint8Array[]): Buffer {
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('internal: big-endian hosts are not supported');
   const head = Buffer.alloc(BLOB_HEADER_BYTES);
   head.write(BLOB_MAGIC, 0, 'latin1');
   head.writeUInt32LE(BLOB_VERSION, 8);
   head.writeUInt32LE(BLOB_HEADER_BYTES, 12);
-  head.writeBigUInt64LE(BigInt(data.length), 16);
+  head.writeBigUInt64LE(BigInt(elements), 16);
   head.writeUInt32LE(fnv1a(body), 24);
-  return Buffer.concat([head, body]);
+  return head;
+}
+
+/** The weight blob file: 32-byte header (magic, version, header size, count, FNV-1a) + the f32 data. */
+export function encodeBlob(data: Float32Array): Buffer {
+  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.concat([blobHeader(data.length, [body]), body]);
+}
+
+/**
+ * The same file as encodeBlob(packWeights(plan, g)), as chunks to write in order: the header,
+ * then each parameter's bytes (a view of its data, not a copy) and the zeros that align the
+ * next one. Packing would hold one more copy of every weight while the file is written.
+ */
+export function blobChunks(plan: KernelPlan, g: Graph): Uint8Array[] {
+  const zeros = new Uint8Array(4 * ALIGN_ELEMENTS);
+  const body: Uint8Array[] = [];
+  let at = 0;
+  const pad = (to: number) => {
+    if (to > at) body.push(zeros.subarray(0, 4 * (to - at)));
+  };
+  for (const { entry, data } of weightData(plan, g)) {
+    pad(entry.offset);
+    body.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    at = entry.offset + entry.numel;
+  }
+  pad(plan.weights.totalElements);
+  return [blobHeader(plan.weights.totalElements, body), ...body];
 }
