@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { TARGETS, loadBackend, type Backend, type Tensor } from '../../src/codegen/backend.js';
 import { writeFileAtomic, safeJoin } from '../../src/util/fsx.js';
-import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, requireModel, type Command, type Options } from '../common.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, bindWeights, loadGraph, parse, parseShape, requireModel, type Command, type Options } from '../common.js';
 import { PASS_OPTIONS, normalizeReportFlag } from '../passflags.js';
 
 const USAGE = `usage: vovc run MODEL (--input X.npy | --image photo.jpg) [--target ${Object.keys(TARGETS).join('|')}] [--weights FILE] [--save DIR] [--outputs a,b] [--set key=value]
@@ -48,7 +48,9 @@ export const command: Command = {
       input = readNpy(v.input as string);
       if (input.shape.length !== 4) throw new VovcError({ severity: 'error', code: 'E6002', subject: v.input as string, message: `input must be a 4-D NCHW float32 array, got shape [${input.shape.join(',')}]` });
     } else if (v.image) {
-      const { spec } = loadGraph(model, { set: v.set as string[] | undefined });
+      // The crop (timm) or shorter side (detectron2) comes from the model's input shape.
+      const shape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
+      const { spec } = loadGraph(model, { set: v.set as string[] | undefined, inputShape: shape });
       const { loadImageTensor } = await import('../../src/image/preprocess.js');
       input = await loadImageTensor(v.image as string, spec.preprocessing, spec.input);
       imageInfo = { classifier: spec.head.kind === 'classifier' };
