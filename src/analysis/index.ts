@@ -16,5 +16,6 @@ export { renderMarkdown, renderTable } from './render-text.js';
 export { expandSweep, parseSweep } from './sweep.js';
 export type { SweepAxis } from './sweep.js';
 export { analyzeVariants } from './variants.js';
+export type { Int32Layer, Int32Overflow } from './int32.js';
 export { PiecewiseAnalyzer } from './pieces.js';
 export type { VariantJob, VariantOptions } from './variants.js';
