@@ -44,7 +44,7 @@ describe('ONNX external data chosen by size', () => {
     expect(c.dataFile).toBe('wide.onnx.data');
     expect(c.modelBytes).toBeLessThan(1 << 20);
     const m = pb.ModelProto.decode(Buffer.concat(c.model));
-    const ext = m.graph!.initializer.map((t) => Object.fromEntries(t.externalData.map((e) => [e.key, e.value])));
+    const ext = (m.graph?.initializer ?? []).map((t) => Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value])));
     expect(ext.length).toBe(layers);
     let end = 0;
     for (const e of ext) {
