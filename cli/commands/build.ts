@@ -26,7 +26,7 @@ export const command: Command = {
     const model = requireModel(r.positionals, USAGE);
     if (!v.out) throw new UsageError(`missing --out DIR\n\n${USAGE}`);
     if (v.report !== undefined && v.report !== 'text' && v.report !== 'json') throw new UsageError(`--report takes text or json, got '${v.report as string}'`);
-    if (!backend.build) throw new VovcError({ severity: 'error', code: 'E6003', message: `target '${target}' runs models but writes no artifact`, subject: target });
+    if (!backend.build) throw new VovcError({ severity: 'error', code: 'E8003', message: `target '${target}' runs models but writes no artifact`, subject: target });
     const log = (s: string) => (v.quiet ? undefined : process.stderr.write(s + '\n'));
     const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
     const { graph: lowered } = loadGraph(model, { set: v.set as string[] | undefined, inputShape });

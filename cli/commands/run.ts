@@ -38,7 +38,7 @@ export const command: Command = {
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);
-    if (!backend.run) throw new VovcError({ severity: 'error', code: 'E6001', message: `target '${target}' builds artifacts but cannot run them from vovc`, subject: target }, 3);
+    if (!backend.run) throw new VovcError({ severity: 'error', code: 'E8001', message: `target '${target}' builds artifacts but cannot run them from vovc`, subject: target }, 3);
     const log = (s: string) => (v.quiet ? undefined : process.stderr.write(s + '\n'));
     let input: Tensor;
     let imageInfo: { classifier: boolean } | undefined;
@@ -46,7 +46,7 @@ export const command: Command = {
     if (v.input) {
       const { readNpy } = await import('../../src/io/npy.js');
       input = readNpy(v.input as string);
-      if (input.shape.length !== 4) throw new VovcError({ severity: 'error', code: 'E6002', subject: v.input as string, message: `input must be a 4-D NCHW float32 array, got shape [${input.shape.join(',')}]` });
+      if (input.shape.length !== 4) throw new VovcError({ severity: 'error', code: 'E8002', subject: v.input as string, message: `input must be a 4-D NCHW float32 array, got shape [${input.shape.join(',')}]` });
     } else if (v.image) {
       // The crop (timm) or shorter side (detectron2) comes from the model's input shape.
       const shape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;

@@ -67,10 +67,10 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
   const errs = verify(g);
   if (errs.length) throw new VovcError(errs);
   if (input.shape.length !== g.input.shape.length || input.shape.some((d, i) => d !== g.input.shape[i])) {
-    fail('E6101', `input shape ${fmt(input.shape)} does not match the model's ${fmt(g.input.shape)}`, { subject: g.name });
+    fail('E6201', `input shape ${fmt(input.shape)} does not match the model's ${fmt(g.input.shape)}`, { subject: g.name });
   }
   if (input.data.length !== numel(input.shape)) {
-    fail('E6102', `input holds ${input.data.length} values, but its shape ${fmt(input.shape)} needs ${numel(input.shape)}`, { subject: g.name });
+    fail('E6202', `input holds ${input.data.length} values, but its shape ${fmt(input.shape)} needs ${numel(input.shape)}`, { subject: g.name });
   }
   const nodes = nodeMap(g);
   const wanted: [string, string][] = [];
@@ -81,7 +81,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
     else {
       const names = g.outputs.map((o) => o.name);
       const guess = closest(name, [...names, ...nodes.keys()]);
-      fail('E6103', `model '${g.name}' has no output or value '${name}' (its outputs: ${names.join(', ')})`, { subject: name, notes: guess ? [`did you mean '${guess}'?`] : undefined });
+      fail('E6203', `model '${g.name}' has no output or value '${name}' (its outputs: ${names.join(', ')})`, { subject: name, notes: guess ? [`did you mean '${guess}'?`] : undefined });
     }
   }
 
@@ -99,7 +99,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
   for (const n of order) {
     for (const [role, name] of Object.entries(n.params)) {
       if (!g.params.get(name)?.data) {
-        fail('E6104', `parameter '${name}' (${role} of ${n.op} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
+        fail('E6204', `parameter '${name}' (${role} of ${n.op} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
       }
     }
   }
@@ -127,7 +127,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
 
 function resolveThreads(threads: number | undefined): number {
   if (threads === undefined) return Math.max(1, availableParallelism());
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E6105', `threads must be an integer from 1 to 256, got ${threads}`, { subject: 'threads' });
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E6205', `threads must be an integer from 1 to 256, got ${threads}`, { subject: 'threads' });
   return threads;
 }
 
