@@ -286,6 +286,7 @@ async function main() {
 }
 
 async function campaign() {
+  rmSync(join(opt.out, 'failures'), { recursive: true, force: true });
   const workers = Math.max(1, Number(opt.workers));
   const nDsl = Number(opt.dsl);
   const nWeights = Number(opt.weights);
