@@ -2,7 +2,7 @@
 // destination folder and renamed into place (rename is atomic within one file system);
 // a build goes to a staging folder and its files are moved only when the build succeeded.
 
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fail } from '../diag/diagnostics.js';
 
@@ -80,4 +80,26 @@ export function commitStaging(staging: string, outDir: string): string[] {
   }
   rmSync(staging, { recursive: true, force: true });
   return files;
+}
+
+/**
+ * Writes `chunks` to `path` in order with writev, so that big artifacts (weights as views of
+ * the parameters' memory) reach the file without being concatenated into one buffer first.
+ */
+export function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    // Batches stay under the usual IOV_MAX (1024); writevSync may write less than asked.
+    for (let i = 0; i < chunks.length; ) {
+      let batch = chunks.slice(i, i + 512);
+      i += batch.length;
+      while (batch.length) {
+        let n = writevSync(fd, batch);
+        while (batch.length && n >= batch[0].length) n -= batch.shift()!.length;
+        if (n > 0) batch[0] = batch[0].subarray(n);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

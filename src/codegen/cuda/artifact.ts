@@ -3,12 +3,13 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VovcError, fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { readNpy, writeNpy } from '../../io/npy.js';
+import { writeChunks } from '../../util/fsx.js';
 import { passOptions } from '../../passes/options.js';
 import { optimize } from '../../passes/manager.js';
 import { buildPlan } from '../../plan/build.js';
@@ -36,24 +37,6 @@ export function artifactFiles(graph: Graph, options: OptionValues, log: (s: stri
   const files = new Map<string, FileData>(renderSources(plan));
   if (withWeights) files.set('weights.bin', blobChunks(plan, optimized));
   return files;
-}
-
-function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
-  const fd = openSync(path, 'w');
-  try {
-    // Batches stay under the usual IOV_MAX (1024); writevSync may write less than asked.
-    for (let i = 0; i < chunks.length; ) {
-      let batch = chunks.slice(i, i + 512);
-      i += batch.length;
-      while (batch.length) {
-        let n = writevSync(fd, batch);
-        while (batch.length && n >= batch[0].length) n -= batch.shift()!.length;
-        if (n > 0) batch[0] = batch[0].subarray(n);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function writeFiles(dir: string, files: Map<string, FileData>): string[] {

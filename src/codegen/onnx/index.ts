@@ -6,9 +6,10 @@
 // and --faithful, one ONNX op per module of the unoptimized graph (for interoperability and
 // fine-tuning: BatchNormalization nodes keep the running statistics).
 
-import { closeSync, mkdtempSync, openSync, rmSync, writevSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeChunks } from '../../util/fsx.js';
 import { passOptions } from '../../passes/options.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
@@ -64,24 +65,6 @@ export function compileOnnx(graph: Graph, opts: OnnxOptions, extra: { hasWeights
   const external = opts.externalData || payloadBytes(parts) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
   const dataFile = external ? `${extra.fileName ?? `${graph.name}.onnx`}.data` : undefined;
   return { ...serialize(parts, dataFile), dataFile };
-}
-
-function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
-  const fd = openSync(path, 'w');
-  try {
-    // Batches stay under the usual IOV_MAX (1024); writevSync may write less than asked.
-    for (let i = 0; i < chunks.length; ) {
-      let batch = chunks.slice(i, i + 512);
-      i += batch.length;
-      while (batch.length) {
-        let n = writevSync(fd, batch);
-        while (batch.length && n >= batch[0].length) n -= batch.shift()!.length;
-        if (n > 0) batch[0] = batch[0].subarray(n);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Writes the compiled model (and its data file) into `dir`; returns the file names. */
