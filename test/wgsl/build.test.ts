@@ -47,12 +47,14 @@ describe('wgsl build', () => {
 
   it('splits the weight blob at parameter boundaries below the binding limit', async () => {
     const c = fixtureCases().find((k) => k.name === 'tiny-timm-a')!;
-    const { plan } = compileWgsl(await fixtureGraph(c));
+    const { rendered } = compileWgsl(await fixtureGraph(c));
     const limit = 64 * 1024; // bytes: small enough to force several chunks on this model
-    const { starts, ends } = chunkWeights(plan, limit);
+    const { starts, ends } = chunkWeights(rendered.weights, limit);
     expect(starts.length).toBeGreaterThan(1);
     for (let k = 0; k < starts.length; k++) expect((ends[k] - starts[k]) * 4).toBeLessThanOrEqual(limit);
-    for (const e of plan.weights.entries) {
+    // vec4 bindings need chunks on 16-byte boundaries (entries are 64-element aligned).
+    for (const s of starts) expect(s % 4).toBe(0);
+    for (const e of rendered.weights.entries) {
       const k = starts.findLastIndex((s) => s <= e.offset);
       expect(e.offset + e.numel).toBeLessThanOrEqual(ends[k]);
     }

@@ -17,27 +17,24 @@ import { VERSION } from '../../version.js';
 import { nodeDevice } from './dawn.js';
 import { checkBufferLimits } from './guard.js';
 import { renderPlan, type RenderedModel } from './render.js';
+import { packWgslWeights } from './weights.js';
 
 export interface WgslModule {
   createModel(device: unknown, weights: ArrayBuffer): Promise<{ run(input: Float32Array): Promise<Record<string, Float32Array>>; destroy(): void }>;
 }
 
 /**
- * The optimized plan of `g`, its packed weight blob and the rendered artifact. `chunkBytes`
- * lowers the weight-chunk size (tests use it to exercise several chunks on a small model).
+ * The optimized plan of `g`, the artifact's weight blob (weights.ts: conv weights repacked for
+ * the GEMM shader) and the rendered artifact. `chunkBytes` lowers the weight-chunk size (tests
+ * use it to exercise several chunks on a small model).
  */
 export function compileWgsl(g: Graph, opts: { chunkBytes?: number } = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
   const opt = optimize(g).graph;
   const plan = buildPlan(opt);
   checkBufferLimits(plan);
-  const blob = new Float32Array(plan.weights.totalElements);
-  for (const e of plan.weights.entries) {
-    const p = opt.params.get(e.name);
-    if (!p) fail('E5301', `wgsl: the plan names parameter '${e.name}', which the optimized graph lacks`);
-    // Shape-only builds (no data) ship zeros; the artifact's weights.bin can be replaced later.
-    if (p.data) blob.set(p.data, e.offset);
-  }
-  return { plan, blob, rendered: renderPlan(plan, VERSION, opts) };
+  const rendered = renderPlan(plan, VERSION, opts);
+  const blob = packWgslWeights(rendered.weights, (name) => (opt.params.has(name) ? opt.params.get(name)!.data : undefined));
+  return { plan, blob, rendered };
 }
 
 /** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
@@ -71,7 +68,7 @@ export const backend: Backend = {
       sample = Float32Array.from(npy.data as ArrayLike<number>);
     } else sample = sampleInput(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
-    files.push(['weights.bin', bytes(blob)], ['sample_input.bin', bytes(sample)]);
+    files.push(['weights.bin', bytes(blob)], ['weights.json', rendered.weightsJson], ['sample_input.bin', bytes(sample)]);
     mkdirSync(join(ctx.stagingDir, 'shaders'), { recursive: true });
     for (const [rel, data] of files) writeFileSync(join(ctx.stagingDir, rel), data);
     ctx.log(`wgsl: ${rendered.shaders.length} shaders, ${Object.keys(rendered.chunks).length} weight chunk(s), arena ${plan.arenaBytes} bytes`);

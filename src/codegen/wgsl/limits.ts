@@ -15,10 +15,16 @@ export const MAX_BUFFER_BYTES = 256 * 1024 * 1024;
 /** maxComputeWorkgroupsPerDimension default: 65535. Larger 1-D grids fold into (x, y). */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 
-/** maxComputeWorkgroupStorageSize default: 16384 bytes (the eSE gate keeps C means there). */
+/** maxComputeWorkgroupStorageSize default: 16384 bytes, also in compatibility mode (the eSE gate
+ *  keeps C means there; the conv GEMM its A and B tiles). */
 export const MAX_WORKGROUP_STORAGE_BYTES = 16384;
 
-/** maxComputeInvocationsPerWorkgroup default is 256; 64 suits every kernel here. */
+/** maxComputeInvocationsPerWorkgroup: 256 by default, 128 on a compatibility-mode device
+ *  (Dawn on OpenGL ES / llvmpipe); the conv GEMM tiles stay within 128, and so does
+ *  maxComputeWorkgroupSizeX (also 128 there). */
+export const MAX_INVOCATIONS_PER_WORKGROUP = 128;
+
+/** The 1-D workgroup size of every kernel but the conv GEMM. */
 export const WORKGROUP_SIZE = 64;
 
 /** minStorageBufferOffsetAlignment default: 256 bytes. Bindings here always cover whole

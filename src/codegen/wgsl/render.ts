@@ -9,7 +9,10 @@
 //   input           read
 //   out:<name>      read_write in the launch that writes it, read in later launches
 //   w<k>            read, the k-th weight chunk (the blob split at parameter boundaries so that
-//                   no chunk exceeds the 128 MiB default binding limit)
+//                   no chunk exceeds the 128 MiB default binding limit); array<vec4<f32>> in
+//                   the conv GEMM shader, array<f32> elsewhere
+// The weight blob is the artifact's own (see weights.ts): conv weights are repacked as the
+// GEMM's [K, N4] B operand.
 // Indices are u32: every binding is below 128 MiB, so `needs64bit` never applies here.
 //
 // The templates only hold syntax; this module computes every number and expression.
@@ -22,7 +25,8 @@ import { fail } from '../../diag/diagnostics.js';
 import type { Activation } from '../../ir/graph.js';
 import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
 import { packageRoot } from '../../util/paths.js';
-import { MAX_STORAGE_BINDING_BYTES, MAX_STORAGE_BUFFERS_PER_STAGE, MAX_WORKGROUP_STORAGE_BYTES, MAX_WORKGROUPS_PER_DIM, WORKGROUP_SIZE } from './limits.js';
+import { MAX_INVOCATIONS_PER_WORKGROUP, MAX_STORAGE_BINDING_BYTES, MAX_STORAGE_BUFFERS_PER_STAGE, MAX_WORKGROUP_STORAGE_BYTES, MAX_WORKGROUPS_PER_DIM, WORKGROUP_SIZE } from './limits.js';
+import { describeLayout, entryKey, isGemmConv, kxnDims, packingOf, wgslWeightLayout, type WgslWeightEntry, type WgslWeightLayout } from './weights.js';
 
 export interface Dispatch {
   readonly shader: number;
@@ -38,6 +42,9 @@ export interface RenderedModel {
   readonly buffers: Record<string, number>;
   /** Weight chunk buffer name -> [begin, end) bytes in the weights blob. */
   readonly chunks: Record<string, [number, number]>;
+  /** The layout of weights.bin (fill it with packWgslWeights) and its description, weights.json. */
+  readonly weights: WgslWeightLayout;
+  readonly weightsJson: string;
   readonly hostTs: string;
   readonly hostJs: string;
   readonly dts: string;
@@ -66,6 +73,14 @@ const ACT: Readonly<Record<Activation, string>> = {
   sigmoid: '1.0 / (1.0 + exp(-v))',
 };
 
+/** ACT over a vec4<f32> `v` (WGSL's max / clamp take no scalar beside a vector). */
+const ACT4: Readonly<Record<Activation, string>> = {
+  none: 'v4',
+  relu: 'max(v4, vec4<f32>(0.0))',
+  hardsigmoid: 'clamp(v4 / 6.0 + 0.5, vec4<f32>(0.0), vec4<f32>(1.0))',
+  sigmoid: '1.0 / (1.0 + exp(-v4))',
+};
+
 /** A float literal WGSL accepts (always with a decimal point or exponent). */
 function f32(x: number): string {
   if (!Number.isFinite(x)) fail('E5101', `wgsl: non-finite constant ${x}`);
@@ -73,37 +88,100 @@ function f32(x: number): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
-/** Chunks the weight blob at parameter boundaries, each at most MAX_STORAGE_BINDING_BYTES. */
-export function chunkWeights(plan: KernelPlan, maxBytes = MAX_STORAGE_BINDING_BYTES): { starts: number[]; ends: number[] } {
+/**
+ * Chunks the weight blob at entry boundaries, each at most `maxBytes` (default
+ * MAX_STORAGE_BINDING_BYTES). Entries start on 64-element boundaries, so chunks do too.
+ */
+export function chunkWeights(layout: WgslWeightLayout, maxBytes = MAX_STORAGE_BINDING_BYTES): { starts: number[]; ends: number[] } {
   const maxEl = maxBytes / 4;
-  const starts: number[] = [];
-  for (const e of plan.weights.entries) {
+  const starts: number[] = [0];
+  for (const e of layout.entries) {
     if (e.numel > maxEl) fail('E5102', `wgsl: parameter '${e.name}' has ${e.numel * 4} bytes, more than one WebGPU storage binding may hold (${maxBytes})`);
-    if (starts.length === 0) starts.push(0);
-    else if (e.offset + e.numel - starts[starts.length - 1] > maxEl) starts.push(e.offset);
+    if (e.offset + e.numel - starts[starts.length - 1] > maxEl) starts.push(e.offset);
   }
-  const ends = starts.map((_, i) => (i + 1 < starts.length ? starts[i + 1] : plan.weights.totalElements));
+  const ends = starts.map((_, i) => (i + 1 < starts.length ? starts[i + 1] : layout.totalElements));
   return { starts, ends };
 }
 
+/** The implicit-GEMM conv tile for M output pixels and `cout` channels (see conv.wgsl.hbs). */
+export interface GemmTile {
+  /** Pixels and channels per workgroup, K per step. */
+  readonly bm: number;
+  readonly bn: number;
+  readonly bk: number;
+  /** Pixels and vec4 columns per invocation. */
+  readonly tm: number;
+  readonly vn: number;
+  /** Invocations along pixels and along channels. */
+  readonly ty: number;
+  readonly tx: number;
+  readonly invocations: number;
+  readonly workgroupBytes: number;
+}
+
+/**
+ * The tile for M output pixels and `cout` channels. An invocation owns TM = 8 pixels x VN = 2
+ * vec4 columns (16 accumulators). On CPU-emulated adapters every workgroup-memory load with a
+ * per-invocation index is a per-lane gather, so the tile is as tall as the compile time
+ * allows: measured on SwiftShader and llvmpipe, TM = 8 runs 1.5-2x faster than TM = 4, while
+ * VN = 3..5 gains nothing more and llvmpipe's shader compile time grows with the number of
+ * accumulators (about 0.5 s for 8, 1.2 s for 16, 3 s for 32). The channel tile BN = 8 * TX
+ * fits Cout with the least zero padding (TX a power of two up to 8, so pixel staging divides
+ * evenly). The pixel tile BM (up to 64) shrinks for the small feature maps of late stages,
+ * down to 4 pixels (then TM = BM) while that leaves fewer than MIN_WORKGROUPS workgroups, so
+ * that every core of a CPU adapter gets work.
+ */
+export function gemmTile(m: number, cout: number): GemmTile {
+  const bk = 16;
+  const vn = 2;
+  const c4 = Math.ceil(cout / 4);
+  let tx = 1;
+  let padded = Infinity;
+  for (const t of [1, 2, 4, 8]) {
+    const p = Math.ceil(c4 / (t * vn)) * t * vn;
+    // Least padding, then the widest tile (fewer times the A tile is staged).
+    if (p <= padded) [tx, padded] = [t, p];
+  }
+  const nt = Math.ceil(c4 / (tx * vn));
+  let bm = 4;
+  while (bm < m && bm < 64) bm *= 2;
+  while (bm > 4 && Math.ceil(m / bm) * nt < MIN_WORKGROUPS) bm /= 2;
+  const tm = Math.min(8, bm);
+  const ty = bm / tm;
+  const bn = 4 * vn * tx;
+  const invocations = ty * tx;
+  const workgroupBytes = bk * bm * 4 + bk * bn * 4;
+  // The staging loops need every invocation to own fixed pixels: WG divides BM or BM divides WG.
+  if (invocations % bm !== 0 && bm % invocations !== 0) fail('E5110', `wgsl: bad conv tile ${bm}x${bn}x${bk}`);
+  if (invocations > MAX_INVOCATIONS_PER_WORKGROUP || workgroupBytes > MAX_WORKGROUP_STORAGE_BYTES) fail('E5110', `wgsl: conv tile ${bm}x${bn}x${bk} exceeds the workgroup limits`);
+  return { bm, bn, bk, tm, vn, ty, tx, invocations, workgroupBytes };
+}
+
+/** Fewest conv workgroups worth shrinking the pixel tile for (CPU adapters have a few cores). */
+const MIN_WORKGROUPS = 4;
+
 interface ViewVm { buf: string; off: number; s0: number; s1: number; s2: number; s3: number }
+
+/** Where the weights live: the blob layout by entryKey, and the chunks' first elements. */
+interface WeightsVm { readonly byKey: ReadonlyMap<string, WgslWeightEntry>; readonly chunkStarts: readonly number[] }
 
 /** Collects the bindings one dispatch needs, in first-use order. */
 class Bindings {
-  private readonly list: { name: string; buffer: string; access: 'read' | 'read_write' }[] = [];
+  private readonly list: { name: string; buffer: string; access: 'read' | 'read_write'; type: string }[] = [];
   constructor(
     private readonly plan: KernelPlan,
-    private readonly chunkStarts: number[],
+    private readonly weights: WeightsVm,
     private readonly launch: Launch,
   ) {}
 
-  private bind(buffer: string, name: string, write: boolean): string {
+  private bind(buffer: string, name: string, write: boolean, type = 'f32'): string {
     const found = this.list.find((b) => b.buffer === buffer);
     if (found) {
+      if (found.type !== type) fail('E5111', `wgsl: launch ${this.launch.index} reads buffer '${buffer}' both as ${found.type} and as ${type}`);
       if (write) found.access = 'read_write';
       return found.name;
     }
-    this.list.push({ name, buffer, access: write || buffer === 'arena' ? 'read_write' : 'read' });
+    this.list.push({ name, buffer, access: write || buffer === 'arena' ? 'read_write' : 'read', type });
     return name;
   }
 
@@ -119,20 +197,28 @@ class Bindings {
     return { buf, off: v.offset, s0: strides[0], s1: strides[1], s2: strides[2], s3: strides[3] };
   }
 
-  param(role: string): { buf: string; off: number } {
+  /**
+   * The chunk binding and element offset of parameter `role` as this launch packs it. `vec4`
+   * binds the chunk as array<vec4<f32>> and returns the offset in vec4 units.
+   */
+  param(role: string, vec4 = false): { buf: string; off: number } {
     const p: WeightRef | undefined = this.launch.params[role];
     if (!p) fail('E5104', `wgsl: launch ${this.launch.index} (${this.launch.kind}, ${this.launch.nodes[0]}) has no '${role}' parameter`);
-    let k = this.chunkStarts.length - 1;
-    while (this.chunkStarts[k] > p.offset) k--;
-    return { buf: this.bind(`w${k}`, `w${k}`, false), off: p.offset - this.chunkStarts[k] };
+    const e = this.weights.byKey.get(entryKey(p.name, packingOf(this.launch, role)));
+    if (!e) fail('E5104', `wgsl: parameter '${p.name}' of launch ${this.launch.index} is missing from the weight layout`);
+    const starts = this.weights.chunkStarts;
+    let k = starts.length - 1;
+    while (starts[k] > e.offset) k--;
+    const off = e.offset - starts[k];
+    return { buf: this.bind(`w${k}`, `w${k}`, false, vec4 ? 'vec4<f32>' : 'f32'), off: vec4 ? off / 4 : off };
   }
 
-  vm(): { bindings: { binding: number; name: string; access: string }[]; dispatch: { binding: number; buffer: string }[] } {
+  vm(): { bindings: { binding: number; name: string; access: string; type: string }[]; dispatch: { binding: number; buffer: string }[] } {
     if (this.list.length > MAX_STORAGE_BUFFERS_PER_STAGE) {
       fail('E5105', `wgsl: launch ${this.launch.index} (${this.launch.nodes[0]}) needs ${this.list.length} storage buffers, more than WebGPU's default ${MAX_STORAGE_BUFFERS_PER_STAGE} per stage`);
     }
     return {
-      bindings: this.list.map((b, i) => ({ binding: i, name: b.name, access: b.access })),
+      bindings: this.list.map((b, i) => ({ binding: i, name: b.name, access: b.access, type: b.type })),
       dispatch: this.list.map((b, i) => ({ binding: i, buffer: b.buffer })),
     };
   }
@@ -140,7 +226,12 @@ class Bindings {
 
 /** Workgroup grid for `invocations` 1-D invocations, folded into (x, y) past 65535 per dimension. */
 function grid(invocations: number): [number, number] {
-  const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
+  return foldGroups(Math.ceil(invocations / WORKGROUP_SIZE));
+}
+
+/** `n` workgroups as an (x, y) grid within 65535 per dimension (shaders index wid.y * nwg.x + wid.x). */
+function foldGroups(n: number): [number, number] {
+  const groups = Math.max(1, n);
   if (groups <= MAX_WORKGROUPS_PER_DIM) return [groups, 1];
   const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
   return [Math.ceil(groups / y), y];
@@ -153,7 +244,7 @@ function broadcastStrides(v: TensorView, out: readonly number[]): number[] {
 
 interface ShaderOut { template: string; vm: Record<string, unknown>; invocations: number; groups?: [number, number] }
 
-function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, version: string): { code: string; dispatch: Omit<Dispatch, 'shader'> }[] {
+function renderLaunch(plan: KernelPlan, weights: WeightsVm, l: Launch, version: string): { code: string; dispatch: Omit<Dispatch, 'shader'> }[] {
   const t = loadTemplates();
   const out: { code: string; dispatch: Omit<Dispatch, 'shader'> }[] = [];
   const emit = (b: Bindings, s: ShaderOut): void => {
@@ -177,7 +268,7 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
 
   /** An elementwise dispatch: y = expr over operands opa, opb, opc and per-channel params. */
   const eltwise = (operands: TensorView[], params: string[], expr: string, y: TensorView = l.output): void => {
-    const b = new Bindings(plan, chunkStarts, l);
+    const b = new Bindings(plan, weights, l);
     const names = ['opa', 'opb', 'opc'];
     const ops = operands.map((v, i) => ({ name: names[i], ...b.view(v, false, broadcastStrides(v, y.shape)) }));
     const prm = params.map((role) => ({ name: `p_${role}`, ...b.param(role) }));
@@ -194,25 +285,56 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
       const [kh, kw] = a.kernel ?? [1, 1];
       const [sh, sw] = a.stride ?? [1, 1];
       const [pt, pl] = a.pad ?? [0, 0, 0, 0];
-      const b = new Bindings(plan, chunkStarts, l);
+      const gemm = isGemmConv(l);
+      const b = new Bindings(plan, weights, l);
       const xv = b.view(x, false);
-      const wp = b.param('weight');
-      const biasExpr = l.params.bias ? (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + c]`; })() : '';
+      const wp = b.param('weight', gemm);
+      // The GEMM epilogue works on vec4 of channels c .. c+3 (c a multiple of 4; the bias entry
+      // starts on a 64-element boundary, so its vec4 index is exact).
+      const biasExpr = !l.params.bias ? '' : gemm
+        ? (() => { const bp = b.param('bias', true); return ` + ${bp.buf}[${bp.off}u + c / 4u]`; })()
+        : (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + c]`; })();
       const yv = b.view(l.output, true);
+      const ch = gemm ? 'co' : 'c';
       let residualStmt = '';
       if (a.residual) {
         const r = b.view(l.inputs[1], false);
-        residualStmt = `v += ${r.buf}[${r.off}u + n * ${r.s0}u + c * ${r.s1}u + oh * ${r.s2}u + ow * ${r.s3}u];`;
+        residualStmt = `v += ${r.buf}[${r.off}u + n * ${r.s0}u + ${ch} * ${r.s1}u + oh * ${r.s2}u + ow * ${r.s3}u];`;
       }
       const common = {
         h: x.shape[2], w: x.shape[3], cout: C, oh: H, ow: W, kh, kw, sh, sw, pt, pl,
-        x: xv, y: yv, wBuf: wp.buf, wOff: wp.off, biasExpr, actExpr: ACT[a.act ?? 'none'], residualStmt,
+        x: xv, y: yv, wBuf: wp.buf, wOff: wp.off, biasExpr, residualStmt,
       };
-      if (groups === 1) {
-        const cb = Math.ceil(C / 4);
-        emit(b, { template: 'conv.wgsl', vm: { ...common, cin: x.shape[1], p: H * W, cb, wStride: x.shape[1] * kh * kw }, invocations: N * cb * H * W });
+      if (gemm) {
+        const m = N * H * W;
+        const t = gemmTile(m, C);
+        const ty = t.ty;
+        const bn4 = t.bn / 4;
+        const nt = Math.ceil(Math.ceil(C / 4) / bn4);
+        const tiles = Math.ceil(m / t.bm) * nt;
+        const ij = <T>(f: (i: number, j: number) => T): T[] => Array.from({ length: t.tm * t.vn }, (_, q) => f(Math.floor(q / t.vn), q % t.vn));
+        const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
+        const rowsPerRound = Math.max(1, t.invocations / t.bm);
+        emit(b, {
+          template: 'conv.wgsl',
+          vm: {
+            ...common, pointwise, m, k: x.shape[1] * kh * kw, nv: kxnDims([C, x.shape[1], kh, kw]).n4 / 4, ohw: H * W, khw: kh * kw,
+            bm: t.bm, bn4, bk: t.bk, ty, vn: t.vn, wgSize: t.invocations, nt, tiles, wOff4: wp.off,
+            aTile: t.bk * t.bm, bTile: t.bk * bn4, aRowsPerRound: rowsPerRound,
+            aSlots: Array.from({ length: Math.max(1, t.bm / t.invocations) }, (_, s) => s),
+            accs: ij((i, j) => `acc${i}_${j}`),
+            aLoads: Array.from({ length: t.tm }, (_, i) => ({ name: `a${i}`, off: i * ty })),
+            bLoads: Array.from({ length: t.vn }, (_, j) => ({ name: `b${j}`, off: j })),
+            fmas: ij((i, j) => `acc${i}_${j} += a${i} * b${j};`),
+            tileLen: t.tm * t.vn,
+            accList: ij((i, j) => `acc${i}_${j}`).join(', '),
+            actExpr: ACT4[a.act ?? 'none'],
+          },
+          invocations: tiles * t.invocations,
+          groups: foldGroups(tiles),
+        });
       } else {
-        emit(b, { template: 'grouped.wgsl', vm: { ...common, cing: x.shape[1] / groups, coutg: C / groups }, invocations: elements });
+        emit(b, { template: 'grouped.wgsl', vm: { ...common, cing: x.shape[1] / groups, coutg: C / groups, actExpr: ACT[a.act ?? 'none'] }, invocations: elements });
       }
       break;
     }
@@ -222,7 +344,7 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
       const [kh, kw] = a.kernel ?? [1, 1];
       const [sh, sw] = a.stride ?? [1, 1];
       const [pt, pl] = a.pad ?? [0, 0, 0, 0];
-      const b = new Bindings(plan, chunkStarts, l);
+      const b = new Bindings(plan, weights, l);
       const xv = b.view(x, false);
       const load = `${xv.buf}[xb + ih * ${xv.s2}u + iw * ${xv.s3}u]`;
       const max = l.kind === 'maxpool';
@@ -241,7 +363,7 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
     }
     case 'gap': {
       const x = l.inputs[0];
-      const b = new Bindings(plan, chunkStarts, l);
+      const b = new Bindings(plan, weights, l);
       emit(b, { template: 'gap.wgsl', vm: { c: C, h: x.shape[2], w: x.shape[3], x: b.view(x, false), y: b.view(l.output, true) }, invocations: N * C });
       break;
     }
@@ -249,7 +371,7 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
     case 'eca_conv1d': {
       const x = l.inputs[0];
       if (C * 4 > MAX_WORKGROUP_STORAGE_BYTES) fail('E5106', `wgsl: ${l.kind} '${l.nodes[0]}' has ${C} channels; the gate keeps them in workgroup memory, which holds at most ${MAX_WORKGROUP_STORAGE_BYTES / 4}`);
-      const b = new Bindings(plan, chunkStarts, l);
+      const b = new Bindings(plan, weights, l);
       const xv = b.view(x, false);
       const wp = b.param('weight');
       const eca = l.kind === 'eca_conv1d' || a.mode === 'eca';
@@ -269,7 +391,7 @@ function renderLaunch(plan: KernelPlan, chunkStarts: number[], l: Launch, versio
     }
     case 'linear': {
       const x = l.inputs[0];
-      const b = new Bindings(plan, chunkStarts, l);
+      const b = new Bindings(plan, weights, l);
       const xv = b.view(x, false);
       const wp = b.param('weight');
       const biasExpr = l.params.bias ? (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + o]`; })() : '';
@@ -323,11 +445,13 @@ const json = (v: unknown): string => JSON.stringify(v);
 /** Renders every shader and the host files of `plan`. Pure: same plan, same text. */
 export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes?: number } = {}): RenderedModel {
   const t = loadTemplates();
-  const { starts, ends } = chunkWeights(plan, opts.chunkBytes);
+  const layout = wgslWeightLayout(plan);
+  const { starts, ends } = chunkWeights(layout, opts.chunkBytes);
+  const weights: WeightsVm = { byKey: new Map(layout.entries.map((e) => [entryKey(e.name, e.packing), e])), chunkStarts: starts };
   const shaders: RenderedModel['shaders'] = [];
   const dispatches: Dispatch[] = [];
   for (const l of plan.launches) {
-    for (const r of renderLaunch(plan, starts, l, version)) {
+    for (const r of renderLaunch(plan, weights, l, version)) {
       const i = shaders.length;
       shaders.push({ file: `${String(i).padStart(3, '0')}_${l.kind}.wgsl`, code: r.code, launch: l.index });
       dispatches.push({ shader: i, ...r.dispatch });
@@ -349,7 +473,7 @@ export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes
     inputShape: plan.input.shape.join(', '),
     inputShapeJson: json(plan.input.shape),
     outputShapesJson: json(Object.fromEntries(plan.outputs.map((o) => [o.name, o.shape]))),
-    weightsBytes: plan.weights.totalElements * 4,
+    weightsBytes: layout.totalElements * 4,
     shadersJson: json(shaders.map((s) => s.code)),
     buffersJson: json(buffers),
     chunksJson: json(chunks),
@@ -357,5 +481,5 @@ export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes
   };
   const hostTs = t['model.ts'](vm);
   const hostJs = ts.transpileModule(hostTs, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false } }).outputText;
-  return { shaders, dispatches, buffers, chunks, hostTs, hostJs, dts: t['model.d.ts'](vm), html: t['index.html'](vm) };
+  return { shaders, dispatches, buffers, chunks, weights: layout, weightsJson: describeLayout(layout, chunks), hostTs, hostJs, dts: t['model.d.ts'](vm), html: t['index.html'](vm) };
 }
