@@ -24,7 +24,7 @@ describe('wgsl build', () => {
     const a = await build('tiny-dw-ese-all-backbone');
     const b = await build('tiny-dw-ese-all-backbone');
     expect(a.files).toEqual(b.files);
-    for (const f of ['model.ts', 'model.js', 'model.d.ts', 'index.html', 'weights.bin', 'sample_input.bin']) expect(a.files).toContain(f);
+    for (const f of ['model.ts', 'model.js', 'model.d.ts', 'index.html', 'weights.bin', 'weights.json', 'sample_input.bin']) expect(a.files).toContain(f);
     expect(a.files.filter((f) => f.startsWith('shaders/') && f.endsWith('.wgsl')).length).toBeGreaterThan(10);
     for (const f of a.files) expect(readFileSync(join(b.dir, f)).equals(readFileSync(join(a.dir, f))), f).toBe(true);
     const js = readFileSync(join(a.dir, 'model.js'), 'utf8');
