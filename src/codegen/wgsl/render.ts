@@ -126,8 +126,8 @@ export interface GemmTile {
  * allows: measured on SwiftShader and llvmpipe, TM = 8 runs 1.5-2x faster than TM = 4, while
  * VN = 3..5 gains nothing more and llvmpipe's shader compile time grows with the number of
  * accumulators (about 0.5 s for 8, 1.2 s for 16, 3 s for 32). The channel tile BN = 8 * TX
- * fits Cout with the least zero padding (TX a power of two up to 8, so pixel staging divides
- * evenly). The pixel tile BM (up to 64) shrinks for the small feature maps of late stages,
+ * (TX a power of two up to 8, so pixel staging divides evenly) trades zero padding past Cout
+ * against the number of channel tiles. The pixel tile BM (up to 64) shrinks for the small feature maps of late stages,
  * down to 4 pixels (then TM = BM) while that leaves fewer than MIN_WORKGROUPS workgroups, so
  * that every core of a CPU adapter gets work.
  */
@@ -136,11 +136,13 @@ export function gemmTile(m: number, cout: number): GemmTile {
   const vn = 2;
   const c4 = Math.ceil(cout / 4);
   let tx = 1;
-  let padded = Infinity;
+  let cost = Infinity;
   for (const t of [1, 2, 4, 8]) {
-    const p = Math.ceil(c4 / (t * vn)) * t * vn;
-    // Least padding, then the widest tile (fewer times the A tile is staged).
-    if (p <= padded) [tx, padded] = [t, p];
+    // Zero-padded vec4 columns, plus 4 columns' worth per channel tile: each tile stages the
+    // A tile again and has fewer invocations. Ties go to the wider tile.
+    const tiles = Math.ceil(c4 / (t * vn));
+    const c = tiles * t * vn + 4 * tiles;
+    if (c <= cost) [tx, cost] = [t, c];
   }
   const nt = Math.ceil(c4 / (tx * vn));
   let bm = 4;
@@ -377,15 +379,21 @@ function renderLaunch(plan: KernelPlan, weights: WeightsVm, l: Launch, version: 
       const eca = l.kind === 'eca_conv1d' || a.mode === 'eca';
       const k = eca ? (a.ecaKernel ?? 3) : C;
       const biasExpr = l.params.bias ? (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + c]`; })() : '';
+      // The eSE fc (C x C MACs) is split over up to 16 workgroups per image, each recomputing
+      // the C means (C x H x W loads): one workgroup would leave all but one core of a CPU
+      // adapter idle. ECA's k-tap fc is cheap; the means dominate, so one workgroup.
+      const g = eca ? 1 : Math.min(16, Math.ceil(C / WORKGROUP_SIZE));
+      const cg = Math.ceil(C / g);
       emit(b, {
         template: 'se_gate.wgsl',
         vm: {
+          g, cg, groupsTotal: N * g,
           c: C, h: x.shape[2], w: x.shape[3], x: xv, y: b.view(l.output, true), wBuf: wp.buf, wOff: wp.off, k, half: eca ? (k - 1) / 2 : 0,
           windowStart: eca ? 'c' : '0u', weightIndex: eca ? 'k' : 'c * C + j', biasExpr,
           actExpr: ACT[l.kind === 'eca_conv1d' ? 'none' : (a.act ?? 'none')],
         },
-        invocations: N * WORKGROUP_SIZE,
-        groups: [N, 1],
+        invocations: N * g * WORKGROUP_SIZE,
+        groups: foldGroups(N * g),
       });
       break;
     }
