@@ -2,7 +2,7 @@
 //   2 x checkpoint size + resident memory of `vovc --version`
 // (the checkpoint read once, one more copy for what the backend writes, plus the CLI itself).
 //
-//   npx tsc -p . && node bench/memory/build.mjs [--models a,b] [--targets onnx,cuda] [--keep]
+//   npx tsc -p . && node bench/memory/build.mjs [--models a,b] [--targets onnx,cuda,wgsl] [--keep]
 //
 // Each model gets a seeded checkpoint (.safetensors, timm key names: the canonical names of
 // the lowered graph) in $TMPDIR/vovc-bench-memory, made once. Peak RSS is GNU time's
@@ -22,7 +22,7 @@ const arg = (name) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const models = arg('--models')?.split(',') ?? zooNames();
-const targets = arg('--targets')?.split(',') ?? ['onnx', 'cuda'];
+const targets = arg('--targets')?.split(',') ?? ['onnx', 'cuda', 'wgsl'];
 const cli = new URL('../../dist/cli/vovc.js', import.meta.url).pathname;
 const dir = join(tmpdir(), 'vovc-bench-memory');
 mkdirSync(dir, { recursive: true });

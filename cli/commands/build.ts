@@ -43,19 +43,27 @@ export const command: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      staging = makeStaging(v.out as string);
-      await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging });
-      // A signal that came during a synchronous backend is handled in the event loop's poll
-      // phase: wait until one has run (the second immediate follows it), so that an interrupted
-      // build exits here instead of committing.
-      for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
-      // The report is made before the commit: whatever fails, fails with DIR untouched.
+      // The report is made first, from the shapes alone: the build below donates the graph's
+      // weights to the backend (BN folding rescales them in place), and whatever fails, fails
+      // before DIR is touched.
       let report: string | undefined;
       if (v.report !== undefined) {
         const { optimize } = await import('../../src/passes/manager.js');
         const { fusionReport } = await import('../../src/plan/report-cli.js');
-        report = fusionReport(graph, optimize(graph, passOptions(v)), v.report as 'text' | 'json');
+        const { shapesOnly } = await import('../../src/ir/graph.js');
+        const shapes = shapesOnly(graph);
+        // Same passes as the build's; its instruments (--print-ir-*, --time-passes) print once, there.
+        const passes = { ...passOptions(v), printAfterAll: false, printAfter: [], timePasses: false };
+        report = fusionReport(shapes, optimize(shapes, passes), v.report as 'text' | 'json');
       }
+      staging = makeStaging(v.out as string);
+      // `graph` is this command's own (bound from the checkpoint or seeded just now) and is not
+      // read again: its parameter arrays are donated, so the build holds one copy of the weights.
+      await backend.build({ graph, options: v as never, log, hasWeights, stagingDir: staging, donateParams: true });
+      // A signal that came during a synchronous backend is handled in the event loop's poll
+      // phase: wait until one has run (the second immediate follows it), so that an interrupted
+      // build exits here instead of committing.
+      for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
       const files = commitStaging(staging, v.out as string);
       if (report !== undefined) process.stdout.write(report);
       log(`wrote ${files.length} files to ${v.out as string}: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', ...' : ''}`);

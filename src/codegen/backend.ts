@@ -22,6 +22,11 @@ export interface BackendContext {
   readonly log: (msg: string) => void;
   /** Whether real weights were given (false: seeded or shape-only). */
   readonly hasWeights: boolean;
+  /**
+   * The caller donates `graph`'s parameter arrays: the backend's passes may overwrite them
+   * (OptimizeOptions.donateParams) and the caller never reads them again. `vovc build` sets it.
+   */
+  readonly donateParams?: boolean;
 }
 
 export interface BuildContext extends BackendContext {
@@ -47,18 +52,22 @@ export interface Backend {
   run?(ctx: BackendContext, input: Tensor, outputs: readonly string[]): Promise<Map<string, Tensor>>;
 }
 
-/** Module path of each target, relative to this file. */
-export const TARGETS: Readonly<Record<string, string>> = {
-  reference: '../runtime/backend.js',
-  onnx: './onnx/index.js',
-  cuda: './cuda/index.js',
-  'cuda-emu': './cuda/emu.js',
-  wgsl: './wgsl/index.js',
+type BackendModule = { backend: Backend };
+
+/**
+ * Each target's module, imported on first use (a command pays only for the backend it uses).
+ * The specifiers are literal so that a bundler can follow them.
+ */
+export const TARGETS: Readonly<Record<string, () => Promise<BackendModule>>> = {
+  reference: () => import('../runtime/backend.js'),
+  onnx: () => import('./onnx/index.js'),
+  cuda: () => import('./cuda/index.js'),
+  'cuda-emu': () => import('./cuda/emu.js'),
+  wgsl: () => import('./wgsl/index.js'),
 };
 
 export async function loadBackend(target: string): Promise<Backend> {
-  const rel = TARGETS[target];
-  if (!rel) throw new Error(`internal: unknown target ${target}`);
-  const mod = (await import(new URL(rel, import.meta.url).href)) as { backend: Backend };
-  return mod.backend;
+  const load = TARGETS[target];
+  if (!load) throw new Error(`internal: unknown target ${target}`);
+  return (await load()).backend;
 }

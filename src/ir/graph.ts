@@ -159,3 +159,8 @@ export function countParams(g: Graph): number {
   for (const [name, p] of g.params) if (!/\.running_(mean|var)$/.test(name)) n += numel(p.shape);
   return n;
 }
+
+/** The same graph with every parameter's data dropped (shapes only): for structural work. */
+export function shapesOnly(g: Graph): Graph {
+  return { ...g, params: new Map([...g.params].map(([k, p]) => [k, { shape: p.shape, data: null }])) };
+}

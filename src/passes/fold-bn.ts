@@ -8,7 +8,9 @@
 // For a separable conv the BN follows the pointwise conv, which is the conv it folds into.
 // The folded weight keeps the conv's weight name; the bias keeps the conv's bias name or, when
 // the conv had none, is named "<conv id>.bias". With shape-only graphs (param data null) the
-// folded params have null data and the right shapes.
+// folded params have null data and the right shapes. When the caller donated the parameters
+// (OptimizeOptions.donateParams), the folded weight is written over the conv weight's own array
+// unless another parameter views the same bytes; otherwise it is a new array.
 //
 // Not folded (and reported): a BN whose input is not a conv, a conv that already has an
 // epilogue (activation or residual), a conv whose output is also read elsewhere or is a graph
@@ -40,7 +42,38 @@ export function whyNotFoldable(g: Graph, bn: Node, ctx = { nodes: nodeMap(g), co
   return undefined;
 }
 
-function fold(g: Graph, conv: Node, bn: Node): { weight: Param; bias: Param } {
+/**
+ * Names of the parameters whose data shares bytes with another parameter's (a .pth checkpoint
+ * may store two tensors in one storage): those are never overwritten in place.
+ */
+export function aliasedParams(g: Graph): Set<string> {
+  const byBuffer = new Map<ArrayBufferLike, { name: string; begin: number; end: number }[]>();
+  for (const [name, p] of g.params) {
+    if (!p.data) continue;
+    const list = byBuffer.get(p.data.buffer) ?? [];
+    list.push({ name, begin: p.data.byteOffset, end: p.data.byteOffset + p.data.byteLength });
+    byBuffer.set(p.data.buffer, list);
+  }
+  const out = new Set<string>();
+  for (const list of byBuffer.values()) {
+    list.sort((a, b) => a.begin - b.begin || a.end - b.end);
+    let reach = -1;
+    let owner: string | undefined;
+    for (const r of list) {
+      if (r.begin < reach && r.end > r.begin) {
+        out.add(r.name);
+        out.add(owner!);
+      }
+      if (r.end > reach) {
+        reach = r.end;
+        owner = r.name;
+      }
+    }
+  }
+  return out;
+}
+
+function fold(g: Graph, conv: Node, bn: Node, inPlace: boolean): { weight: Param; bias: Param } {
   const p = (role: string, n: Node) => g.params.get(n.params[role])!;
   const w = p('weight', conv);
   const cout = w.shape[0];
@@ -54,7 +87,9 @@ function fold(g: Graph, conv: Node, bn: Node): { weight: Param; bias: Param } {
   const eps = (bn as Node<'batchnorm'>).attrs.eps;
   const src = w.data;
   const bias = b0?.data;
-  const wd = new Float32Array(src.length);
+  // Donated and unaliased: rescale the conv weight where it lies (each element is read once,
+  // before it is written, so the values are those of a fresh array).
+  const wd = inPlace ? src : new Float32Array(src.length);
   const bd = new Float32Array(cout);
   for (let o = 0; o < cout; o++) {
     const s = gamma[o] / Math.sqrt(vr[o] + eps);
@@ -70,6 +105,7 @@ export const foldBn: Pass = {
   description: 'fold BatchNorm / FrozenBN into the preceding conv (weights rescaled in float64, bias added)',
   run(g, rec) {
     const ctx = { nodes: nodeMap(g), cons: consumers(g), outs: outputValues(g), users: paramUsers(g) };
+    const aliased = rec?.donatedParams ? aliasedParams(g) : undefined;
     const rw = emptyRewrite();
     for (const bn of g.nodes) {
       if (bn.op !== 'batchnorm') continue;
@@ -79,7 +115,7 @@ export const foldBn: Pass = {
         continue;
       }
       const conv = ctx.nodes.get(bn.inputs[0])!;
-      const { weight, bias } = fold(g, conv, bn);
+      const { weight, bias } = fold(g, conv, bn, !!aliased && !aliased.has(conv.params.weight));
       const biasName = conv.params.bias ?? `${conv.id}.bias`;
       rw.params.set(conv.params.weight, weight);
       rw.params.set(biasName, bias);

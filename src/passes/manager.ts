@@ -45,6 +45,13 @@ export interface OptimizeOptions {
   log?: (s: string) => void;
   /** Run these passes instead of PIPELINE (tests, experiments). */
   pipeline?: readonly Pass[];
+  /**
+   * Buffer donation (as JAX's donate_argnums): the caller gives up the input graph's parameter
+   * arrays, and passes may overwrite them in place (BN folding rescales conv weights where they
+   * lie, so a build holds one copy of the weights, not two). The input graph's parameter data
+   * must not be used afterwards. `vovc build` donates the graph it bound from the checkpoint.
+   */
+  donateParams?: boolean;
 }
 
 export interface PassTiming {
@@ -101,7 +108,7 @@ export function optimize(g: Graph, opts: OptimizeOptions = {}): OptimizeResult {
     const t0 = performance.now();
     let next: Graph;
     try {
-      next = pass.run(cur, { record: (r) => report.push({ pass: pass.name, ...r }) });
+      next = pass.run(cur, { record: (r) => report.push({ pass: pass.name, ...r }), donatedParams: !!opts.donateParams });
     } catch (e) {
       // A shape error while a pass rebuilds the graph is a bug of that pass: say which one.
       if (e instanceof VovcError) throw new VovcError(e.diagnostics.map((d) => ({ ...d, message: `in pass '${pass.name}': ${d.message}` })), e.exitCode);

@@ -36,6 +36,12 @@ export interface FusionRecord {
 
 export interface PassContext {
   record(r: Omit<FusionRecord, 'pass'>): void;
+  /**
+   * The caller donated the input graph's parameter arrays (OptimizeOptions.donateParams): a
+   * pass may overwrite a parameter's data in place instead of allocating a new array, when no
+   * other parameter views the same bytes. The input graph must not be read afterwards.
+   */
+  readonly donatedParams?: boolean;
 }
 
 export interface Pass {

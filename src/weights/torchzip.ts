@@ -13,7 +13,7 @@
 // The zip container is read with yauzl (central directory, zip64, file name checks); we only
 // take each entry's data offset from it.
 
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { VovcError, fail } from '../diag/diagnostics.js';
 import { DTYPE_SIZE, type Dtype } from '../io/dtype.js';
 import { numelOf, tensorFromBytes, type TensorEntry } from './tensor.js';
@@ -34,7 +34,10 @@ export async function readTorchZip(buf: Buffer, name: string): Promise<TorchArch
   const entries = new Map<string, Uint8Array>();
   let zip: yauzl.ZipFile | undefined;
   try {
-    zip = await yauzl.fromBufferPromise(buf, { lazyEntries: true, autoClose: false });
+    // Imported here, not at the top: yauzl and its stream machinery cost ~6 MB of resident
+    // memory, which a .safetensors build need not pay.
+    const { default: zipReader } = await import('yauzl');
+    zip = await zipReader.fromBufferPromise(buf, { lazyEntries: true, autoClose: false });
     for await (const entry of zip.eachEntry()) {
       if (entry.fileName.endsWith('/')) continue;
       if (entry.generalPurposeBitFlag & 1) fail('E4130', `${name}: zip entry '${entry.fileName}' is encrypted`);

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Graph } from '../../src/ir/graph.js';
 import { verify } from '../../src/ir/verify.js';
-import { foldBn } from '../../src/passes/fold-bn.js';
+import { aliasedParams, foldBn } from '../../src/passes/fold-bn.js';
+import { optimize } from '../../src/passes/manager.js';
 import { body, bn, builder, conv, op, runPass } from './ir.js';
 import { withData } from './specs.js';
 
@@ -111,5 +112,64 @@ describe('fold-bn', () => {
     b.output('y', bn(b, 'a.bn', 'input'));
     const r = runPass(foldBn, b.build());
     expect(r.records[0].detail).toContain('graph input');
+  });
+
+  describe('buffer donation (OptimizeOptions.donateParams)', () => {
+    /** A copy of `g` whose parameters each own a fresh array (what a caller could donate). */
+    const fresh = (g: Graph): Graph => ({ ...g, params: new Map([...g.params].map(([k, p]) => [k, { shape: p.shape, data: p.data && p.data.slice() }])) });
+    const weightOf = (g: Graph) => g.params.get('l.conv.weight')!.data!;
+
+    test('without donation the input graph is untouched', () => {
+      const g = withData(convBnRelu());
+      const before = weightOf(g).slice();
+      const out = foldBn.run(g, { record: () => {} });
+      expect(weightOf(g)).toEqual(before);
+      expect(weightOf(out)).not.toBe(weightOf(g));
+    });
+
+    test('donated: the folded weight is written over the conv weight, with the same values', () => {
+      const g = withData(convBnRelu());
+      const want = weightOf(foldBn.run(fresh(g), { record: () => {} }));
+      const donated = fresh(g);
+      const array = weightOf(donated);
+      const out = foldBn.run(donated, { record: () => {}, donatedParams: true });
+      expect(weightOf(out)).toBe(array);
+      expect(weightOf(out)).toEqual(want);
+      expect(out.params.get('l.conv.bias')!.data).toEqual(foldBn.run(fresh(g), { record: () => {} }).params.get('l.conv.bias')!.data);
+    });
+
+    test('donated, but another parameter views the same bytes: a new array', () => {
+      const g = withData(convBnRelu());
+      const w = weightOf(g);
+      // One storage holding the weight and, overlapping its tail, the BN scale (a .pth may alias).
+      const gamma = g.params.get('l.bn.weight')!;
+      const storage = new Float32Array(w.length + 4);
+      storage.set(w);
+      const shared = new Map(g.params);
+      shared.set('l.conv.weight', { shape: g.params.get('l.conv.weight')!.shape, data: storage.subarray(0, w.length) });
+      shared.set('l.bn.weight', { shape: gamma.shape, data: storage.subarray(w.length - 4, w.length + 4) });
+      const aliased = { ...g, params: shared };
+      expect([...aliasedParams(aliased)].sort()).toEqual(['l.bn.weight', 'l.conv.weight']);
+      const copy = storage.slice();
+      const out = foldBn.run(aliased, { record: () => {}, donatedParams: true });
+      expect(storage).toEqual(copy);
+      expect(weightOf(out)).not.toBe(shared.get('l.conv.weight')!.data);
+    });
+
+    test('adjacent (not overlapping) views of one buffer are not aliases', () => {
+      const buf = new Float32Array(8);
+      const g = { ...convBnRelu(), params: new Map([['a', { shape: [4], data: buf.subarray(0, 4) }], ['b', { shape: [4], data: buf.subarray(4) }], ['c', { shape: [0], data: buf.subarray(4, 4) }]]) } as Graph;
+      expect(aliasedParams(g).size).toBe(0);
+    });
+
+    test('optimize passes donation to the pipeline; the optimized graph is the same either way', () => {
+      const g = withData(convBnRelu());
+      const a = optimize(fresh(g), { log: () => {} }).graph;
+      const donated = fresh(g);
+      const array = weightOf(donated);
+      const b = optimize(donated, { log: () => {}, donateParams: true }).graph;
+      expect(weightOf(b)).toBe(array);
+      expect(weightOf(b)).toEqual(weightOf(a));
+    });
   });
 });

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { compileWgsl } from '../../src/codegen/wgsl/index.js';
 import { MAX_INVOCATIONS_PER_WORKGROUP, MAX_WORKGROUP_STORAGE_BYTES } from '../../src/codegen/wgsl/limits.js';
 import { gemmTile } from '../../src/codegen/wgsl/render.js';
-import { kxnDims, packWgslWeights, wgslWeightLayout } from '../../src/codegen/wgsl/weights.js';
+import { kxnDims, packWgslWeights, wgslWeightLayout, writeWgslWeights } from '../../src/codegen/wgsl/weights.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadModel } from '../../src/dsl/zoo.js';
 import { seedParams } from '../../src/model/init.js';
 import { lowerSpec } from '../../src/model/lower.js';
@@ -44,6 +47,31 @@ describe('wgsl weight blob', () => {
     }
     expect(kxn).toBe(plan.launches.filter((l) => (l.kind === 'conv' || l.kind === 'dwconv') && (l.attrs.groups ?? 1) === 1).length);
     expect(sawPadding).toBe(true);
+  });
+
+  it('writeWgslWeights writes the bytes of packWgslWeights (blocks of rows, gaps, shape-only entries)', () => {
+    // [64, 512, 3, 3]: K = 4608 rows of N4 = 64, more than one 1 MiB block of the writer.
+    const big = { name: 'big.weight', packing: 'kxn' as const, shape: [64, 512, 3, 3], offset: 64, numel: 4608 * 64 };
+    const dense = { name: 'b.bias', packing: 'dense' as const, shape: [5], offset: 64 + 4608 * 64 + 64, numel: 5 };
+    const padded = { name: 'p.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: dense.offset + 64, numel: 16 };
+    const missing = { name: 'm.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: padded.offset + 64, numel: 16 };
+    const layout = { totalElements: missing.offset + 128, entries: [big, dense, padded, missing] };
+    const data = new Map<string, Float32Array | null>([
+      ['big.weight', Float32Array.from({ length: 64 * 4608 }, (_, i) => Math.sin(i))],
+      ['b.bias', Float32Array.from([1, 2, 3, 4, 5])],
+      ['p.weight', Float32Array.from({ length: 12 }, (_, i) => i + 1)],
+      ['m.weight', null],
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-weights-'));
+    try {
+      writeWgslWeights(join(dir, 'w.bin'), layout, (n) => data.get(n));
+      const want = packWgslWeights(layout, (n) => data.get(n));
+      const got = readFileSync(join(dir, 'w.bin'));
+      expect(got.length).toBe(want.byteLength);
+      expect(got.equals(Buffer.from(want.buffer))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('transposes a known weight exactly and leaves the padding columns zero', () => {

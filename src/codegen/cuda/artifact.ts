@@ -23,8 +23,8 @@ export const CLI_OPTIONS = {
 } as const;
 
 /** The optimized plan of the context's graph and the graph it was built from. */
-export function planOf(graph: Graph, options: OptionValues, log: (s: string) => void): { plan: KernelPlan; optimized: Graph } {
-  const optimized = optimize(graph, { ...passOptions(options), log }).graph;
+export function planOf(graph: Graph, options: OptionValues, log: (s: string) => void, donateParams = false): { plan: KernelPlan; optimized: Graph } {
+  const optimized = optimize(graph, { ...passOptions(options), log, donateParams }).graph;
   return { plan: buildPlan(optimized), optimized };
 }
 
@@ -32,8 +32,8 @@ export function planOf(graph: Graph, options: OptionValues, log: (s: string) => 
 export type FileData = string | Buffer | readonly Uint8Array[];
 
 /** Every file of the artifact (sources, plus weights.bin unless `withWeights` is false). */
-export function artifactFiles(graph: Graph, options: OptionValues, log: (s: string) => void, withWeights: boolean): Map<string, FileData> {
-  const { plan, optimized } = planOf(graph, options, log);
+export function artifactFiles(graph: Graph, options: OptionValues, log: (s: string) => void, withWeights: boolean, donateParams = false): Map<string, FileData> {
+  const { plan, optimized } = planOf(graph, options, log, donateParams);
   const files = new Map<string, FileData>(renderSources(plan));
   if (withWeights) files.set('weights.bin', blobChunks(plan, optimized));
   return files;
@@ -48,7 +48,7 @@ export function writeFiles(dir: string, files: Map<string, FileData>): string[] 
 }
 
 export async function buildInto(ctx: BuildContext, extra: Map<string, FileData> = new Map()): Promise<string[]> {
-  const files = artifactFiles(ctx.graph, ctx.options, ctx.log, !ctx.options['no-weights']);
+  const files = artifactFiles(ctx.graph, ctx.options, ctx.log, !ctx.options['no-weights'], ctx.donateParams);
   for (const [k, v] of extra) files.set(k, v);
   return writeFiles(ctx.stagingDir, files);
 }

@@ -50,16 +50,18 @@ export interface CompiledOnnx extends Serialized {
  * Compiles `graph` (unoptimized, as the CLI lowers it; parameters without data are seeded) to
  * ONNX bytes. `fileName` is the model file's base name, which external data references.
  */
-export function compileOnnx(graph: Graph, opts: OnnxOptions, extra: { hasWeights?: boolean; fileName?: string; options?: OptionValues } = {}): CompiledOnnx {
+export function compileOnnx(graph: Graph, opts: OnnxOptions, extra: { hasWeights?: boolean; fileName?: string; options?: OptionValues; donateParams?: boolean } = {}): CompiledOnnx {
   const g0 = [...graph.params.values()].some((p) => !p.data) ? seedParams(graph) : graph;
-  const g = opts.faithful ? g0 : optimize(g0, extra.options ? passOptions(extra.options) : {}).graph;
   const mode = opts.faithful ? 'faithful' : 'optimized';
+  // From the unoptimized graph's shapes, before a donating optimize may rewrite its weights.
+  const metadata = metadataProps({ graph: g0, mode, hasWeights: !!extra.hasWeights });
+  const g = opts.faithful ? g0 : optimize(g0, { ...(extra.options ? passOptions(extra.options) : {}), donateParams: !!extra.donateParams }).graph;
   const parts = emitOnnx(g, {
     opset: opts.opset,
     dynamicBatch: opts.dynamicBatch,
     dynamicHw: opts.dynamicHw,
     docString: `${graph.name}, compiled by vovc (${mode} graph)`,
-    metadata: metadataProps({ graph: g0, mode, hasWeights: !!extra.hasWeights }),
+    metadata,
   });
   // The weights plus a margin for the graph's own messages must fit one protobuf message.
   const external = opts.externalData || payloadBytes(parts) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
@@ -116,7 +118,7 @@ export const backend: Backend = {
 
   async build(ctx) {
     const fileName = `${ctx.graph.name}.onnx`;
-    const c = compileOnnx(ctx.graph, onnxOptions(ctx.options), { hasWeights: ctx.hasWeights, fileName, options: ctx.options });
+    const c = compileOnnx(ctx.graph, onnxOptions(ctx.options), { hasWeights: ctx.hasWeights, fileName, options: ctx.options, donateParams: ctx.donateParams });
     const files = writeOnnx(c, ctx.stagingDir, fileName);
     const size = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(1)} MB`);
     ctx.log(`onnx: ${fileName} ${size(c.modelBytes)}${c.dataFile ? `, ${c.dataFile} ${size(c.dataBytes)}` : ''}`);

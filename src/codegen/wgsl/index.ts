@@ -10,31 +10,45 @@ import type { Backend, BackendContext, Tensor } from '../backend.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { readNpy } from '../../io/npy.js';
-import { optimize } from '../../passes/manager.js';
+import { optimize, type OptimizeOptions } from '../../passes/manager.js';
+import { passOptions } from '../../passes/options.js';
 import { buildPlan } from '../../plan/build.js';
 import type { KernelPlan } from '../../plan/types.js';
 import { VERSION } from '../../version.js';
 import { nodeDevice } from './dawn.js';
 import { checkBufferLimits } from './guard.js';
 import { renderPlan, type RenderedModel } from './render.js';
-import { packWgslWeights } from './weights.js';
+import { packWgslWeights, writeWgslWeights } from './weights.js';
 
 export interface WgslModule {
   createModel(device: unknown, weights: ArrayBuffer): Promise<{ run(input: Float32Array): Promise<Record<string, Float32Array>>; destroy(): void }>;
 }
 
+export interface WgslCompileOptions {
+  /** Lower the weight-chunk size (tests use it to exercise several chunks on a small model). */
+  readonly chunkBytes?: number;
+  /** Pass-manager options (--disable-pass, --print-ir-after, ...). */
+  readonly passes?: OptimizeOptions;
+}
+
+/** The optimized graph and plan of `g` and the rendered artifact, without the weight blob. */
+export function compileWgslArtifact(g: Graph, opts: WgslCompileOptions = {}): { plan: KernelPlan; optimized: Graph; rendered: RenderedModel } {
+  const optimized = optimize(g, opts.passes).graph;
+  const plan = buildPlan(optimized);
+  checkBufferLimits(plan);
+  return { plan, optimized, rendered: renderPlan(plan, VERSION, { chunkBytes: opts.chunkBytes }) };
+}
+
+/** Parameter data by name for packing: undefined for a name the optimized graph lacks. */
+const paramData = (g: Graph) => (name: string) => (g.params.has(name) ? g.params.get(name)!.data : undefined);
+
 /**
  * The optimized plan of `g`, the artifact's weight blob (weights.ts: conv weights repacked for
- * the GEMM shader) and the rendered artifact. `chunkBytes` lowers the weight-chunk size (tests
- * use it to exercise several chunks on a small model).
+ * the GEMM shader) and the rendered artifact.
  */
-export function compileWgsl(g: Graph, opts: { chunkBytes?: number } = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
-  const opt = optimize(g).graph;
-  const plan = buildPlan(opt);
-  checkBufferLimits(plan);
-  const rendered = renderPlan(plan, VERSION, opts);
-  const blob = packWgslWeights(rendered.weights, (name) => (opt.params.has(name) ? opt.params.get(name)!.data : undefined));
-  return { plan, blob, rendered };
+export function compileWgsl(g: Graph, opts: WgslCompileOptions = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
+  const { plan, optimized, rendered } = compileWgslArtifact(g, opts);
+  return { plan, blob: packWgslWeights(rendered.weights, paramData(optimized)), rendered };
 }
 
 /** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
@@ -57,7 +71,8 @@ export const backend: Backend = {
   cliOptions: { 'sample-input': { type: 'string' } },
 
   async build(ctx) {
-    const { plan, blob, rendered } = compileWgsl(ctx.graph);
+    const passes = { ...passOptions(ctx.options), donateParams: ctx.donateParams };
+    const { plan, optimized, rendered } = compileWgslArtifact(ctx.graph, { passes });
     const files: [string, string | Uint8Array][] = [];
     for (const s of rendered.shaders) files.push([`shaders/${s.file}`, s.code]);
     let sample: Float32Array;
@@ -68,11 +83,13 @@ export const backend: Backend = {
       sample = Float32Array.from(npy.data as ArrayLike<number>);
     } else sample = sampleInput(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
-    files.push(['weights.bin', bytes(blob)], ['weights.json', rendered.weightsJson], ['sample_input.bin', bytes(sample)]);
+    files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', bytes(sample)]);
     mkdirSync(join(ctx.stagingDir, 'shaders'), { recursive: true });
     for (const [rel, data] of files) writeFileSync(join(ctx.stagingDir, rel), data);
+    // Entry by entry, without packing a copy of the weights first.
+    writeWgslWeights(join(ctx.stagingDir, 'weights.bin'), rendered.weights, paramData(optimized));
     ctx.log(`wgsl: ${rendered.shaders.length} shaders, ${Object.keys(rendered.chunks).length} weight chunk(s), arena ${plan.arenaBytes} bytes`);
-    return files.map(([rel]) => rel);
+    return [...files.map(([rel]) => rel), 'weights.bin'];
   },
 
   async run(ctx, input, outputs) {
@@ -82,7 +99,7 @@ export const backend: Backend = {
 
 /** `backend.run`, with the compile options of compileWgsl. */
 export async function runWgsl(ctx: BackendContext, input: Tensor, outputs: readonly string[], opts: { chunkBytes?: number } = {}): Promise<Map<string, Tensor>> {
-  const { plan, blob, rendered } = compileWgsl(ctx.graph, opts);
+  const { plan, blob, rendered } = compileWgsl(ctx.graph, { ...opts, passes: passOptions(ctx.options) });
   const { device, description } = await nodeDevice();
   ctx.log(`wgsl: running on ${description}`);
   const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));

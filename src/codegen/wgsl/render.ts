@@ -20,7 +20,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { ts } from 'ts-morph';
 import { fail } from '../../diag/diagnostics.js';
 import type { Activation } from '../../ir/graph.js';
 import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
@@ -60,7 +59,7 @@ function loadTemplates(): Record<string, Template> {
   const hb = Handlebars.create();
   hb.registerPartial('header', readFileSync(join(dir, 'header.wgsl.hbs'), 'utf8'));
   const t: Record<string, Template> = {};
-  for (const name of ['conv.wgsl', 'grouped.wgsl', 'pool.wgsl', 'gap.wgsl', 'se_gate.wgsl', 'linear.wgsl', 'eltwise.wgsl', 'model.ts', 'model.d.ts', 'index.html']) {
+  for (const name of ['conv.wgsl', 'grouped.wgsl', 'pool.wgsl', 'gap.wgsl', 'se_gate.wgsl', 'linear.wgsl', 'eltwise.wgsl', 'model.ts', 'model.js', 'model.d.ts', 'index.html']) {
     t[name] = hb.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { noEscape: true, strict: true });
   }
   return (templates = t);
@@ -488,6 +487,7 @@ export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes
     dispatchesJson: json(dispatches),
   };
   const hostTs = t['model.ts'](vm);
-  const hostJs = ts.transpileModule(hostTs, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false } }).outputText;
+  // model.js.hbs is model.ts.hbs transpiled when vovc was built (host-template.ts).
+  const hostJs = t['model.js'](vm);
   return { shaders, dispatches, buffers, chunks, weights: layout, weightsJson: describeLayout(layout, chunks), hostTs, hostJs, dts: t['model.d.ts'](vm), html: t['index.html'](vm) };
 }

@@ -12,6 +12,8 @@
 // multiple of it too. Gaps are zero. weights.json in the artifact lists every entry.
 
 import { fail } from '../../diag/diagnostics.js';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { alignUp } from '../../plan/arena.js';
 import type { KernelPlan, Launch } from '../../plan/types.js';
 
@@ -71,28 +73,105 @@ export function wgslWeightLayout(plan: KernelPlan): WgslWeightLayout {
   return { totalElements: Math.max(off, alignUp(1)), entries };
 }
 
+function checkLength(e: WgslWeightEntry, d: Float32Array): void {
+  const expected = e.shape.reduce((a, b) => a * b, 1);
+  if (d.length !== expected) fail('E5304', `wgsl: parameter '${e.name}' holds ${d.length} values, its shape [${e.shape.join(', ')}] needs ${expected}`);
+}
+
+/**
+ * One entry's values as they lie in the blob: `d` itself when dense, else repacked [K, N4] into
+ * `into` (zeroed, e.numel long) or a new array.
+ */
+function entryValues(e: WgslWeightEntry, d: Float32Array, into: Float32Array | undefined): Float32Array {
+  checkLength(e, d);
+  if (e.packing === 'dense') return d;
+  const { cout, k, n4 } = kxnDims(e.shape);
+  const out = into ?? new Float32Array(e.numel);
+  for (let co = 0; co < cout; co++) {
+    for (let kk = 0; kk < k; kk++) out[kk * n4 + co] = d[co * k + kk];
+  }
+  return out;
+}
+
+type DataOf = (name: string) => Float32Array | null | undefined;
+
+function dataOf(e: WgslWeightEntry, data: DataOf): Float32Array | null {
+  const d = data(e.name);
+  if (d === undefined) fail('E5301', `wgsl: the plan names parameter '${e.name}', which the optimized graph lacks`);
+  return d;
+}
+
 /**
  * Fills the blob of `layout` from parameter data by name. A parameter without data (a
  * shape-only build) leaves zeros: the artifact's weights.bin can be replaced later.
  */
-export function packWgslWeights(layout: WgslWeightLayout, data: (name: string) => Float32Array | null | undefined): Float32Array {
+export function packWgslWeights(layout: WgslWeightLayout, data: DataOf): Float32Array {
   const blob = new Float32Array(layout.totalElements);
   for (const e of layout.entries) {
-    const d = data(e.name);
-    if (d === undefined) fail('E5301', `wgsl: the plan names parameter '${e.name}', which the optimized graph lacks`);
-    if (d === null) continue;
-    const expected = e.shape.reduce((a, b) => a * b, 1);
-    if (d.length !== expected) fail('E5304', `wgsl: parameter '${e.name}' holds ${d.length} values, its shape [${e.shape.join(', ')}] needs ${expected}`);
-    if (e.packing === 'dense') {
-      blob.set(d, e.offset);
-      continue;
-    }
-    const { cout, k, n4 } = kxnDims(e.shape);
-    for (let co = 0; co < cout; co++) {
-      for (let kk = 0; kk < k; kk++) blob[e.offset + kk * n4 + co] = d[co * k + kk];
-    }
+    const d = dataOf(e, data);
+    if (d) blob.set(entryValues(e, d, blob.subarray(e.offset, e.offset + e.numel)), e.offset);
   }
   return blob;
+}
+
+/** Floats of the scratch buffer writeWgslWeights repacks through (1 MiB). */
+const SCRATCH_FLOATS = 1 << 18;
+
+/**
+ * Writes packWgslWeights' blob (little-endian fp32) to `path` entry by entry: dense entries
+ * straight from the parameters' memory, repacked ones a block of [K, N4] rows at a time through
+ * one 1 MiB scratch buffer, so a build holds no second copy of the weights (nor its garbage).
+ */
+export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: DataOf): void {
+  if (endianness() !== 'LE') {
+    writeFileSync(path, new Uint8Array(floatsLE(packWgslWeights(layout, data))));
+    return;
+  }
+  const fd = openSync(path, 'w');
+  try {
+    const put = (a: Float32Array): void => {
+      const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      for (let at = 0; at < b.length; ) at += writeSync(fd, b, at);
+    };
+    const scratch = new Float32Array(SCRATCH_FLOATS);
+    const zeros = (n: number): void => {
+      scratch.fill(0);
+      for (; n > 0; n -= SCRATCH_FLOATS) put(scratch.subarray(0, Math.min(n, SCRATCH_FLOATS)));
+    };
+    let at = 0;
+    for (const e of layout.entries) {
+      const d = dataOf(e, data);
+      if (e.offset > at) zeros(e.offset - at);
+      at = e.offset + e.numel;
+      if (!d) zeros(e.numel);
+      else if (e.packing === 'dense') put(entryValues(e, d, undefined));
+      else {
+        checkLength(e, d);
+        const { cout, k, n4 } = kxnDims(e.shape);
+        const rows = Math.max(1, Math.floor(SCRATCH_FLOATS / n4));
+        const block = rows * n4 <= SCRATCH_FLOATS ? scratch : new Float32Array(n4);
+        for (let k0 = 0; k0 < k; k0 += rows) {
+          const k1 = Math.min(k, k0 + rows);
+          const out = block.subarray(0, (k1 - k0) * n4).fill(0);
+          for (let co = 0; co < cout; co++) {
+            for (let kk = k0; kk < k1; kk++) out[(kk - k0) * n4 + co] = d[co * k + kk];
+          }
+          put(out);
+        }
+      }
+    }
+    if (layout.totalElements > at) zeros(layout.totalElements - at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A copy of `a` as little-endian bytes (for big-endian hosts). */
+function floatsLE(a: Float32Array): ArrayBuffer {
+  const out = new ArrayBuffer(a.length * 4);
+  const dv = new DataView(out);
+  for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i], true);
+  return out;
 }
 
 /** weights.json: the blob's layout, for anyone who fills weights.bin without vovc. */
