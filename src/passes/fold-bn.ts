@@ -73,6 +73,14 @@ export function aliasedParams(g: Graph): Set<string> {
   return out;
 }
 
+/**
+ * dst[i] = src[i] * s over [begin, end): a small function that V8 optimizes after a few calls
+ * (one long loop would first run in the interpreter, boxing every float it loads).
+ */
+function scaleRange(src: Float32Array, dst: Float32Array, begin: number, end: number, s: number): void {
+  for (let i = begin; i < end; i++) dst[i] = src[i] * s;
+}
+
 function fold(g: Graph, conv: Node, bn: Node, inPlace: boolean): { weight: Param; bias: Param } {
   const p = (role: string, n: Node) => g.params.get(n.params[role])!;
   const w = p('weight', conv);
@@ -93,8 +101,7 @@ function fold(g: Graph, conv: Node, bn: Node, inPlace: boolean): { weight: Param
   const bd = new Float32Array(cout);
   for (let o = 0; o < cout; o++) {
     const s = gamma[o] / Math.sqrt(vr[o] + eps);
-    const end = (o + 1) * per;
-    for (let i = o * per; i < end; i++) wd[i] = src[i] * s;
+    scaleRange(src, wd, o * per, (o + 1) * per, s);
     bd[o] = beta[o] - mean[o] * s + (bias ? bias[o] * s : 0);
   }
   return { weight: { shape: w.shape, data: wd }, bias: { shape: [cout], data: bd } };

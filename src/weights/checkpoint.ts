@@ -115,13 +115,29 @@ function findStateDict(root: unknown, path: string): { dict: PyDict; wrapperPath
 }
 
 /** Tensors holding NaN or infinite values, with how many. */
+/**
+ * NaN and +-Infinity values of `a`, a block at a time: a small function that V8 optimizes after
+ * a few calls, where one loop over a whole tensor would first run in the interpreter, boxing
+ * every float it loads (young-generation garbage, megabytes of resident memory).
+ */
+function countNonFinite(a: ArrayLike<number>): number {
+  let count = 0;
+  for (let b = 0; b < a.length; b += 4096) count += countBlock(a, b, Math.min(a.length, b + 4096));
+  return count;
+}
+
+function countBlock(a: ArrayLike<number>, begin: number, end: number): number {
+  let count = 0;
+  // x - x is 0 for every finite x and NaN for NaN and +-Infinity.
+  for (let i = begin; i < end; i++) if (a[i] - a[i] !== 0) count++;
+  return count;
+}
+
 export function findNonFinite(entries: readonly TensorEntry[]): { key: string; count: number }[] {
   const out: { key: string; count: number }[] = [];
   for (const e of entries) {
     if (!e.data) continue;
-    let count = 0;
-    // x - x is 0 for every finite x and NaN for NaN and +-Infinity.
-    for (let i = 0; i < e.data.length; i++) if (e.data[i] - e.data[i] !== 0) count++;
+    const count = countNonFinite(e.data);
     if (count) out.push({ key: e.key, count });
   }
   return out;

@@ -73,6 +73,20 @@ export function wgslWeightLayout(plan: KernelPlan): WgslWeightLayout {
   return { totalElements: Math.max(off, alignUp(1)), entries };
 }
 
+/**
+ * Rows k0..k1 of the [K, N4] operand from a [Cout, K] weight: out[(kk - k0) * n4 + co] =
+ * d[co * k + kk] (columns co >= cout are left as they are: zero). One small function, called
+ * once per output channel block, so that V8 optimizes it after a few calls instead of running
+ * one long loop in the interpreter (whose boxed float loads grow the young generation).
+ */
+function transposeRows(d: Float32Array, k: number, cout: number, n4: number, k0: number, k1: number, out: Float32Array): void {
+  for (let co = 0; co < cout; co++) copyColumn(d, co * k + k0, k1 - k0, out, co, n4);
+}
+
+function copyColumn(src: Float32Array, from: number, n: number, dst: Float32Array, at: number, stride: number): void {
+  for (let i = 0; i < n; i++) dst[at + i * stride] = src[from + i];
+}
+
 function checkLength(e: WgslWeightEntry, d: Float32Array): void {
   const expected = e.shape.reduce((a, b) => a * b, 1);
   if (d.length !== expected) fail('E5304', `wgsl: parameter '${e.name}' holds ${d.length} values, its shape [${e.shape.join(', ')}] needs ${expected}`);
@@ -87,9 +101,7 @@ function entryValues(e: WgslWeightEntry, d: Float32Array, into: Float32Array | u
   if (e.packing === 'dense') return d;
   const { cout, k, n4 } = kxnDims(e.shape);
   const out = into ?? new Float32Array(e.numel);
-  for (let co = 0; co < cout; co++) {
-    for (let kk = 0; kk < k; kk++) out[kk * n4 + co] = d[co * k + kk];
-  }
+  transposeRows(d, k, cout, n4, 0, k, out);
   return out;
 }
 
@@ -153,9 +165,7 @@ export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: D
         for (let k0 = 0; k0 < k; k0 += rows) {
           const k1 = Math.min(k, k0 + rows);
           const out = block.subarray(0, (k1 - k0) * n4).fill(0);
-          for (let co = 0; co < cout; co++) {
-            for (let kk = k0; kk < k1; kk++) out[(kk - k0) * n4 + co] = d[co * k + kk];
-          }
+          transposeRows(d, k, cout, n4, k0, k1, out);
           put(out);
         }
       }
