@@ -36,7 +36,7 @@ function tokens(s: string): string[] {
 }
 
 describe('wgsl host module template', () => {
-  it('templates/wgsl/model.js.hbs is current (npm run templates --check)', () => {
+  it('templates/wgsl/model.js.hbs and templates/precompiled.cjs are current (scripts/templates.mjs --check)', () => {
     const r = spawnSync(process.execPath, [join(REPO, 'scripts/templates.mjs'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -4,7 +4,6 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
 import { fail } from '../../diag/diagnostics.js';
 import type { Activation, Graph } from '../../ir/graph.js';
 import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
@@ -12,6 +11,7 @@ import { ALIGN_ELEMENTS } from '../../plan/types.js';
 import { weightData } from '../../plan/weights.js';
 import { packageRoot } from '../../util/paths.js';
 import { VERSION } from '../../version.js';
+import { backendTemplates, type Template } from '../templates.js';
 
 /** Weight blob format (see templates/cuda/README.md.hbs). */
 export const BLOB_VERSION = 1;
@@ -215,14 +215,9 @@ export function renderLaunches(plan: KernelPlan): LaunchVM[] {
   return plan.launches.flatMap((l) => r.render(l));
 }
 
-const templateCache = new Map<string, Handlebars.TemplateDelegate>();
-function template(name: string): Handlebars.TemplateDelegate {
-  let t = templateCache.get(name);
-  if (!t) {
-    const file = join(packageRoot(), 'templates', 'cuda', `${name}.hbs`);
-    t = Handlebars.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true });
-    templateCache.set(name, t);
-  }
+function template(name: string): Template {
+  const t = backendTemplates('cuda')[name];
+  if (!t) throw new Error(`internal: no CUDA template '${name}'`);
   return t;
 }
 

@@ -19,7 +19,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
+import { backendTemplates, type Template } from '../templates.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Activation } from '../../ir/graph.js';
 import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
@@ -50,19 +50,8 @@ export interface RenderedModel {
   readonly html: string;
 }
 
-type Template = Handlebars.TemplateDelegate;
-let templates: Record<string, Template> | undefined;
-
 function loadTemplates(): Record<string, Template> {
-  if (templates) return templates;
-  const dir = join(packageRoot(), 'templates', 'wgsl');
-  const hb = Handlebars.create();
-  hb.registerPartial('header', readFileSync(join(dir, 'header.wgsl.hbs'), 'utf8'));
-  const t: Record<string, Template> = {};
-  for (const name of ['conv.wgsl', 'grouped.wgsl', 'pool.wgsl', 'gap.wgsl', 'se_gate.wgsl', 'linear.wgsl', 'eltwise.wgsl', 'model.ts', 'model.js', 'model.d.ts', 'index.html']) {
-    t[name] = hb.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { noEscape: true, strict: true });
-  }
-  return (templates = t);
+  return backendTemplates('wgsl');
 }
 
 const ACT: Readonly<Record<Activation, string>> = {
