@@ -1,18 +1,15 @@
 // ONNX protobuf serialization. The small messages (nodes, value infos, metadata) are encoded
-// with the ONNX schema of the onnx-proto package (protobufjs); the initializers' raw bytes are
-// never copied into a protobuf writer: each initializer is its encoded header (dims, type,
-// name) followed by a hand-written `raw_data` field whose payload is a view of the parameter's
+// by wire.ts (the ONNX schema's field numbers, written by hand); the initializers' raw bytes
+// are never copied into a protobuf writer: each initializer is its encoded header (dims, type,
+// name) followed by a `raw_data` field whose payload is a view of the parameter's
 // Float32Array. Concatenated encodings of one message type merge field-wise, so a message is
 // written as [fields before X][X][fields after X], keeping protobuf's field-number order.
 // The result is a list of byte chunks: written to a file with writev, or joined for
 // onnxruntime, without a per-element loop over the weights.
 
-import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { endianness } from 'node:os';
-
-/** The generated ONNX message classes (the types are the `onnx` namespace). */
-export const pb = onnxProto.onnx;
+import { graphHead, graphTail, lengthPrefix, modelHead, modelTail, tensorHead } from './wire.js';
 
 /** TensorProto.DataType values used here. */
 export const FLOAT = 1;
@@ -73,25 +70,7 @@ export function int64Bytes(values: readonly number[]): Uint8Array {
   return out;
 }
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-/** Tag + length prefix of a length-delimited field. */
-function lengthDelimited(field: number, length: number): Uint8Array {
-  const tag = varint((field << 3) | 2);
-  const len = varint(length);
-  const out = new Uint8Array(tag.length + len.length);
-  out.set(tag);
-  out.set(len, tag.length);
-  return out;
-}
+const lengthDelimited = lengthPrefix;
 
 const total = (chunks: readonly Uint8Array[]) => chunks.reduce((s, c) => s + c.length, 0);
 
@@ -104,41 +83,29 @@ export function serialize(p: ModelParts, external?: string): Serialized {
   let dataBytes = 0;
   const inits: Uint8Array[] = [];
   for (const t of p.initializers) {
-    const head = { dims: [...t.dims], dataType: t.dataType, name: t.name };
+    const head = { dims: t.dims, dataType: t.dataType, name: t.name };
     if (external !== undefined && t.bytes.length >= EXTERNAL_MIN_BYTES) {
       const pad = (EXTERNAL_ALIGN - (dataBytes % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
       if (pad) data.push(new Uint8Array(pad));
       const offset = dataBytes + pad;
       data.push(t.bytes);
       dataBytes = offset + t.bytes.length;
-      const entry = (key: string, value: string) => ({ key, value });
-      const msg = pb.TensorProto.encode({
-        ...head,
-        externalData: [entry('location', external), entry('offset', String(offset)), entry('length', String(t.bytes.length))],
-        dataLocation: pb.TensorProto.DataLocation.EXTERNAL,
-      }).finish();
+      const msg = tensorHead({ ...head, external: [['location', external], ['offset', String(offset)], ['length', String(t.bytes.length)]] });
       inits.push(lengthDelimited(5, msg.length), msg);
     } else {
-      const msg = pb.TensorProto.encode(head).finish();
+      const msg = tensorHead(head);
       const raw = lengthDelimited(9, t.bytes.length);
       inits.push(lengthDelimited(5, msg.length + raw.length + t.bytes.length), msg, raw, t.bytes);
     }
   }
-  // GraphProto: node (1), name (2) | initializer (5) | doc_string (10), input (11), output (12), value_info (13)
-  const graph = [
-    pb.GraphProto.encode({ node: [...p.nodes], name: p.graphName }).finish(),
-    ...inits,
-    pb.GraphProto.encode({ input: [...p.inputs], output: [...p.outputs], valueInfo: [...p.valueInfo] }).finish(),
-  ];
+  // GraphProto: node (1), name (2) | initializer (5) | input (11), output (12), value_info (13)
+  const graph = [graphHead(p.nodes, p.graphName), ...inits, graphTail(p.inputs, p.outputs, p.valueInfo)];
   // ModelProto: ir_version (1) .. doc_string (6) | graph (7) | opset_import (8), metadata_props (14)
   const model = [
-    pb.ModelProto.encode({ irVersion: p.irVersion, producerName: 'vovc', producerVersion: p.producerVersion, docString: p.docString }).finish(),
+    modelHead({ irVersion: p.irVersion, producerName: 'vovc', producerVersion: p.producerVersion, docString: p.docString }),
     lengthDelimited(7, total(graph)),
     ...graph,
-    pb.ModelProto.encode({
-      opsetImport: [{ domain: '', version: p.opset }],
-      metadataProps: p.metadata.map(([key, value]) => ({ key, value })),
-    }).finish(),
+    modelTail(p.opset, p.metadata),
   ];
   return { model, modelBytes: total(model), data, dataBytes };
 }
