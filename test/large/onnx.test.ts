@@ -4,7 +4,8 @@
 // so a graph "holding" 2.1 GiB of weights costs 64 MiB to compile (nothing is written).
 import { describe, expect, test } from 'vitest';
 import { compileOnnx, type OnnxOptions } from '../../src/codegen/onnx/index.js';
-import { EXTERNAL_ALIGN, PROTOBUF_LIMIT, pb } from '../../src/codegen/onnx/proto.js';
+import { EXTERNAL_ALIGN, PROTOBUF_LIMIT } from '../../src/codegen/onnx/proto.js';
+import { pb } from '../onnx/util.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { builder, conv } from '../passes/ir.js';
 
