@@ -36,7 +36,7 @@ export const command: Command = {
       return 0;
     }
     const { fusionReport } = await import('../../src/plan/report-cli.js');
-    process.stdout.write(fusionReport(graph, opt, report));
+    process.stdout.write(fusionReport(graph, opt, report as 'text' | 'json'));
     return 0;
   },
 };

@@ -20,16 +20,16 @@ const opts = (numRuns: number) => ({ numRuns, seed: SEED });
 
 describe('generated .vov programs', () => {
   it('every valid program compiles and verifies', () => {
-    fc.assert(fc.property(validProgram, (c) => void run({ ...c, mustCompile: true })), opts(150));
+    fc.assert(fc.property(validProgram, (c) => void run({ ...(c as object), mustCompile: true })), opts(150));
   });
 
   it('programs deriving from zoo models compile and verify', () => {
-    fc.assert(fc.property(zooDerived(api.zooNames()), (c) => void run({ ...c, mustCompile: true })), opts(30));
+    fc.assert(fc.property(zooDerived(api.zooNames()), (c) => void run({ ...(c as object), mustCompile: true })), opts(30));
   });
 
   it('grammar-valid programs with any values compile or fail with diagnostics', () => {
     const outcomes = new Set<string>();
-    fc.assert(fc.property(grammarProgram, (c) => void outcomes.add(run(c))), opts(150));
+    fc.assert(fc.property(grammarProgram, (c) => void outcomes.add(run(c as Record<string, unknown>))), opts(150));
     // Both ends are reached: the generator is neither all-valid nor all-broken.
     expect([...outcomes].sort()).toEqual(['diag', 'ok']);
   });
@@ -42,7 +42,7 @@ describe('generated .vov programs', () => {
 describe('mutated .vov files', () => {
   const { arbs } = dslContext(REPO, api.zooNames());
   it('zoo, test and generated files after byte flips, token and line edits, number changes, truncation', () => {
-    fc.assert(fc.property(arbs.mutated, (c) => void run(c)), opts(200));
+    fc.assert(fc.property(arbs.mutated, (c) => void run(c as Record<string, unknown>)), opts(200));
   });
 
   it('the mutations change the text (the test is not vacuous)', () => {

@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // The three small fixtures (under 2 MB): one .safetensors and two .pth layouts.
 const fixtures = weightFixtures(REPO)
   .filter((f: { bytes: Buffer }) => f.bytes.length < 2 << 20)
-  .map((f: { model: string; inputShape: number[]; weights: string; name: string; bytes: Buffer }) => ({ ...f, graph: api.lowerSpec(api.loadModel(f.model, { inputShape: f.inputShape }).spec) }));
+  .map((f: { model: string; inputShape: number[]; weights: string; name: string; bytes: Buffer }) => ({ ...f, graph: api.lowerSpec(api.loadModel(f.model, { inputShape: f.inputShape }).spec) })) as { model: string; inputShape: number[]; weights: string; name: string; bytes: Buffer; graph: unknown }[];
 
 describe.each(fixtures)('mutated $name', (f) => {
   const file = join(tmp, `${f.name}${extname(f.weights)}`);

@@ -35,7 +35,7 @@ function peakRss(args: string[]): number {
 }
 
 describe('vovc build memory', () => {
-  it.for(TARGETS)('vovnet57 --target %s with a 147 MB checkpoint: peak RSS <= 2 x weights + RSS of vovc --version', (target: Target, { skip }) => {
+  it.for(TARGETS)('vovnet57 --target %s with a 147 MB checkpoint: peak RSS <= 2 x weights + RSS of vovc --version', { timeout: 120_000 }, (target: Target, { skip }) => {
     skip(!existsSync(TIME), `${TIME} (Debian package 'time') is not installed`);
     const file = join(root, 'vovnet57.safetensors');
     if (!existsSync(file)) {
@@ -53,7 +53,7 @@ describe('vovc build memory', () => {
     const biggest = Math.max(...Object.keys(contents(out)).map((f) => statSync(join(out, f)).size));
     expect(biggest).toBeGreaterThan(size * 0.95);
     rmSync(out, { recursive: true, force: true });
-  }, 120_000);
+  });
 
   it.each(TARGETS)('--target %s: a build that donates the weights writes the same bytes as one that does not', async (target: Target) => {
     const c = fixtureCases().find((k) => k.name === 'tiny-timm-a')!;

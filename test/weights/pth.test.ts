@@ -37,7 +37,7 @@ const f32 = (...v: number[]) => new Float32Array(v);
 const iota = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
 const values = (ck: Checkpoint, key: string) => {
   const t = ck.tensors.find((e) => e.key === key)!;
-  return Array.from((t.data ?? t.int)!);
+  return Array.from((t.data ?? t.int)! as ArrayLike<number | bigint>);
 };
 
 describe('torch zip checkpoints', () => {

@@ -44,10 +44,10 @@ describe('safetensors reader', () => {
     expect(t.bf16.dtype).toBe('bfloat16');
     expect(t.i64).toMatchObject({ dtype: 'int64', data: null });
     expect(Array.from(t.i64.int as BigInt64Array)).toEqual([-5n, 2n ** 40n]);
-    expect(Array.from(t.i32.int!)).toEqual([-7, 9]);
-    expect(Array.from(t.u8.int!)).toEqual([0, 255]);
+    expect(Array.from(t.i32.int! as ArrayLike<number | bigint>)).toEqual([-7, 9]);
+    expect(Array.from(t.u8.int! as ArrayLike<number | bigint>)).toEqual([0, 255]);
     expect(t.bool).toMatchObject({ dtype: 'bool', data: null });
-    expect(Array.from(t.bool.int!)).toEqual([1, 0]);
+    expect(Array.from(t.bool.int! as ArrayLike<number | bigint>)).toEqual([1, 0]);
   });
 
   it('lists tensors in data order, not JSON order (integer-like names included)', () => {
@@ -105,8 +105,8 @@ describe('safetensors writer', () => {
     expect(metadata).toEqual({ format: 'pt' });
     expect(tensors.map((t) => [t.key, t.dtype])).toEqual([['z.weight', 'float32'], ['7', 'float32'], ['bn.num_batches_tracked', 'int64'], ['mask', 'bool'], ['wide', 'float64']]);
     expect(Array.from(tensors[0].data!)).toEqual([1, -2, 3.25, NaN]);
-    expect(Array.from(tensors[2].int!)).toEqual([42n]);
-    expect(Array.from(tensors[3].int!)).toEqual([1, 0, 1]);
+    expect(Array.from(tensors[2].int! as ArrayLike<number | bigint>)).toEqual([42n]);
+    expect(Array.from(tensors[3].int! as ArrayLike<number | bigint>)).toEqual([1, 0, 1]);
     expect(Array.from(tensors[4].data!)).toEqual([Math.fround(0.1), 2]);
     // Deterministic: the same input gives the same bytes, and re-writing what was read gives them again.
     expect(writeSafetensors(entries, { format: 'pt' }).equals(buf)).toBe(true);
