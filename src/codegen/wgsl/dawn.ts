@@ -1,7 +1,7 @@
 // WebGPU in Node through the `webgpu` package (Google's Dawn). Two uses:
 //   - a real adapter to run models: Dawn's default backend choice, then its OpenGL backend in
-//     compatibility mode (on a machine without a GPU that is Mesa's llvmpipe through EGL, with
-//     EGL_PLATFORM=surfaceless);
+//     compatibility mode (on a machine without a GPU that is Mesa's llvmpipe through EGL; with
+//     no display, EGL_PLATFORM=surfaceless is set for it unless the user set EGL_PLATFORM);
 //   - Dawn's 'null' backend, which compiles and validates WGSL without any driver, for tests.
 
 import { createRequire } from 'node:module';
@@ -66,6 +66,9 @@ export async function nodeDevice(validateOnly = false): Promise<NodeGpu> {
   const tried: string[] = [];
   for (const [flags, opts] of attempts) {
     let adapter: GPUAdapter | null = null;
+    // Without a display (a server, CI, a container), Mesa's EGL needs the surfaceless platform;
+    // set it unless the user chose one (EGL reads it when Dawn's GL backend opens a display).
+    if (flags.includes('backend=opengl') && !process.env.EGL_PLATFORM && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) process.env.EGL_PLATFORM = 'surfaceless';
     try {
       const key = flags.join(' ');
       if (!instances.has(key)) instances.set(key, create(flags));
@@ -88,7 +91,7 @@ export async function nodeDevice(validateOnly = false): Promise<NodeGpu> {
     const description = [flags.join(' ') || 'default', i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
     return { device, description };
   }
-  fail('E5202', `wgsl: no usable WebGPU adapter in Node (${tried.join('; ')}); on a machine without a GPU install Mesa (libegl1 libegl-mesa0 libgl1-mesa-dri) and set EGL_PLATFORM=surfaceless`, undefined, 3);
+  fail('E5202', `wgsl: no usable WebGPU adapter in Node (${tried.join('; ')}); on a machine without a GPU install Mesa (libegl1 libegl-mesa0 libgl1-mesa-dri)${process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? ' and set EGL_PLATFORM=surfaceless' : ''}`, undefined, 3);
 }
 
 /** Compiles every shader on `device` and creates its pipeline; returns readable errors. */
