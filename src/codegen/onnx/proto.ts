@@ -70,7 +70,6 @@ export function int64Bytes(values: readonly number[]): Uint8Array {
   return out;
 }
 
-const lengthDelimited = lengthPrefix;
 
 const total = (chunks: readonly Uint8Array[]) => chunks.reduce((s, c) => s + c.length, 0);
 
@@ -91,11 +90,11 @@ export function serialize(p: ModelParts, external?: string): Serialized {
       data.push(t.bytes);
       dataBytes = offset + t.bytes.length;
       const msg = tensorHead({ ...head, external: [['location', external], ['offset', String(offset)], ['length', String(t.bytes.length)]] });
-      inits.push(lengthDelimited(5, msg.length), msg);
+      inits.push(lengthPrefix(5, msg.length), msg);
     } else {
       const msg = tensorHead(head);
-      const raw = lengthDelimited(9, t.bytes.length);
-      inits.push(lengthDelimited(5, msg.length + raw.length + t.bytes.length), msg, raw, t.bytes);
+      const raw = lengthPrefix(9, t.bytes.length);
+      inits.push(lengthPrefix(5, msg.length + raw.length + t.bytes.length), msg, raw, t.bytes);
     }
   }
   // GraphProto: node (1), name (2) | initializer (5) | input (11), output (12), value_info (13)
@@ -103,7 +102,7 @@ export function serialize(p: ModelParts, external?: string): Serialized {
   // ModelProto: ir_version (1) .. doc_string (6) | graph (7) | opset_import (8), metadata_props (14)
   const model = [
     modelHead({ irVersion: p.irVersion, producerName: 'vovc', producerVersion: p.producerVersion, docString: p.docString }),
-    lengthDelimited(7, total(graph)),
+    lengthPrefix(7, total(graph)),
     ...graph,
     modelTail(p.opset, p.metadata),
   ];
