@@ -70,7 +70,6 @@ export function int64Bytes(values: readonly number[]): Uint8Array {
   return out;
 }
 
-
 const total = (chunks: readonly Uint8Array[]) => chunks.reduce((s, c) => s + c.length, 0);
 
 /**
