@@ -17,7 +17,8 @@ import { fail } from '../../diag/diagnostics.js';
 import { INPUT, type Activation, type Graph, type Node, type PoolAttrs, type Shape } from '../../ir/graph.js';
 import { outSize } from '../../ir/ops.js';
 import { VERSION } from '../../version.js';
-import { FLOAT, INT64, floatBytes, int64Bytes, type Initializer, type ModelParts } from './proto.js';
+import { encodeFloat } from '../../io/dtype.js';
+import { FLOAT, INT64, int64Bytes, type Initializer, type ModelParts } from './proto.js';
 
 export const MIN_OPSET = 13;
 export const MAX_OPSET = 21;
@@ -91,7 +92,7 @@ class Emitter {
     if (!p) throw new Error(`internal: unknown parameter '${name}'`);
     if (!p.data) throw new Error(`internal: parameter '${name}' has no data (seed the graph first)`);
     this.claim(name);
-    this.initializers.push({ name, dims: p.shape, dataType: FLOAT, bytes: floatBytes(p.data) });
+    this.initializers.push({ name, dims: p.shape, dataType: FLOAT, bytes: encodeFloat(p.data) });
     return name;
   }
 

@@ -8,7 +8,6 @@
 // onnxruntime, without a per-element loop over the weights.
 
 import type { onnx } from 'onnx-proto';
-import { endianness } from 'node:os';
 import { graphHead, graphTail, lengthPrefix, modelHead, modelTail, tensorHead } from './wire.js';
 
 /** TensorProto.DataType values used here. */
@@ -51,16 +50,6 @@ export interface Serialized {
   /** The external data file's chunks (empty when every tensor is inline). */
   readonly data: Uint8Array[];
   readonly dataBytes: number;
-}
-
-/** Raw bytes of a float32 array, little-endian: a view when the host is little-endian. */
-export function floatBytes(a: Float32Array): Uint8Array {
-  const view = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (endianness() === 'LE') return view;
-  const out = new Uint8Array(a.byteLength);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i], true);
-  return out;
 }
 
 export function int64Bytes(values: readonly number[]): Uint8Array {

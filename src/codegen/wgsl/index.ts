@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Backend, BackendContext, Tensor } from '../backend.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
+import { encodeFloat } from '../../io/dtype.js';
 import { readNpy } from '../../io/npy.js';
 import { optimize, type OptimizeOptions } from '../../passes/manager.js';
 import { passOptions } from '../../passes/options.js';
@@ -75,8 +76,6 @@ function fillNormal(out: Float32Array, begin: number, end: number, s: number): n
   return s;
 }
 
-const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
 export const backend: Backend = {
   target: 'wgsl',
   description: 'WGSL compute shaders + host ES module (WebGPU: browsers, Node via the webgpu package)',
@@ -95,7 +94,7 @@ export const backend: Backend = {
       sample = Float32Array.from(npy.data as ArrayLike<number>);
     } else sample = sampleInput(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
-    files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', bytes(sample)]);
+    files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', encodeFloat(sample)]);
     mkdirSync(join(ctx.stagingDir, 'shaders'), { recursive: true });
     for (const [rel, data] of files) writeFileSync(join(ctx.stagingDir, rel), data);
     // Entry by entry, without packing a copy of the weights first.

@@ -12,8 +12,8 @@
 // multiple of it too. Gaps are zero. weights.json in the artifact lists every entry.
 
 import { fail } from '../../diag/diagnostics.js';
+import { HOST_LITTLE_ENDIAN, encodeFloat } from '../../io/dtype.js';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { alignUp } from '../../plan/arena.js';
 import type { KernelPlan, Launch } from '../../plan/types.js';
 
@@ -121,7 +121,11 @@ export function packWgslWeights(layout: WgslWeightLayout, data: DataOf): Float32
   const blob = new Float32Array(layout.totalElements);
   for (const e of layout.entries) {
     const d = dataOf(e, data);
-    if (d) blob.set(entryValues(e, d, blob.subarray(e.offset, e.offset + e.numel)), e.offset);
+    if (!d) continue;
+    // A repacked entry is written in place; a dense one is copied in.
+    const at = blob.subarray(e.offset, e.offset + e.numel);
+    const v = entryValues(e, d, at);
+    if (v !== at) at.set(v);
   }
   return blob;
 }
@@ -135,8 +139,8 @@ const SCRATCH_FLOATS = 1 << 18;
  * one 1 MiB scratch buffer, so a build holds no second copy of the weights (nor its garbage).
  */
 export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: DataOf): void {
-  if (endianness() !== 'LE') {
-    writeFileSync(path, new Uint8Array(floatsLE(packWgslWeights(layout, data))));
+  if (!HOST_LITTLE_ENDIAN) {
+    writeFileSync(path, encodeFloat(packWgslWeights(layout, data)));
     return;
   }
   const fd = openSync(path, 'w');
@@ -174,14 +178,6 @@ export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: D
   } finally {
     closeSync(fd);
   }
-}
-
-/** A copy of `a` as little-endian bytes (for big-endian hosts). */
-function floatsLE(a: Float32Array): ArrayBuffer {
-  const out = new ArrayBuffer(a.length * 4);
-  const dv = new DataView(out);
-  for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i], true);
-  return out;
 }
 
 /** weights.json: the blob's layout, for anyone who fills weights.bin without vovc. */
