@@ -10,6 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSession, runSession } from '../../src/codegen/onnx/index.js';
 import { fixtureCases, readNpyF32, vovc } from '../helpers/fixtures.js';
 import { checkStructure, decode, expectClose } from './util.js';
+import { GoldenOutputs } from '../helpers/golden-outputs.js';
+
+const golden = { optimized: new GoldenOutputs('onnx'), faithful: new GoldenOutputs('onnx-faithful') };
 
 const out = mkdtempSync(join(tmpdir(), 'vovc-onnx-fx-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -25,7 +28,11 @@ describe('the ONNX files match the PyTorch fixtures', () => {
         const save = join(out, `${c.name}-${mode}-run`);
         const r = await vovc(['run', c.model, '--weights', c.weights, '--input', c.input, '--target', 'onnx', ...flags, '--save', save, '--outputs', [...c.outputs.keys()].join(',')]);
         expect(r.code, r.stderr).toBe(0);
-        for (const [name, file] of c.outputs) expectClose(readNpyF32(join(save, `${name}.npy`)), readNpyF32(file), `${c.name}/${name}`, c.atol, c.rtol);
+        for (const [name, file] of c.outputs) {
+          const got = readNpyF32(join(save, `${name}.npy`));
+          golden[mode].add(c.name, name, got.data, join(save, `${name}.npy`));
+          expectClose(got, readNpyF32(file), `${c.name}/${name}`, c.atol, c.rtol);
+        }
       }, 60_000);
 
       it(`${c.name}, ${mode}: vovc build, then onnxruntime at levels all and disabled`, async () => {
@@ -63,4 +70,10 @@ describe('the ONNX files match the PyTorch fixtures', () => {
     expect(files[0].length).toBeGreaterThan(1000);
     expect(files[0].equals(files[1])).toBe(true);
   }, 60_000);
+
+  for (const g of Object.values(golden)) {
+    it.skipIf(!!g.skipReason())(`${g.target}: every output of vovc run byte-identical to test/golden/outputs/${g.target}.json${g.skipReason() ? ` (skipped: ${g.skipReason()})` : ''}`, () => {
+      expect(g.finish()).toEqual([]);
+    });
+  }
 });

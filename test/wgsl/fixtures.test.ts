@@ -13,6 +13,13 @@ import { runReferenceSync } from '../../src/runtime/reference.js';
 import { compare, fixtureCases, readNpyF32 } from '../helpers/fixtures.js';
 import { testInput } from '../onnx/util.js';
 import { fixtureGraph } from './load.js';
+import { GoldenOutputs } from '../helpers/golden-outputs.js';
+import { writeNpy } from '../../src/io/npy.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const golden = new GoldenOutputs('wgsl');
+const saved = mkdtempSync(join(tmpdir(), 'vovc-wgsl-fx-'));
 
 process.env.EGL_PLATFORM ??= 'surfaceless';
 const cases = fixtureCases();
@@ -23,11 +30,18 @@ describe('wgsl backend on the shared fixtures', () => {
       const g = await fixtureGraph(c);
       const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
       for (const [name, file] of c.outputs) {
-        const r = compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol);
+        const t = out.get(name)!;
+        const npy = join(saved, `${c.name}.${name}.npy`);
+        writeFileSync(npy, writeNpy(t));
+        golden.add(c.name, name, t.data, npy);
+        const r = compare(t, readNpyF32(file), c.atol, c.rtol);
         expect({ name, ...r }).toMatchObject({ name, ok: true });
       }
     }, 300_000);
   }
+  it.skipIf(!!golden.skipReason())(`every output byte-identical to test/golden/outputs/wgsl.json${golden.skipReason() ? ` (skipped: ${golden.skipReason()})` : ''}`, () => {
+    expect(golden.finish()).toEqual([]);
+  });
 });
 
 describe('wgsl weight chunks', () => {
