@@ -2,7 +2,7 @@
 // per line; on a syntax error the parser reports it, skips to the end of the line and goes on,
 // so that one run shows the errors of every line. The grammar is in docs/DSL.md (EBNF).
 // Values are checked here only as far as their form goes (an integer, a known word); ranges
-// and the relations between parts are the resolver's job (src/dsl/resolve.ts).
+// and the relations between parts are the resolver's job (src/dsl/resolve.ts, finalize.ts).
 
 import { closest, type Diagnostic, type Span } from '../diag/diagnostics.js';
 import type { Naming } from '../ir/graph.js';
