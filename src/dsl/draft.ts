@@ -9,7 +9,7 @@
 
 import type { Diagnostic, Span } from '../diag/diagnostics.js';
 import type { Naming } from '../ir/graph.js';
-import type { Attention } from '../model/spec.js';
+import type { Attention, ConvActivation } from '../model/spec.js';
 import { MSG } from './messages.js';
 import type { HeadAst, IntLit, Item, ModelAst, PoolAst, Residual, StemLayerAst, Where, Word } from './parser.js';
 
@@ -50,6 +50,7 @@ export interface Draft {
   preprocessing?: Field<'timm' | 'detectron2'>;
   input?: Field<readonly number[]>;
   bnEps?: Field<number>;
+  activation?: Field<ConvActivation>;
   stem?: { layers: readonly StemLayerAst[]; span: Span };
   defaults: OsaFields;
   stages: Map<string, StageDraft>;
@@ -98,6 +99,9 @@ export class Builder {
           break;
         case 'bn':
           d.bnEps = { value: s.eps, span: s.valueSpan };
+          break;
+        case 'activation':
+          d.activation = { value: s.value, span: s.span };
           break;
         case 'stem':
           d.stem = { layers: s.layers, span: s.span };

@@ -150,6 +150,7 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
     preprocessing,
     input: [input[0], input[1], input[2], input[3]],
     bnEps,
+    activation: d.activation?.value ?? 'relu',
     stem,
     stages,
     head,

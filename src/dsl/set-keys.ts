@@ -4,6 +4,7 @@
 // the rules of the file's parser.
 
 import { closest, type Diagnostic, type SourceMap, type Span } from '../diag/diagnostics.js';
+import { CONV_ACTIVATIONS } from '../model/spec.js';
 import { lex, type Token } from './lexer.js';
 import { MSG, POSITIVE_INT as INT, didYouMean } from './messages.js';
 import { NAMINGS, PREPROCESSINGS, Parser, STAGE_NAMES, WHERES, type Item, type PoolAst, type StemLayerAst } from './parser.js';
@@ -95,6 +96,7 @@ export const SET_KEYS: readonly SetKey[] = [
       t.b.draft.bnEps = { value, span };
     },
   },
+  { key: 'activation', expects: CONV_ACTIVATIONS.join(', '), apply: (p, t) => (t.b.draft.activation = { value: p.choice('activation', CONV_ACTIVATIONS), span: t.keyTok.span }) },
   {
     key: 'head',
     expects: "'backbone' or 'classifier N'",
