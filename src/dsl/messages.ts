@@ -55,7 +55,7 @@ export const MSG = {
   unknownStage: entry('E1007', 'a stage name other than stage2 .. stage5', (name: string) => `unknown stage ${q(name)}`),
   duplicateKey: entry('E1008', 'the same setting twice on one line', (key: string) => `duplicate ${q(key)} on one line`),
 
-  // ---- semantic (src/dsl/resolve.ts, src/dsl/zoo.ts) ----
+  // ---- semantic (src/dsl/draft.ts, src/dsl/finalize.ts, src/dsl/resolve.ts, src/dsl/zoo.ts) ----
   duplicateModel: entry('E1101', 'two models of one name in a file (or in the zoo)', (name: string) => `duplicate model ${q(name)}`),
   unknownModel: entry('E1102', 'a model name that is neither in the file nor in the zoo', (name: string) => `unknown model ${q(name)}`),
   extendsCycle: entry('E1103', "'extends' chains that come back to where they started", (chain: readonly string[]) => `'extends' cycle: ${chain.join(' -> ')}`),
@@ -70,7 +70,7 @@ export const MSG = {
   badOutput: entry('E1112', 'an output name the model cannot produce', (name: string, why: string) => `output ${q(name)} ${why}`),
   duplicateOutput: entry('E1113', 'the same output named twice', (name: string) => `duplicate output ${q(name)}`),
 
-  // ---- command-line overrides (--set, inputShape) ----
+  // ---- command-line overrides (--set: src/dsl/set-keys.ts; inputShape: src/dsl/resolve.ts) ----
   setSyntax: entry('E1201', 'a --set argument that is not key=value', (arg: string) => `--set expects key=value, got ${q(arg)}`),
   unknownSetKey: entry('E1202', 'a --set key that does not exist (or not in this model)', (key: string) => `unknown --set key ${q(key)}`),
   badSetValue: entry('E1203', 'a --set value of the wrong form', (key: string, value: string, expected: string) => `bad value ${q(value)} for ${key}: expected ${expected}`),
@@ -90,6 +90,9 @@ export const MSG = {
  * key, bad value, unknown stage, duplicate model) leave a usable AST.
  */
 export const BLOCKING_CODES: ReadonlySet<string> = new Set([MSG.badCharacter, MSG.badNumber, MSG.unknownKeyword, MSG.expected, MSG.outsideModel, MSG.badChoice].map((e) => e.code));
+
+/** What a count or a width must be, in "expected ..." texts. */
+export const POSITIVE_INT = 'a positive integer';
 
 /** "1 channel", "3 channels" */
 export function plural(n: number, word: string): string {

@@ -2,11 +2,11 @@
 // per line; on a syntax error the parser reports it, skips to the end of the line and goes on,
 // so that one run shows the errors of every line. The grammar is in docs/DSL.md (EBNF).
 // Values are checked here only as far as their form goes (an integer, a known word); ranges
-// and the relations between parts are the resolver's job (src/dsl/resolve.ts).
+// and the relations between parts are the resolver's job (src/dsl/resolve.ts, finalize.ts).
 
 import { closest, type Diagnostic, type Span } from '../diag/diagnostics.js';
 import type { Naming } from '../ir/graph.js';
-import type { Attention } from '../model/spec.js';
+import { CONV_ACTIVATIONS, type Attention, type ConvActivation } from '../model/spec.js';
 import { describe, lex, type Token, type TokenKind } from './lexer.js';
 import { MSG, didYouMean } from './messages.js';
 
@@ -64,6 +64,7 @@ export type Statement =
   | { readonly kind: 'preprocessing'; readonly value: 'timm' | 'detectron2'; readonly span: Span }
   | { readonly kind: 'input'; readonly dims: readonly number[]; readonly valueSpan: Span; readonly span: Span }
   | { readonly kind: 'bn'; readonly eps: number; readonly valueSpan: Span; readonly span: Span }
+  | { readonly kind: 'activation'; readonly value: ConvActivation; readonly span: Span }
   | { readonly kind: 'stem'; readonly layers: readonly StemLayerAst[]; readonly span: Span }
   | { readonly kind: 'osa'; readonly items: readonly Item[]; readonly span: Span }
   | { readonly kind: 'stage'; readonly name: Word; readonly items: readonly Item[]; readonly span: Span }
@@ -88,7 +89,7 @@ export interface FileAst {
 // Vocabulary
 
 export const STAGE_NAMES = ['stage2', 'stage3', 'stage4', 'stage5'] as const;
-export const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
+export const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'activation', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
 export const ITEM_KEYWORDS = ['osa', 'dense', 'layers', 'blocks', 'mid', 'out', 'growth', 'bottleneck', 'transition', 'maxpool', 'residual', 'depthwise', 'attention'] as const;
 export const NAMINGS: readonly Naming[] = ['timm', 'vovnet-pytorch', 'detectron2'];
 export const PREPROCESSINGS = ['timm', 'detectron2'] as const;
@@ -207,6 +208,8 @@ export class Parser {
         const { value, span: valueSpan } = this.number('a number (BatchNorm epsilon)');
         return { kind: 'bn', eps: value, valueSpan, span: span() };
       }
+      case 'activation':
+        return { kind: 'activation', value: this.choice('activation', CONV_ACTIVATIONS), span: span() };
       case 'stem':
         return { kind: 'stem', layers: this.stemLayers(), span: span() };
       case 'osa':
@@ -353,6 +356,8 @@ export class Parser {
         return { ...this.attentionBody(), span: span() };
       default:
         if ((INT_KEYS as readonly string[]).includes(t.text)) return { kind: 'int', key: t.text as IntKey, value: this.int(`a count after '${t.text}'`), span: span() };
+        // 'activation' is one setting of the whole model; say so rather than suggest 'attention'.
+        if (t.text === 'activation') this.fail(MSG.unknownKeyword.at({ span: t.span, notes: ["'activation' is a statement of its own that applies to the whole model: write it on its own line, e.g. 'activation silu'"] }, t.text));
         this.fail(MSG.unknownKeyword.at({ span: t.span, notes: [...didYouMean(closest(t.text, ITEM_KEYWORDS))] }, t.text));
     }
   }
@@ -440,7 +445,7 @@ export class Parser {
   /** One of a fixed set of words; anything else is reported with the expected set. */
   choice<T extends string>(what: string, options: readonly T[]): T {
     const t = this.peek();
-    if (t.kind !== 'ident') this.fail(MSG.expected.at({ span: t.span }, `a ${what} (${options.join(', ')})`, describe(t)));
+    if (t.kind !== 'ident') this.fail(MSG.expected.at({ span: t.span }, `${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} (${options.join(', ')})`, describe(t)));
     if (!(options as readonly string[]).includes(t.text)) this.fail(MSG.badChoice.at({ span: t.span, notes: [...didYouMean(closest(t.text, options)), `expected one of: ${options.join(', ')}`] }, what, t.text));
     this.pos++;
     return t.text as T;

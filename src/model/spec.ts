@@ -8,6 +8,10 @@ import type { Naming } from '../ir/graph.js';
 
 export type Attention = 'none' | 'ese' | 'eca';
 
+/** The activations a conv-BN unit can end with (ModelSpec.activation). */
+export const CONV_ACTIVATIONS = ['relu', 'silu', 'hardswish'] as const;
+export type ConvActivation = (typeof CONV_ACTIVATIONS)[number];
+
 export interface StemLayer {
   /** 'conv': conv-BN-ReLU; 'sepconv': depthwise kxk (carries the stride) -> pointwise 1x1 -> BN -> ReLU. */
   readonly kind: 'conv' | 'sepconv';
@@ -77,6 +81,14 @@ export interface ModelSpec {
   /** NCHW */
   readonly input: readonly [number, number, number, number];
   readonly bnEps: number;
+  /**
+   * The activation that ends every conv-BN of the stem and of the OSA blocks (the depthwise
+   * reduction, the 3x3 layers, the 1x1 aggregation), and the one of every BN-ReLU of a
+   * DenseNet stage (bottleneck, layers, transition): 'relu' (the published models, the
+   * default), 'silu' or 'hardswish'. The eSE attention gate keeps its hard-sigmoid and ECA
+   * its sigmoid. DSL: the model statement 'activation silu', --set activation=silu.
+   */
+  readonly activation: ConvActivation;
   readonly stem: readonly StemLayer[];
   readonly stages: readonly StageSpec[];
   readonly head: HeadSpec;

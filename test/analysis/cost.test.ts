@@ -123,7 +123,7 @@ describe('cost rules', () => {
   });
 });
 
-const base = { naming: 'timm' as const, preprocessing: 'timm' as const, bnEps: 1e-5, source: 'test', head: { kind: 'classifier' as const, classes: 10 }, outputs: ['logits'] };
+const base = { naming: 'timm' as const, preprocessing: 'timm' as const, bnEps: 1e-5, activation: 'relu' as const, source: 'test', head: { kind: 'classifier' as const, classes: 10 }, outputs: ['logits'] };
 
 describe('parameter sizes of the rules', () => {
   it('agree with the graph\'s parameters on every node of every zoo model, unoptimized and optimized', () => {

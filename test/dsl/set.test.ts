@@ -37,6 +37,7 @@ const CASES: Case[] = [
   ['vovnet39', ['outputs=stem, stage5, logits'], (s) => expect(s.outputs).toEqual(['stem', 'stage5', 'logits'])],
   ['vovnet39', ['input=1x3x320x320'], (s) => expect(s.input).toEqual([1, 3, 320, 320])],
   ['vovnet39', ['bn.eps=1e-3'], (s) => expect(s.bnEps).toBe(1e-3)],
+  ['vovnet39', ['activation=silu'], (s) => expect(s.activation).toBe('silu')],
   ['vovnet39', ['naming=timm'], (s) => expect([s.naming, s.preprocessing]).toEqual(['timm', 'timm'])],
   ['vovnet39', ['naming=detectron2'], (s) => expect([s.naming, s.preprocessing]).toEqual(['detectron2', 'detectron2'])],
   ['V-39-eSE', ['preprocessing=timm'], (s) => expect([s.naming, s.preprocessing]).toEqual(['detectron2', 'timm'])],

@@ -48,6 +48,7 @@ export function spec(c: NetConfig): ModelSpec {
     preprocessing: 'timm',
     input: c.input ?? [1, 3, 64, 64],
     bnEps: 1e-5,
+    activation: 'relu',
     stem,
     stages,
     head: classes > 0 ? { kind: 'classifier', classes } : { kind: 'backbone' },
@@ -92,6 +93,7 @@ export function tinyDense(input: [number, number, number, number] = [2, 3, 12, 1
     preprocessing: 'timm',
     input,
     bnEps: 1e-5,
+    activation: 'relu',
     stem: [{ kind: 'conv', kernel: 3, stride: 1, out: 8 }],
     stages: [
       { kind: 'dense', name: 'stage2', growth: 4, layers: 3, transition: { out: 8, pool: true } },
