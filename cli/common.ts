@@ -1,16 +1,13 @@
 // What several commands share: option parsing with exit code 2 on a malformed command line,
-// model loading (zoo name or .vov path, --set, --input-shape), weight binding (checkpoint or
-// seeded), and diagnostics printing.
+// the model, weight and pass flags as the driver's typed requests, target flags from the
+// registry's declarations, and diagnostics printing.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { VovcError, formatDiagnostic, type Diagnostic } from '../src/diag/diagnostics.js';
-import type { Graph } from '../src/ir/graph.js';
-import { verify } from '../src/ir/verify.js';
-import { loadModel } from '../src/dsl/zoo.js';
-import { lowerSpec } from '../src/model/lower.js';
-import type { ModelSpec } from '../src/model/spec.js';
-import { seedParams } from '../src/model/init.js';
+import { formatDiagnostic, type Diagnostic } from '../src/diag/diagnostics.js';
+import type { WeightOptions, Reporter } from '../src/driver/weights.js';
 import type { Naming } from '../src/ir/graph.js';
+import type { FlagValues } from '../src/targets/contract.js';
+import { TARGETS, TARGET_NAMES } from '../src/targets/registry.js';
 
 import { UsageError } from './usage.js';
 export { UsageError };
@@ -62,62 +59,62 @@ export function printDiagnostics(ds: readonly Diagnostic[]): void {
   for (const d of ds) process.stderr.write(formatDiagnostic(d) + '\n');
 }
 
-export interface LoadedModel {
-  spec: ModelSpec;
-  graph: Graph;
+/** Progress on stderr unless --quiet; diagnostics (warnings, key reports) always. */
+export function reporter(values: Record<string, unknown>): Reporter {
+  return { log: (s) => (values.quiet ? undefined : void process.stderr.write(s + '\n')), diagnostics: printDiagnostics };
 }
 
-/** Loads, lowers and verifies a model. Throws VovcError with every diagnostic found. */
-export function loadGraph(model: string, opts: { set?: string[]; inputShape?: readonly number[] }): LoadedModel {
-  const { spec, sources } = withSources(() => loadModel(model, { set: opts.set, inputShape: opts.inputShape }));
-  const graph = withSources(() => lowerSpec(spec), sources);
-  const errs = verify(graph);
-  if (errs.length) throw Object.assign(new VovcError(errs), { sources });
-  return { spec, graph };
-}
+const NAMINGS: readonly Naming[] = ['timm', 'vovnet-pytorch', 'detectron2'];
 
-function withSources<T>(f: () => T, sources?: VovcError['sources']): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof VovcError && sources && !e.sources) e.sources = sources;
-    throw e;
-  }
-}
-
-/** Binds a checkpoint (or seeded values) to the graph's parameters. */
-export async function bindWeights(graph: Graph, values: Record<string, unknown>, log: (s: string) => void): Promise<{ graph: Graph; hasWeights: boolean }> {
-  const file = values.weights as string | undefined;
-  if (!file) return { graph: seedParams(graph, values.seed ? Number(values.seed) : undefined), hasWeights: false };
-  const naming = values['weights-format'] as string | undefined;
-  if (naming && !['timm', 'vovnet-pytorch', 'detectron2'].includes(naming)) throw new UsageError(`--weights-format must be timm, vovnet-pytorch or detectron2, got '${naming}'`);
-  const { loadCheckpoint, findNonFinite } = await import('../src/weights/checkpoint.js');
-  const { bindCheckpoint } = await import('../src/weights/mapping.js');
-  const ckpt = await loadCheckpoint(file, { progress: !values.quiet });
-  const bad = findNonFinite(ckpt.tensors);
-  if (bad.length) {
-    const d: Diagnostic = {
-      severity: values['strict-values'] ? 'error' : 'warning',
-      code: 'W4006',
-      subject: file,
-      message: `${bad.length} tensors hold NaN or Inf values: ${bad.slice(0, 3).map((b) => `${b.key} (${b.count})`).join(', ')}${bad.length > 3 ? ', ...' : ''}`,
-    };
-    if (values['strict-values']) throw new VovcError(d);
-    printDiagnostics([d]);
-  }
-  const r = bindCheckpoint(graph, ckpt.tensors, {
-    naming: naming as Naming | undefined,
-    prefix: values['weights-prefix'] as string | undefined,
-    allowMissing: !!values['allow-missing'],
-    file,
-  });
-  printDiagnostics(r.report.diagnostics);
-  log(`weights: ${r.report.matched}/${r.report.expected} tensors matched (${r.report.naming} naming${r.report.prefix ? `, prefix '${r.report.prefix}'` : ''}${r.report.outside ? `, ${r.report.outside} keys outside the prefix ignored` : ''})`);
-  const g = r.missingNames.length ? seedParams(r.graph, values.seed ? Number(values.seed) : undefined, r.missingNames) : r.graph;
-  return { graph: g, hasWeights: true };
+/** The weight flags as the driver's WeightOptions. */
+export function weightOptions(v: Record<string, unknown>): WeightOptions {
+  const naming = v['weights-format'] as string | undefined;
+  if (naming && !NAMINGS.includes(naming as Naming)) throw new UsageError(`--weights-format must be timm, vovnet-pytorch or detectron2, got '${naming}'`);
+  return {
+    ...(v.weights ? { file: v.weights as string } : {}),
+    ...(naming ? { naming: naming as Naming } : {}),
+    ...(v['weights-prefix'] !== undefined ? { prefix: v['weights-prefix'] as string } : {}),
+    allowMissing: !!v['allow-missing'],
+    strictValues: !!v['strict-values'],
+    ...(v.seed !== undefined ? { seed: Number(v.seed) } : {}),
+    progress: !v.quiet,
+  };
 }
 
 export function requireModel(positionals: string[], usage: string): string {
   if (positionals.length < 1) throw new UsageError(`missing MODEL (a zoo name or a .vov file)\n\n${usage}`);
   return positionals[0];
+}
+
+/** The value of --target in raw arguments (before parsing, which needs the target's flags). */
+export function targetArg(args: readonly string[], fallback?: string): string | undefined {
+  const i = args.findIndex((a) => a === '--target' || a.startsWith('--target='));
+  const name = i < 0 ? fallback : args[i].includes('=') ? args[i].slice(args[i].indexOf('=') + 1) : args[i + 1];
+  if (name !== undefined && !(name in TARGETS)) throw new UsageError(`unknown --target '${name}' (expected ${TARGET_NAMES.join(', ')})`);
+  return name;
+}
+
+/** The parseArgs options of a target's flags (from its declaration; the backend is not loaded). */
+export function targetOptions(target: string | undefined): Options {
+  const out: Options = {};
+  if (target) for (const f of TARGETS[target].spec.flags) out[f.name] = { type: f.type };
+  return out;
+}
+
+/** The parsed values of a target's own flags. */
+export function targetFlags(target: string, v: Record<string, unknown>): FlagValues {
+  const out: Record<string, string | boolean | undefined> = {};
+  for (const f of TARGETS[target].spec.flags) out[f.name] = v[f.name] as string | boolean | undefined;
+  return out;
+}
+
+/** Every target's flags, for --help, grouped by target. */
+export function targetFlagsHelp(filter: (name: string) => boolean): string {
+  const lines: string[] = [];
+  for (const name of TARGET_NAMES.filter(filter)) {
+    const s = TARGETS[name].spec;
+    lines.push(`  --target ${name}: ${s.description}`);
+    for (const f of s.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(30) + f.help);
+  }
+  return lines.join('\n');
 }

@@ -1,4 +1,6 @@
-// The pass-manager flags shared by `vovc ir`, `run` and `build`.
+// The pass-manager flags shared by `vovc ir`, `run` and `build`, turned into the driver's
+// pipeline options.
+import type { PipelineOptions } from '../src/driver/pipeline.js';
 import type { Options } from './common.js';
 
 export const PASS_OPTIONS: Options = {
@@ -10,9 +12,27 @@ export const PASS_OPTIONS: Options = {
   report: { type: 'string' },
 };
 
+export const PASS_HELP = `  --print-ir-after-all     print the IR after every pass (stderr)
+  --print-ir-after=PASS    print the IR after the named pass(es)
+  --time-passes            time each pass
+  --verify-each            verify the IR after every pass and the kernel plan after planning
+  --disable-pass=NAME      skip a pass`;
+
 /** `--report` alone means `--report=text` (parseArgs needs a value for string options). */
 export function normalizeReportFlag(args: string[]): string[] {
   return args.map((a) => (a === '--report' ? '--report=text' : a));
 }
 
-export { passOptions } from '../src/passes/options.js';
+export function pipelineOptions(values: Readonly<Record<string, unknown>>): PipelineOptions {
+  const split = (v: unknown) => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+  return {
+    passes: {
+      printAfterAll: !!values['print-ir-after-all'],
+      printAfter: split(values['print-ir-after']),
+      timePasses: !!values['time-passes'],
+      disable: split(values['disable-pass']),
+      log: (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
+    },
+    verifyEach: !!values['verify-each'],
+  };
+}

@@ -7,7 +7,7 @@ import { renderCsv } from '../../src/analysis/render-csv.js';
 import { renderHtml } from '../../src/analysis/render-html.js';
 import { renderMarkdown, renderTable } from '../../src/analysis/render-text.js';
 import { expandSweep, parseSweep, type SweepAxis } from '../../src/analysis/sweep.js';
-import { analyzeVariants, type VariantJob } from '../../src/analysis/variants.js';
+import { analyzeVariants, type VariantJob } from '../../src/driver/analyze.js';
 import { writeFileAtomic } from '../../src/util/fsx.js';
 import { VERSION } from '../../src/version.js';
 import { MODEL_OPTIONS, UsageError, parse, parseShape, type Command } from '../common.js';

@@ -1,17 +1,15 @@
 // vovc ir MODEL [--opt] [--report[=json]] [pass flags]: prints the graph IR, optionally after
 // the optimization pipeline, and the fusion report.
+import { loadModelGraph } from '../../src/driver/model.js';
 import { printGraph } from '../../src/ir/printer.js';
-import { MODEL_OPTIONS, loadGraph, parse, parseShape, requireModel, UsageError, type Command } from '../common.js';
-import { PASS_OPTIONS, normalizeReportFlag, passOptions } from '../passflags.js';
+import { MODEL_OPTIONS, parse, parseShape, requireModel, UsageError, type Command } from '../common.js';
+import { PASS_HELP, PASS_OPTIONS, normalizeReportFlag, pipelineOptions } from '../passflags.js';
 
 const USAGE = `usage: vovc ir MODEL [--opt] [--report[=json]] [--spans] [--set key=value] [--input-shape N,C,H,W]
   --opt                    run the optimization pipeline and print the optimized IR
   --report[=text|json]     print the fusion report (implies --opt)
-  --print-ir-after-all     print the IR after every pass (stderr)
-  --print-ir-after=PASS    print the IR after the named pass(es)
-  --time-passes            time each pass
-  --verify-each            run the verifier after every pass
-  --disable-pass=NAME      skip a pass`;
+  --spans                  show each node's DSL location
+${PASS_HELP}`;
 
 export const command: Command = {
   async run(rawArgs) {
@@ -21,7 +19,7 @@ export const command: Command = {
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);
     const inputShape = v['input-shape'] ? parseShape(v['input-shape'] as string) : undefined;
-    const { graph } = loadGraph(model, { set: v.set as string[] | undefined, inputShape });
+    const { graph } = loadModelGraph({ model, set: v.set as string[] | undefined, inputShape });
     const report = v.report as string | undefined;
     if (report !== undefined && report !== 'text' && report !== 'json') throw new UsageError(`--report takes text or json, got '${report}'`);
     const passFlags = v['print-ir-after-all'] || v['print-ir-after'] || v['time-passes'] || v['verify-each'] || v['disable-pass'];
@@ -29,14 +27,16 @@ export const command: Command = {
       process.stdout.write(printGraph(graph, { spans: !!v.spans }));
       return 0;
     }
-    const { optimize } = await import('../../src/passes/manager.js');
-    const opt = optimize(graph, passOptions(v));
+    const { Pipeline } = await import('../../src/driver/pipeline.js');
+    const pipeline = new Pipeline(graph, pipelineOptions(v));
     if (!report) {
-      process.stdout.write(printGraph(opt.graph, { spans: !!v.spans }));
+      process.stdout.write(printGraph(pipeline.optimized().graph, { spans: !!v.spans }));
+      // Under --verify-each the kernel plan is verified too.
+      if (v['verify-each']) pipeline.plan();
       return 0;
     }
-    const { fusionReport } = await import('../../src/plan/report-cli.js');
-    process.stdout.write(fusionReport(graph, opt, report as 'text' | 'json'));
+    const { renderFusionReport } = await import('../../src/analysis/fusion-report.js');
+    process.stdout.write(renderFusionReport(pipeline.report(), report as 'text' | 'json'));
     return 0;
   },
 };

@@ -10,7 +10,8 @@ import { conventionKeys } from '../../src/model/naming.js';
 import type { Naming } from '../../src/ir/graph.js';
 import { groupKeys, matchCheckpoint } from '../../src/weights/mapping.js';
 import { writeFileAtomic } from '../../src/util/fsx.js';
-import { UsageError, WEIGHT_OPTIONS, loadGraph, parse, printDiagnostics, type Command } from '../common.js';
+import { loadModelGraph } from '../../src/driver/model.js';
+import { UsageError, WEIGHT_OPTIONS, parse, printDiagnostics, type Command } from '../common.js';
 
 const USAGE = `usage: vovc weights inspect FILE [--json] [--keys]
        vovc weights convert IN --model MODEL --to OUT.safetensors [--naming timm|vovnet-pytorch|detectron2] [--weights-format F] [--weights-prefix P] [--allow-missing]`;
@@ -82,7 +83,7 @@ async function convert(file: string, v: Record<string, unknown>): Promise<number
   if (!to) throw new UsageError(`convert needs --to OUT.safetensors\n\n${USAGE}`);
   const naming = (v.naming as Naming | undefined) ?? 'timm';
   if (!['timm', 'vovnet-pytorch', 'detectron2'].includes(naming)) throw new UsageError(`--naming must be timm, vovnet-pytorch or detectron2, got '${naming}'`);
-  const { graph } = loadGraph(model, { set: v.set as string[] | undefined });
+  const { graph } = loadModelGraph({ model, set: v.set as string[] | undefined });
   const ck = await load(file, !!v.quiet);
   const { bindCheckpoint } = await import('../../src/weights/mapping.js');
   const r = bindCheckpoint(graph, ck.tensors, { naming: v['weights-format'] as Naming | undefined, prefix: v['weights-prefix'] as string | undefined, allowMissing: !!v['allow-missing'], file });

@@ -57,14 +57,13 @@ export function mergeInt32(parts: readonly Int32Acc[]): Int32Acc {
   return out;
 }
 
-export function finishInt32(acc: Int32Acc, plan: KernelPlan | undefined, layerOf: (nodeId: string) => string): Int32Overflow {
+export function finishInt32(acc: Int32Acc, plan: KernelPlan | undefined): Int32Overflow {
   const rows = [...acc.values()];
   let planLayers: string[] | null = null;
   if (plan) {
     planLayers = [];
     for (const l of plan.launches) {
-      const key = layerOf(l.nodes[0] ?? '');
-      if (l.needs64bit && !planLayers.includes(key)) planLayers.push(key);
+      if (l.needs64bit && !planLayers.includes(l.layer)) planLayers.push(l.layer);
     }
   }
   return {

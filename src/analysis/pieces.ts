@@ -10,8 +10,7 @@
 // Fused bytes need the whole optimized graph (fusions cross piece boundaries); with a plan,
 // use analyzeGraph.
 
-import { valueShape, type Shape } from '../ir/graph.js';
-import { lowerSpec } from '../model/lower.js';
+import { valueShape, type Graph, type Shape } from '../ir/graph.js';
 import type { ModelSpec } from '../model/spec.js';
 import { aggregateGraph, finishAnalysis, mergeAggregates, type Aggregate, type AnalyzeOptions, type ModelAnalysis } from './analyze.js';
 
@@ -27,8 +26,14 @@ const noSpans = (k: string, v: unknown) => (k === 'span' ? undefined : v);
 export class PiecewiseAnalyzer {
   private readonly cache = new Map<string, Piece>();
 
-  /** `opts` (levels, GPU, precision) hold for every spec analysed; no plan. */
-  constructor(private readonly opts: Omit<AnalyzeOptions, 'plan'> = {}) {}
+  /**
+   * `lower` is the model lowering (the driver's, src/model/lower.ts: the analysis reads graphs,
+   * it does not make them); `opts` (levels, GPU, precision) hold for every spec analysed; no plan.
+   */
+  constructor(
+    private readonly lower: (spec: ModelSpec) => Graph,
+    private readonly opts: Omit<AnalyzeOptions, 'plan'> = {},
+  ) {}
 
   /** Pieces lowered so far (for tests and the benchmark). */
   get lowered(): number {
@@ -39,7 +44,7 @@ export class PiecewiseAnalyzer {
     const k = JSON.stringify(key, noSpans);
     let p = this.cache.get(k);
     if (!p) {
-      const g = lowerSpec({ ...spec, outputs: [output] });
+      const g = this.lower({ ...spec, outputs: [output] });
       p = { agg: aggregateGraph(g, this.opts, renameLayer), out: valueShape(g, g.outputs[0].value) };
       this.cache.set(k, p);
     }
@@ -50,7 +55,7 @@ export class PiecewiseAnalyzer {
     const backbone = { kind: 'backbone' } as const;
     let shape: Shape = spec.input;
     const parts: Aggregate[] = [];
-    const stem = this.piece(['stem', shape, spec.stem], { ...spec, stages: [], head: backbone }, 'stem');
+    const stem = this.piece(['stem', shape, spec.stem, spec.activation], { ...spec, stages: [], head: backbone }, 'stem');
     parts.push(stem.agg);
     shape = stem.out;
     spec.stages.forEach((st, s) => {
@@ -59,7 +64,7 @@ export class PiecewiseAnalyzer {
       const to = `stages.${s}.`;
       const rename = s === 0 ? undefined : (k: string) => (k.startsWith(from) ? to + k.slice(from.length) : k);
       const input = shape as [number, number, number, number];
-      const p = this.piece(['stage', s, input, st], { ...spec, input, stem: [], stages: [st], head: backbone }, st.name, rename);
+      const p = this.piece(['stage', s, input, st, spec.activation], { ...spec, input, stem: [], stages: [st], head: backbone }, st.name, rename);
       parts.push(p.agg);
       shape = p.out;
     });

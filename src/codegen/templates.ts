@@ -19,14 +19,11 @@ export type Template = HandlebarsApi.TemplateDelegate;
 /** The options every template is compiled with (the precompiler uses the same). */
 export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 
-/** Partials by backend: a template named here is registered as a partial under its base name. */
-export const PARTIALS: Readonly<Record<string, readonly string[]>> = { wgsl: ['header.wgsl'] };
-
 type Specs = Record<string, Record<string, unknown>>;
 let specs: Specs | undefined;
 const loaded = new Map<string, Record<string, Template>>();
 
-/** The templates of `backend` ('cuda', 'wgsl') by file name without '.hbs', partials registered. */
+/** The templates of `backend` ('cuda', 'wgsl') by file name without '.hbs'. */
 export function backendTemplates(backend: string): Record<string, Template> {
   let t = loaded.get(backend);
   if (t) return t;
@@ -36,7 +33,6 @@ export function backendTemplates(backend: string): Record<string, Template> {
   const hb = Handlebars.create();
   t = {};
   for (const [name, spec] of Object.entries(own)) t[name] = hb.template(spec as never);
-  for (const p of PARTIALS[backend] ?? []) hb.registerPartial(p.split('.')[0], t[p]);
   loaded.set(backend, t);
   return t;
 }

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { fail } from '../diag/diagnostics.js';
+import { D2_MEAN_BGR, TIMM_MEAN, TIMM_STD } from './normalization.js';
 
 export interface RgbImage {
   readonly width: number;
@@ -23,11 +24,7 @@ export interface RgbImage {
   readonly rgb: Uint8Array;
 }
 
-export const TIMM_MEAN = [0.485, 0.456, 0.406] as const;
-export const TIMM_STD = [0.229, 0.224, 0.225] as const;
 export const TIMM_CROP_PCT = 0.875;
-/** detectron2's PIXEL_MEAN, in BGR order, on 0..255 values. */
-export const D2_MEAN_BGR = [103.53, 116.28, 123.675] as const;
 
 export function decodeImage(buf: Uint8Array, file = 'image'): RgbImage {
   let w: number, h: number, rgba: Uint8Array;

@@ -15,7 +15,9 @@ export interface AddNode<K extends OpKind> {
   params?: Record<string, string>;
   span?: Span;
   scope: string;
-  note?: string;
+  /** Node.layer; defaults to the node's own id. */
+  layer?: string;
+  fused?: readonly string[];
 }
 
 export class GraphBuilder {
@@ -76,7 +78,8 @@ export class GraphBuilder {
       shape: r,
       span: n.span,
       scope: n.scope,
-      ...(n.note ? { note: n.note } : {}),
+      layer: n.layer ?? n.id,
+      ...(n.fused ? { fused: [...n.fused] } : {}),
     };
     this.nodes.push(node as Node);
     this.shapes.set(n.id, r);
@@ -85,7 +88,7 @@ export class GraphBuilder {
 
   /** Re-adds an existing node unchanged except for the given fields (shape re-inferred). */
   copy(n: Node, changes: Partial<AddNode<OpKind>> = {}): string {
-    return this.add({ id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, span: n.span, scope: n.scope, note: n.note, ...changes } as AddNode<OpKind>);
+    return this.add({ id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, span: n.span, scope: n.scope, layer: n.layer, fused: n.fused, ...changes } as AddNode<OpKind>);
   }
 
   output(name: string, value: string): void {

@@ -11,11 +11,11 @@
 //   at the model file.
 
 import type { Span } from '../diag/diagnostics.js';
+import type { Activation } from './activations.js';
+
+export type { Activation } from './activations.js';
 
 export type Shape = readonly number[];
-
-/** Activation applied in a conv's epilogue (after bias, before the residual add). */
-export type Activation = 'none' | 'relu' | 'hardsigmoid' | 'sigmoid';
 
 export interface ConvAttrs {
   readonly kernel: readonly [number, number];
@@ -23,7 +23,7 @@ export interface ConvAttrs {
   /** [top, left, bottom, right] */
   readonly pad: readonly [number, number, number, number];
   readonly groups: number;
-  /** Fused epilogue (set by passes; the lowering emits 'none' and no bias). */
+  /** Fused epilogue activation (activations.ts; set by passes; the lowering emits 'none' and no bias). */
   readonly act: Activation;
   /** true when inputs[1] is added after the activation (fused residual). */
   readonly residual: boolean;
@@ -40,9 +40,8 @@ export interface PoolAttrs {
 export interface OpAttrs {
   conv2d: ConvAttrs;
   batchnorm: { readonly eps: number };
-  relu: Record<string, never>;
-  hardsigmoid: { readonly alpha: number; readonly beta: number };
-  sigmoid: Record<string, never>;
+  /** An elementwise activation from the table in activations.ts (never 'none'). */
+  act: { readonly fn: Activation };
   maxpool: PoolAttrs;
   avgpool: PoolAttrs;
   global_avg_pool: Record<string, never>;
@@ -78,8 +77,17 @@ export interface Node<K extends OpKind = OpKind> {
   readonly span?: Span;
   /** Hierarchical scope for grouping: "stem", "stage2", "stage2.block1", "head". */
   readonly scope: string;
-  /** Human-readable provenance (e.g. "folded stem.0.bn into stem.0.conv"). */
-  readonly note?: string;
+  /**
+   * The layer the node belongs to, set at lowering: a conv unit ("stem.0": conv, BN and
+   * activation), an attention module ("stages.1.blocks.0.attn"), the head, or the node itself
+   * (a pool, a concat, a residual add). The analyzer groups by it.
+   */
+  readonly layer: string;
+  /**
+   * Provenance of a node that passes made from several: the ids of the unoptimized nodes it
+   * computes, in dataflow order (absent when the node stands only for itself).
+   */
+  readonly fused?: readonly string[];
 }
 
 export interface Param {
@@ -146,8 +154,13 @@ export function numel(shape: Shape): number {
   return p;
 }
 
-export function isOp<K extends OpKind>(n: Node, op: K): n is Node<K> {
-  return n.op === op;
+export function isOp<K extends OpKind>(n: Node | undefined, op: K): n is Node<K> {
+  return n?.op === op;
+}
+
+/** The unoptimized node ids a node computes (itself when it was never fused). */
+export function covers(n: Node): readonly string[] {
+  return n.fused ?? [n.id];
 }
 
 /**

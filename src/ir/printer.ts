@@ -7,7 +7,7 @@
 //
 // The printer is deterministic; pass tests compare this text before and after a pass.
 
-import type { Graph, Node } from './graph.js';
+import { isOp, type Graph, type Node } from './graph.js';
 
 function attrText(n: Node): string {
   const a = n.attrs as Record<string, unknown>;
@@ -20,6 +20,8 @@ function attrText(n: Node): string {
       if (c.residual) parts.push('residual');
       break;
     }
+    case 'act':
+      break;
     case 'maxpool':
     case 'avgpool': {
       const p = n.attrs as Node<'maxpool'>['attrs'];
@@ -41,7 +43,9 @@ export function printNode(n: Node): string {
   const params = Object.entries(n.params)
     .map(([role, name]) => `${role === 'weight' ? 'w' : role === 'bias' ? 'b' : role}=${name}`)
     .join(' ');
-  return `%${n.id} = ${n.op}(${n.inputs.map((i) => `%${i}`).join(', ')})${attrText(n)}${params ? ' ' + params : ''} : [${n.shape.join(',')}]`;
+  // An activation prints as its function: `%stem.0.relu = relu(%stem.0.bn)`.
+  const op = isOp(n, 'act') ? n.attrs.fn : n.op;
+  return `%${n.id} = ${op}(${n.inputs.map((i) => `%${i}`).join(', ')})${attrText(n)}${params ? ' ' + params : ''} : [${n.shape.join(',')}]`;
 }
 
 export function printGraph(g: Graph, opts: { spans?: boolean } = {}): string {

@@ -14,7 +14,7 @@
 
 import type { Span } from '../diag/diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
-import type { ConvAttrs, Graph, PoolAttrs } from '../ir/graph.js';
+import type { Activation, ConvAttrs, Graph, PoolAttrs } from '../ir/graph.js';
 import { INPUT } from '../ir/graph.js';
 import { ecaKernelSize, type DenseStage, type ModelSpec, type OsaStage, type StageSpec } from './spec.js';
 import { fail } from '../diag/diagnostics.js';
@@ -26,8 +26,16 @@ function convAttrs(k: number, stride: number, groups = 1): ConvAttrs {
   return { kernel: [k, k], stride: [stride, stride], pad: [p, p, p, p], groups, act: 'none', residual: false };
 }
 
-/** A conv (or separable conv) followed by BN and ReLU; returns the ReLU's value. */
-function convBnRelu(
+/**
+ * The activation node after a conv-BN (or DenseNet's BN): named after its function, `.relu` for
+ * the ReLU every published model has. It belongs to the unit's layer.
+ */
+function unitAct(b: GraphBuilder, base: string, x: string, fn: Activation, span: Span | undefined, scope: string): string {
+  return b.add({ id: `${base}.${fn}`, op: 'act', inputs: [x], attrs: { fn }, span, scope, layer: base });
+}
+
+/** A conv (or separable conv) followed by BN and the unit activation; returns the activation's value. */
+function convBnAct(
   b: GraphBuilder,
   base: string,
   x: string,
@@ -36,20 +44,22 @@ function convBnRelu(
   stride: number,
   separable: boolean,
   eps: number,
+  act: Activation,
   scope: string,
   span?: Span,
 ): string {
   const cin = b.shape(x)[1];
+  const layer = base;
   let y: string;
   if (separable) {
     // Depthwise kxk carries the stride; no BN or activation between it and the pointwise conv.
     b.param(`${base}.conv_dw.weight`, [cin, 1, k, k], null);
-    y = b.add({ id: `${base}.conv_dw`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride, cin), params: { weight: `${base}.conv_dw.weight` }, span, scope });
+    y = b.add({ id: `${base}.conv_dw`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride, cin), params: { weight: `${base}.conv_dw.weight` }, span, scope, layer });
     b.param(`${base}.conv_pw.weight`, [out, cin, 1, 1], null);
-    y = b.add({ id: `${base}.conv_pw`, op: 'conv2d', inputs: [y], attrs: convAttrs(1, 1), params: { weight: `${base}.conv_pw.weight` }, span, scope });
+    y = b.add({ id: `${base}.conv_pw`, op: 'conv2d', inputs: [y], attrs: convAttrs(1, 1), params: { weight: `${base}.conv_pw.weight` }, span, scope, layer });
   } else {
     b.param(`${base}.conv.weight`, [out, cin, k, k], null);
-    y = b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride), params: { weight: `${base}.conv.weight` }, span, scope });
+    y = b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride), params: { weight: `${base}.conv.weight` }, span, scope, layer });
   }
   const bn = `${base}.bn`;
   for (const leaf of ['weight', 'bias', 'running_mean', 'running_var']) b.param(`${bn}.${leaf}`, [out], null);
@@ -61,15 +71,16 @@ function convBnRelu(
     params: { weight: `${bn}.weight`, bias: `${bn}.bias`, running_mean: `${bn}.running_mean`, running_var: `${bn}.running_var` },
     span,
     scope,
+    layer,
   });
-  return b.add({ id: `${base}.relu`, op: 'relu', inputs: [y], attrs: {}, span, scope });
+  return unitAct(b, base, y, act, span, scope);
 }
 
 function poolAttrs(k: number, s: number, ceil: boolean): PoolAttrs {
   return { kernel: [k, k], stride: [s, s], pad: [0, 0, 0, 0], ceil };
 }
 
-function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps: number): string {
+function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps: number, act: Activation): string {
   const span = st.span;
   if (st.pool) {
     x = b.add({ id: `stages.${s}.pool`, op: 'maxpool', inputs: [x], attrs: poolAttrs(st.pool.kernel, st.pool.stride, st.pool.ceil), span: st.pool.span ?? span, scope: st.name });
@@ -84,31 +95,32 @@ function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps:
     }
     const feats = [x];
     let y = x;
-    if (st.depthwise && cin !== st.mid) y = convBnRelu(b, `${base}.conv_reduction`, y, st.mid, 1, 1, false, eps, scope, span);
+    if (st.depthwise && cin !== st.mid) y = convBnAct(b, `${base}.conv_reduction`, y, st.mid, 1, 1, false, eps, act, scope, span);
     for (let k = 0; k < st.layers; k++) {
-      y = convBnRelu(b, `${base}.conv_mid.${k}`, y, st.mid, 3, 1, st.depthwise, eps, scope, span);
+      y = convBnAct(b, `${base}.conv_mid.${k}`, y, st.mid, 3, 1, st.depthwise, eps, act, scope, span);
       feats.push(y);
     }
     const cat = b.add({ id: `${base}.concat`, op: 'concat', inputs: feats, attrs: { axis: 1, inplace: false }, span, scope });
-    let z = convBnRelu(b, `${base}.conv_concat`, cat, st.out, 1, 1, false, eps, scope, span);
+    let z = convBnAct(b, `${base}.conv_concat`, cat, st.out, 1, 1, false, eps, act, scope, span);
     const attn = st.attention !== 'none' && (st.attentionWhere === 'all' || bi === st.blocks - 1) ? st.attention : 'none';
     if (attn !== 'none') {
       const a = `${base}.attn`;
-      const gap = b.add({ id: `${a}.gap`, op: 'global_avg_pool', inputs: [z], attrs: {}, span, scope });
+      const layer = a;
+      const gap = b.add({ id: `${a}.gap`, op: 'global_avg_pool', inputs: [z], attrs: {}, span, scope, layer });
       let t: string;
       if (attn === 'ese') {
         b.param(`${a}.fc.weight`, [st.out, st.out, 1, 1], null);
         b.param(`${a}.fc.bias`, [st.out], null);
-        t = b.add({ id: `${a}.fc`, op: 'conv2d', inputs: [gap], attrs: convAttrs(1, 1), params: { weight: `${a}.fc.weight`, bias: `${a}.fc.bias` }, span, scope });
-        // hardsigmoid(t) = relu6(t + 3) / 6 = clamp(t / 6 + 1/2, 0, 1)
-        t = b.add({ id: `${a}.gate`, op: 'hardsigmoid', inputs: [t], attrs: { alpha: 1 / 6, beta: 0.5 }, span, scope });
+        t = b.add({ id: `${a}.fc`, op: 'conv2d', inputs: [gap], attrs: convAttrs(1, 1), params: { weight: `${a}.fc.weight`, bias: `${a}.fc.bias` }, span, scope, layer });
+        // The eSE gate is always PyTorch's hard-sigmoid, whatever the unit activation.
+        t = b.add({ id: `${a}.gate`, op: 'act', inputs: [t], attrs: { fn: 'hardsigmoid' }, span, scope, layer });
       } else {
         const k = st.ecaKernel ?? ecaKernelSize(st.out);
         b.param(`${a}.conv.weight`, [1, 1, k], null);
-        t = b.add({ id: `${a}.conv`, op: 'eca_conv1d', inputs: [gap], attrs: { kernel: k }, params: { weight: `${a}.conv.weight` }, span, scope });
-        t = b.add({ id: `${a}.gate`, op: 'sigmoid', inputs: [t], attrs: {}, span, scope });
+        t = b.add({ id: `${a}.conv`, op: 'eca_conv1d', inputs: [gap], attrs: { kernel: k }, params: { weight: `${a}.conv.weight` }, span, scope, layer });
+        t = b.add({ id: `${a}.gate`, op: 'act', inputs: [t], attrs: { fn: 'sigmoid' }, span, scope, layer });
       }
-      z = b.add({ id: `${a}.mul`, op: 'mul', inputs: [z, t], attrs: {}, span, scope });
+      z = b.add({ id: `${a}.mul`, op: 'mul', inputs: [z, t], attrs: {}, span, scope, layer });
     }
     if (residual) z = b.add({ id: `${base}.add`, op: 'add', inputs: [z, x], attrs: {}, span, scope });
     x = z;
@@ -121,16 +133,17 @@ function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps:
  * `growth` channels (with an optional BN-ReLU-conv1x1 bottleneck first), concatenated onto
  * the running tensor; the transition is BN-ReLU-conv1x1 then 2x2 average pooling.
  */
-function lowerDenseStage(b: GraphBuilder, st: DenseStage, s: number, x: string, eps: number): string {
+function lowerDenseStage(b: GraphBuilder, st: DenseStage, s: number, x: string, eps: number, act: Activation): string {
   const span = st.span;
   const preact = (base: string, input: string, out: number, k: number, scope: string): string => {
     const c = b.shape(input)[1];
     const bn = `${base}.norm`;
+    const layer = base;
     for (const leaf of ['weight', 'bias', 'running_mean', 'running_var']) b.param(`${bn}.${leaf}`, [c], null);
-    let y = b.add({ id: bn, op: 'batchnorm', inputs: [input], attrs: { eps }, params: { weight: `${bn}.weight`, bias: `${bn}.bias`, running_mean: `${bn}.running_mean`, running_var: `${bn}.running_var` }, span, scope });
-    y = b.add({ id: `${base}.relu`, op: 'relu', inputs: [y], attrs: {}, span, scope });
+    let y = b.add({ id: bn, op: 'batchnorm', inputs: [input], attrs: { eps }, params: { weight: `${bn}.weight`, bias: `${bn}.bias`, running_mean: `${bn}.running_mean`, running_var: `${bn}.running_var` }, span, scope, layer });
+    y = unitAct(b, base, y, act, span, scope);
     b.param(`${base}.conv.weight`, [out, c, k, k], null);
-    return b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [y], attrs: convAttrs(k, 1), params: { weight: `${base}.conv.weight` }, span, scope });
+    return b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [y], attrs: convAttrs(k, 1), params: { weight: `${base}.conv.weight` }, span, scope, layer });
   };
   for (let l = 0; l < st.layers; l++) {
     const base = `stages.${s}.layers.${l}`;
@@ -148,8 +161,8 @@ function lowerDenseStage(b: GraphBuilder, st: DenseStage, s: number, x: string, 
   return x;
 }
 
-function lowerStage(b: GraphBuilder, st: StageSpec, s: number, x: string, eps: number): string {
-  return st.kind === 'osa' ? lowerOsaStage(b, st, s, x, eps) : lowerDenseStage(b, st, s, x, eps);
+function lowerStage(b: GraphBuilder, st: StageSpec, s: number, x: string, eps: number, act: Activation): string {
+  return st.kind === 'osa' ? lowerOsaStage(b, st, s, x, eps, act) : lowerDenseStage(b, st, s, x, eps, act);
 }
 
 /** Lowers a resolved spec to the unoptimized graph IR (parameter data absent). */
@@ -162,23 +175,26 @@ export function lowerSpec(spec: ModelSpec): Graph {
     source: spec.source,
   });
   const values = new Map<string, string>();
+  // The unit activation replaces every ReLU after a conv-BN (and DenseNet's), not the gates'.
+  const act: Activation = spec.activation;
   let x = INPUT;
   spec.stem.forEach((l, i) => {
-    x = convBnRelu(b, `stem.${i}`, x, l.out, l.kernel, l.stride, l.kind === 'sepconv', spec.bnEps, 'stem', l.span);
+    x = convBnAct(b, `stem.${i}`, x, l.out, l.kernel, l.stride, l.kind === 'sepconv', spec.bnEps, act, 'stem', l.span);
   });
   values.set('stem', x);
   spec.stages.forEach((st, s) => {
-    x = lowerStage(b, st, s, x, spec.bnEps);
+    x = lowerStage(b, st, s, x, spec.bnEps, act);
     values.set(st.name, x);
   });
   if (spec.head.kind === 'classifier') {
     const span = spec.head.span;
     const c = b.shape(x)[1];
-    let y = b.add({ id: 'head.gap', op: 'global_avg_pool', inputs: [x], attrs: {}, span, scope: 'head' });
-    y = b.add({ id: 'head.flatten', op: 'flatten', inputs: [y], attrs: {}, span, scope: 'head' });
+    const head = { span, scope: 'head', layer: 'head' };
+    let y = b.add({ id: 'head.gap', op: 'global_avg_pool', inputs: [x], attrs: {}, ...head });
+    y = b.add({ id: 'head.flatten', op: 'flatten', inputs: [y], attrs: {}, ...head });
     b.param('head.fc.weight', [spec.head.classes, c], null);
     b.param('head.fc.bias', [spec.head.classes], null);
-    y = b.add({ id: 'head.fc', op: 'linear', inputs: [y], attrs: {}, params: { weight: 'head.fc.weight', bias: 'head.fc.bias' }, span, scope: 'head' });
+    y = b.add({ id: 'head.fc', op: 'linear', inputs: [y], attrs: {}, params: { weight: 'head.fc.weight', bias: 'head.fc.bias' }, ...head });
     values.set('logits', y);
   }
   for (const o of spec.outputs) {

@@ -4,57 +4,12 @@
 // tensor. docs/PASSES.md explains why vovc writes into slices instead of letting the consumer
 // gather from separate buffers.
 //
-// A producer cannot write in place, and a copy into its slice is kept, when its value
-//   - is the graph input (a separate, read-only buffer);
-//   - is a graph output (it lives in its own output buffer);
-//   - already writes into another concat slice (a value feeding two concats, or the same
-//     concat twice): it writes into the first, in graph order, and is copied into the others.
-// An in-place concat may itself be an input of another in-place concat (DenseNet's running
-// tensor); its slices then nest.
+// Where each input goes (which producers write in place, which copies stay and why) is
+// concatPlacement's rule (src/ir/concat.ts), which the kernel plan reads too.
 
-import type { Graph, Node } from '../ir/graph.js';
-import { INPUT, nodeMap, valueShape } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, outputValues, type Pass } from './pass.js';
-
-export interface SlicePlacement {
-  readonly value: string;
-  /** First channel of this input within the concat, and its channel count. */
-  readonly channel: number;
-  readonly width: number;
-  /** true: the producer writes into the slice; false: a copy launch fills it. */
-  readonly direct: boolean;
-  /** Why a copy is kept (when not direct). */
-  readonly reason?: string;
-}
-
-/**
- * For each concat (all of them, or only those marked inplace), where each input goes.
- * The pass and the plan builder both call this, so the report and the plan agree.
- */
-export function concatPlacement(g: Graph, onlyInplace: boolean): Map<string, SlicePlacement[]> {
-  const outs = outputValues(g);
-  const outName = new Map(g.outputs.map((o) => [o.value, o.name]));
-  const claimed = new Map<string, string>();
-  const result = new Map<string, SlicePlacement[]>();
-  const nodes = nodeMap(g);
-  for (const c of g.nodes) {
-    if (c.op !== 'concat' || (onlyInplace && !(c as Node<'concat'>).attrs.inplace)) continue;
-    let channel = 0;
-    const list: SlicePlacement[] = [];
-    for (const v of c.inputs) {
-      let reason: string | undefined;
-      if (v === INPUT) reason = 'the graph input is a separate, read-only buffer';
-      else if (outs.has(v)) reason = `'${v}' is graph output '${outName.get(v)}', which lives in its own buffer`;
-      else if (claimed.has(v)) reason = `'${v}' already writes into its slice of '${claimed.get(v)}' (a value feeding two concats)`;
-      else claimed.set(v, c.id);
-      const width = valueShape(g, v, nodes)[1];
-      list.push({ value: v, channel, width, direct: !reason, ...(reason ? { reason } : {}) });
-      channel += width;
-    }
-    result.set(c.id, list);
-  }
-  return result;
-}
+import { concatPlacement } from '../ir/concat.js';
+import { isOp } from '../ir/graph.js';
+import { applyRewrite, asAdd, emptyRewrite, type Pass } from './pass.js';
 
 export const concatInplace: Pass = {
   name: 'concat-inplace',
@@ -63,7 +18,7 @@ export const concatInplace: Pass = {
     const rw = emptyRewrite();
     const placement = concatPlacement(g, false);
     for (const c of g.nodes) {
-      if (c.op !== 'concat' || (c as Node<'concat'>).attrs.inplace || c.shape.length !== 4) continue;
+      if (!isOp(c, 'concat') || c.attrs.inplace || c.shape.length !== 4) continue;
       rw.replace.set(c.id, { ...asAdd(c), attrs: { axis: 1, inplace: true } });
       const list = placement.get(c.id)!;
       const direct = list.filter((p) => p.direct).map((p) => `'${p.value}'@${p.channel}`);

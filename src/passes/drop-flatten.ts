@@ -2,7 +2,7 @@
 // so the flatten (a copy in an op-by-op plan) goes.
 
 import { consumers, INPUT, nodeMap, valueShape } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, type Pass } from './pass.js';
 
 export const dropFlatten: Pass = {
   name: 'drop-flatten',
@@ -28,7 +28,7 @@ export const dropFlatten: Pass = {
       rw.drop.add(f.id);
       rw.rename.set(f.id, src);
       // Each linear now stands for the flatten too (provenance for the plan's launches).
-      for (const r of readers) rw.replace.set(r, { ...asAdd(nodes.get(r)!), note: fusedNote([f, nodes.get(r)!]) });
+      for (const r of readers) rw.replace.set(r, { ...asAdd(nodes.get(r)!), fused: fusedFrom([f, nodes.get(r)!]) });
       rec?.record({ kind: 'removed', nodes: [f.id], detail: `removed flatten '${f.id}': ${readers.map((r) => `'${r}'`).join(', ')} read '${src}' [N,C,1,1] directly` });
     }
     return applyRewrite(g, rw);

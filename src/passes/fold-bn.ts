@@ -17,8 +17,8 @@
 // output (the unnormalized value is still needed), a conv whose weight another node shares.
 
 import type { Graph, Node, Param } from '../ir/graph.js';
-import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
+import { consumers, INPUT, isOp, nodeMap } from '../ir/graph.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 function paramUsers(g: Graph): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -31,8 +31,8 @@ export function whyNotFoldable(g: Graph, bn: Node, ctx = { nodes: nodeMap(g), co
   const src = bn.inputs[0];
   if (src === INPUT) return 'its input is the graph input, not a conv';
   const conv = ctx.nodes.get(src)!;
-  if (conv.op !== 'conv2d') return `its input '${src}' is a ${conv.op}, not a conv`;
-  const a = (conv as Node<'conv2d'>).attrs;
+  if (!isOp(conv, 'conv2d')) return `its input '${src}' is a ${conv.op}, not a conv`;
+  const a = conv.attrs;
   if (a.act !== 'none' || a.residual) return `conv '${src}' already applies ${a.residual ? 'a residual add' : a.act} after its bias`;
   if (!singleUse(src, ctx.cons, ctx.outs)) return `the unnormalized conv output is still needed: ${whyShared(src, ctx.cons, ctx.outs, bn.id)}`;
   const w = conv.params.weight;
@@ -81,7 +81,7 @@ function scaleRange(src: Float32Array, dst: Float32Array, begin: number, end: nu
   for (let i = begin; i < end; i++) dst[i] = src[i] * s;
 }
 
-function fold(g: Graph, conv: Node, bn: Node, inPlace: boolean): { weight: Param; bias: Param } {
+function fold(g: Graph, conv: Node, bn: Node<'batchnorm'>, inPlace: boolean): { weight: Param; bias: Param } {
   const p = (role: string, n: Node) => g.params.get(n.params[role])!;
   const w = p('weight', conv);
   const cout = w.shape[0];
@@ -92,7 +92,7 @@ function fold(g: Graph, conv: Node, bn: Node, inPlace: boolean): { weight: Param
   const vr = p('running_var', bn).data;
   const b0 = conv.params.bias ? p('bias', conv) : undefined;
   if (!w.data || !gamma || !beta || !mean || !vr || (b0 && !b0.data)) return { weight: { shape: w.shape, data: null }, bias: { shape: [cout], data: null } };
-  const eps = (bn as Node<'batchnorm'>).attrs.eps;
+  const eps = bn.attrs.eps;
   const src = w.data;
   const bias = b0?.data;
   // Donated and unaliased: rescale the conv weight where it lies (each element is read once,
@@ -115,7 +115,7 @@ export const foldBn: Pass = {
     const aliased = rec?.donatedParams ? aliasedParams(g) : undefined;
     const rw = emptyRewrite();
     for (const bn of g.nodes) {
-      if (bn.op !== 'batchnorm') continue;
+      if (!isOp(bn, 'batchnorm')) continue;
       const why = whyNotFoldable(g, bn, ctx);
       if (why) {
         rec?.record({ kind: 'not-fused', nodes: [bn.id], detail: `kept batchnorm '${bn.id}': ${why}` });
@@ -127,7 +127,7 @@ export const foldBn: Pass = {
       rw.params.set(conv.params.weight, weight);
       rw.params.set(biasName, bias);
       rw.drop.add(conv.id);
-      rw.replace.set(bn.id, { ...asAdd(conv), params: { weight: conv.params.weight, bias: biasName }, note: fusedNote([conv, bn]) });
+      rw.replace.set(bn.id, { ...asAdd(conv), params: { weight: conv.params.weight, bias: biasName }, fused: fusedFrom([conv, bn]) });
       rw.rename.set(bn.id, conv.id);
       rec?.record({ kind: 'fused', nodes: [conv.id, bn.id], into: conv.id, detail: `folded batchnorm '${bn.id}' into conv '${conv.id}' (weight '${conv.params.weight}', bias '${biasName}')` });
     }

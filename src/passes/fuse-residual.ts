@@ -2,9 +2,8 @@
 // conv2d {residual} with inputs [x, r], so the shortcut is added in the conv's epilogue (after
 // bias and activation) instead of re-reading and re-writing the conv output.
 
-import type { Node } from '../ir/graph.js';
-import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
+import { consumers, INPUT, isOp, nodeMap } from '../ir/graph.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 export const fuseResidual: Pass = {
   name: 'fuse-residual',
@@ -20,8 +19,8 @@ export const fuseResidual: Pass = {
       let done = false;
       const why: string[] = [];
       for (const { n: conv, other } of cands) {
-        if (!conv || conv.op !== 'conv2d') continue;
-        if ((conv as Node<'conv2d'>).attrs.residual) {
+        if (!isOp(conv, 'conv2d')) continue;
+        if (conv.attrs.residual) {
           why.push(`conv '${conv.id}' already has a residual input`);
           continue;
         }
@@ -33,11 +32,11 @@ export const fuseResidual: Pass = {
         rw.replace.set(add.id, {
           ...asAdd(conv),
           inputs: [conv.inputs[0], other],
-          attrs: { ...(conv as Node<'conv2d'>).attrs, residual: true },
-          note: fusedNote([conv, add]),
+          attrs: { ...conv.attrs, residual: true },
+          fused: fusedFrom([conv, add]),
         });
         rw.rename.set(add.id, conv.id);
-        rec?.record({ kind: 'fused', nodes: [conv.id, add.id], into: conv.id, detail: `fused residual add '${add.id}' into conv '${conv.id}' (adds '${other}' after ${(conv as Node<'conv2d'>).attrs.act})` });
+        rec?.record({ kind: 'fused', nodes: [conv.id, add.id], into: conv.id, detail: `fused residual add '${add.id}' into conv '${conv.id}' (adds '${other}' after ${conv.attrs.act})` });
         done = true;
         break;
       }

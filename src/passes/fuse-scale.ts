@@ -4,7 +4,7 @@
 
 import type { Node, Shape } from '../ir/graph.js';
 import { consumers, nodeMap, valueShape } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 const isGate = (s: Shape, x: Shape) => s.length === 4 && x.length === 4 && s[0] === x[0] && s[1] === x[1] && s[2] === 1 && s[3] === 1;
 
@@ -39,7 +39,7 @@ export const fuseScale: Pass = {
         rw.drop.add(mul.id);
         rw.rename.set(last.id, mul.id);
       }
-      rw.replace.set(last.id, { ...asAdd(mul), op: 'scale', inputs, attrs: { residual: parts.length > 1 }, params: {}, note: fusedNote(parts) });
+      rw.replace.set(last.id, { ...asAdd(mul), op: 'scale', inputs, attrs: { residual: parts.length > 1 }, params: {}, fused: fusedFrom(parts) });
       rec?.record({
         kind: 'fused',
         nodes: parts.map((p) => p.id),

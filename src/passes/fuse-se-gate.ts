@@ -4,12 +4,12 @@
 //   ECA: gap -> eca_conv1d(k) [-> sigmoid]
 
 import type { Activation, Node } from '../ir/graph.js';
-import { consumers, INPUT, nodeMap } from '../ir/graph.js';
-import { applyRewrite, asAdd, emptyRewrite, fusedNote, outputValues, singleUse, whyShared, type Pass } from './pass.js';
+import { consumers, INPUT, isOp, nodeMap } from '../ir/graph.js';
+import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 /** Why conv `fc` is not an eSE excitation over gap output `gap`, or undefined. */
-function notEseFc(fc: Node, gap: Node): string | undefined {
-  const a = (fc as Node<'conv2d'>).attrs;
+function notEseFc(fc: Node<'conv2d'>, gap: Node): string | undefined {
+  const a = fc.attrs;
   const c = gap.shape[1];
   if (a.kernel[0] !== 1 || a.kernel[1] !== 1 || a.groups !== 1 || a.stride[0] !== 1 || a.stride[1] !== 1 || a.pad.some((p) => p !== 0)) return `conv '${fc.id}' is not a plain 1x1 conv`;
   if (fc.shape[1] !== c) return `conv '${fc.id}' maps ${c} to ${fc.shape[1]} channels (eSE keeps the width)`;
@@ -27,11 +27,11 @@ export const fuseSeGate: Pass = {
     const outs = outputValues(g);
     const rw = emptyRewrite();
     for (const fc of g.nodes) {
-      if (fc.op !== 'conv2d' && fc.op !== 'eca_conv1d') continue;
+      if (!isOp(fc, 'conv2d') && !isOp(fc, 'eca_conv1d')) continue;
       const src = fc.inputs[0];
       const gap = src === INPUT ? undefined : nodes.get(src);
-      if (!gap || gap.op !== 'global_avg_pool') continue;
-      const why = fc.op === 'conv2d' ? notEseFc(fc, gap) : undefined;
+      if (!isOp(gap, 'global_avg_pool')) continue;
+      const why = isOp(fc, 'conv2d') ? notEseFc(fc, gap) : undefined;
       const shared = singleUse(gap.id, cons, outs) ? undefined : whyShared(gap.id, cons, outs, fc.id);
       if (why || shared) {
         rec?.record({ kind: 'not-fused', nodes: [gap.id, fc.id], detail: `kept '${gap.id}' and '${fc.id}' apart: ${why ?? shared}` });
@@ -41,19 +41,19 @@ export const fuseSeGate: Pass = {
       let act: Activation;
       let kernel: number;
       let last: Node = fc;
-      if (fc.op === 'conv2d') {
-        act = (fc as Node<'conv2d'>).attrs.act;
+      if (isOp(fc, 'conv2d')) {
+        act = fc.attrs.act;
         kernel = 1;
       } else {
-        kernel = (fc as Node<'eca_conv1d'>).attrs.kernel;
+        kernel = fc.attrs.kernel;
         act = 'none';
         const next = cons.get(fc.id) ?? [];
-        const sig = next.length === 1 && !outs.has(fc.id) ? nodes.get(next[0]) : undefined;
-        if (sig?.op === 'sigmoid') {
-          act = 'sigmoid';
-          parts.push(sig);
-          last = sig;
-          rw.rename.set(sig.id, fc.id);
+        const gate = next.length === 1 && !outs.has(fc.id) ? nodes.get(next[0]) : undefined;
+        if (isOp(gate, 'act')) {
+          act = gate.attrs.fn;
+          parts.push(gate);
+          last = gate;
+          rw.rename.set(gate.id, fc.id);
         }
       }
       const mode = fc.op === 'conv2d' ? 'ese' : 'eca';
@@ -64,7 +64,7 @@ export const fuseSeGate: Pass = {
         inputs: gap.inputs,
         attrs: { mode, kernel, act },
         params: mode === 'ese' ? { weight: fc.params.weight, bias: fc.params.bias } : { weight: fc.params.weight },
-        note: fusedNote(parts),
+        fused: fusedFrom(parts),
       });
       rec?.record({ kind: 'fused', nodes: parts.map((p) => p.id), into: fc.id, detail: `fused ${parts.map((p) => `'${p.id}'`).join(' + ')} into se_gate '${fc.id}' (${mode}, act ${act})` });
     }

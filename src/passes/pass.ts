@@ -4,12 +4,12 @@
 // declined to do, with the reason) through the optional context; the pass manager collects
 // these records into the fusion report.
 //
-// Provenance: a node that stands for several unoptimized nodes carries the note
-// "fused a + b + c" (the ids, in original order); `covers` reads it back, so the kernel plan
-// can say which IR ops each launch computes without any side table.
+// Provenance: a node that stands for several unoptimized nodes lists their ids in
+// `Node.fused` (in dataflow order; `covers` in src/ir/graph.ts reads it), so the kernel plan can
+// say which IR ops each launch computes without any side table.
 
 import { GraphBuilder, type AddNode } from '../ir/builder.js';
-import type { Graph, Node, OpKind, Param } from '../ir/graph.js';
+import { covers, type Graph, type Node, type OpKind, type Param } from '../ir/graph.js';
 
 export type RecordKind =
   /** Several nodes became one (the `into` node). */
@@ -51,16 +51,9 @@ export interface Pass {
   run(g: Graph, ctx?: PassContext): Graph;
 }
 
-const FUSED = 'fused ';
-
-/** The unoptimized node ids a node stands for (itself when it was never fused). */
-export function covers(n: Node): string[] {
-  return n.note?.startsWith(FUSED) ? n.note.slice(FUSED.length).split(' + ') : [n.id];
-}
-
-/** The provenance note of a node made from `parts`, given in dataflow order. */
-export function fusedNote(parts: readonly Node[]): string {
-  return FUSED + [...new Set(parts.flatMap(covers))].join(' + ');
+/** Node.fused of a node made from `parts`, given in dataflow order. */
+export function fusedFrom(parts: readonly Node[]): string[] {
+  return [...new Set(parts.flatMap(covers))];
 }
 
 /**
@@ -113,7 +106,7 @@ export function applyRewrite(g: Graph, rw: Rewrite): Graph {
 
 /** The AddNode form of an existing node, for building its replacement. */
 export function asAdd(n: Node): AddNode<OpKind> {
-  return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: { ...n.params }, span: n.span, scope: n.scope, note: n.note };
+  return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: { ...n.params }, span: n.span, scope: n.scope, layer: n.layer, fused: n.fused };
 }
 
 /** The set of values that are graph outputs. */

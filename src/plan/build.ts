@@ -12,13 +12,17 @@
 // An arena block lives from the first launch that touches it to the last one; an in-place
 // concat's block spans all its slices' writers and readers.
 
+import type { Span } from '../diag/diagnostics.js';
+import { concatPlacement } from '../ir/concat.js';
 import type { Graph, Node, Shape } from '../ir/graph.js';
-import { INPUT, nodeMap, numel, valueShape } from '../ir/graph.js';
-import { concatPlacement } from '../passes/concat-inplace.js';
-import { covers } from '../passes/pass.js';
+import { INPUT, covers, isOp, nodeMap, numel, valueShape } from '../ir/graph.js';
+import { FLOPS_PER_MAC, workOf } from '../ir/ops.js';
 import { assignArena, alignUp } from './arena.js';
-import type { ArenaBlock, BufferKind, IoDesc, KernelPlan, Launch, LaunchAttrs, LaunchCost, LaunchKind, TensorView, WeightRef, WeightsLayout } from './types.js';
-import { MAX_INT32, PLAN_VERSION } from './types.js';
+import type { ArenaBlock, BufferDesc, BufferKind, DType, IoDesc, KernelPlan, Launch, LaunchAttrsOf, LaunchCost, LaunchKind, TensorView, WeightRef, WeightsLayout } from './types.js';
+import { DTYPE_BYTES, MAX_INT32, PLAN_VERSION } from './types.js';
+
+/** Every buffer and parameter is f32 today (the precision work adds the others). */
+const DTYPE: DType = 'f32';
 
 type Vec4 = readonly [number, number, number, number];
 
@@ -38,12 +42,14 @@ interface Home {
 interface Draft {
   readonly kind: LaunchKind;
   readonly nodes: readonly string[];
+  readonly layer: string;
+  readonly span?: Span;
   readonly inputs: readonly { value: string; home: Home }[];
   readonly output: { value: string; home: Home };
-  readonly attrs: LaunchAttrs;
+  readonly attrs: LaunchAttrsOf[LaunchKind];
   readonly params: Readonly<Record<string, string>>;
   readonly macs: number;
-  readonly flops: number;
+  readonly otherOps: number;
   readonly note?: string;
 }
 
@@ -55,99 +61,35 @@ export function weightsLayout(g: Graph): WeightsLayout {
   let off = 0;
   for (const [name, p] of g.params) {
     const n = numel(p.shape);
-    entries.push({ name, offset: off, shape: [...p.shape], numel: n });
+    entries.push({ name, dtype: DTYPE, offset: off, shape: [...p.shape], numel: n });
     off = alignUp(off + n);
   }
-  return { totalElements: off, entries };
+  return { dtype: DTYPE, totalElements: off, entries };
 }
 
-function launchKind(n: Node): LaunchKind {
-  switch (n.op) {
-    case 'conv2d': {
-      const g = (n as Node<'conv2d'>).attrs.groups;
-      return g > 1 && g === n.shape[1] ? 'dwconv' : 'conv';
-    }
-    case 'global_avg_pool':
-      return 'gap';
-    case 'flatten':
-      return 'copy';
-    default:
-      return n.op as LaunchKind;
+/** The launch kind and attributes of a node (one launch per node of the optimized graph). */
+function launchOf(n: Node): { kind: LaunchKind; attrs: LaunchAttrsOf[LaunchKind] } {
+  if (isOp(n, 'conv2d')) {
+    const a = n.attrs;
+    const attrs = { kernel: a.kernel, stride: a.stride, pad: a.pad, groups: a.groups, act: a.act, residual: a.residual };
+    return { kind: a.groups > 1 && a.groups === n.shape[1] ? 'dwconv' : 'conv', attrs };
   }
-}
-
-function attrsOf(n: Node): LaunchAttrs {
-  switch (n.op) {
-    case 'conv2d': {
-      const a = (n as Node<'conv2d'>).attrs;
-      return { kernel: a.kernel, stride: a.stride, pad: a.pad, groups: a.groups, act: a.act, residual: a.residual };
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const a = (n as Node<'maxpool'>).attrs;
-      return { kernel: a.kernel, stride: a.stride, pad: a.pad, ceil: a.ceil };
-    }
-    case 'batchnorm':
-      return { eps: (n as Node<'batchnorm'>).attrs.eps };
-    case 'hardsigmoid': {
-      const a = (n as Node<'hardsigmoid'>).attrs;
-      return { alpha: a.alpha, beta: a.beta };
-    }
-    case 'eca_conv1d':
-      return { ecaKernel: (n as Node<'eca_conv1d'>).attrs.kernel };
-    case 'se_gate': {
-      const a = (n as Node<'se_gate'>).attrs;
-      return { mode: a.mode, act: a.act, ...(a.mode === 'eca' ? { ecaKernel: a.kernel } : {}) };
-    }
-    case 'scale':
-      return { residual: (n as Node<'scale'>).attrs.residual };
-    default:
-      return {};
+  if (isOp(n, 'maxpool') || isOp(n, 'avgpool')) {
+    const a = n.attrs;
+    return { kind: n.op, attrs: { kernel: a.kernel, stride: a.stride, pad: a.pad, ceil: a.ceil } };
   }
-}
-
-/** Multiply-accumulates and flops of a node (see LaunchCost). */
-function work(n: Node, ins: readonly Shape[]): { macs: number; flops: number } {
-  const out = numel(n.shape);
-  const inN = numel(ins[0]);
-  switch (n.op) {
-    case 'conv2d': {
-      const a = (n as Node<'conv2d'>).attrs;
-      const macs = out * (ins[0][1] / a.groups) * a.kernel[0] * a.kernel[1];
-      const epi = (n.params.bias ? 1 : 0) + (a.act !== 'none' ? 1 : 0) + (a.residual ? 1 : 0);
-      return { macs, flops: 2 * macs + epi * out };
-    }
-    case 'linear': {
-      const macs = out * ins[0][1];
-      return { macs, flops: 2 * macs + (n.params.bias ? out : 0) };
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const a = (n as Node<'maxpool'>).attrs;
-      return { macs: 0, flops: out * a.kernel[0] * a.kernel[1] };
-    }
-    case 'eca_conv1d': {
-      const macs = out * (n as Node<'eca_conv1d'>).attrs.kernel;
-      return { macs, flops: 2 * macs };
-    }
-    case 'se_gate': {
-      const a = (n as Node<'se_gate'>).attrs;
-      const c = ins[0][1];
-      const macs = a.mode === 'ese' ? out * c : out * a.kernel;
-      return { macs, flops: inN + 2 * macs + (a.mode === 'ese' ? out : 0) + (a.act !== 'none' ? out : 0) };
-    }
-    case 'global_avg_pool':
-      return { macs: 0, flops: inN };
-    case 'batchnorm':
-      return { macs: 0, flops: 2 * out };
-    case 'scale':
-      return { macs: 0, flops: out * ((n as Node<'scale'>).attrs.residual ? 2 : 1) };
-    case 'concat':
-    case 'flatten':
-      return { macs: 0, flops: 0 };
-    default:
-      return { macs: 0, flops: out };
+  if (isOp(n, 'batchnorm')) return { kind: 'batchnorm', attrs: { eps: n.attrs.eps } };
+  if (isOp(n, 'act')) return { kind: 'act', attrs: { fn: n.attrs.fn } };
+  if (isOp(n, 'eca_conv1d')) return { kind: 'eca_conv1d', attrs: { kernel: n.attrs.kernel } };
+  if (isOp(n, 'se_gate')) {
+    const a = n.attrs;
+    return { kind: 'se_gate', attrs: a.mode === 'eca' ? { mode: 'eca', act: a.act, kernel: a.kernel } : { mode: 'ese', act: a.act } };
   }
+  if (isOp(n, 'scale')) return { kind: 'scale', attrs: { residual: n.attrs.residual } };
+  if (isOp(n, 'global_avg_pool')) return { kind: 'gap', attrs: {} };
+  if (isOp(n, 'flatten')) return { kind: 'copy', attrs: {} };
+  if (isOp(n, 'linear') || isOp(n, 'concat') || isOp(n, 'add') || isOp(n, 'mul')) return { kind: n.op, attrs: {} };
+  throw new Error(`internal: no launch kind for op '${n.op}'`);
 }
 
 export interface BuildPlanOptions {
@@ -199,41 +141,45 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
 
   // Launch drafts in node order.
   const drafts: Draft[] = [];
-  const copy = (value: string, to: Home, nodesCovered: string[], note: string): Draft => ({
+  const copy = (value: string, to: Home, nodesCovered: string[], layer: string, span: Span | undefined, note: string): Draft => ({
     kind: 'copy',
     nodes: nodesCovered,
+    layer,
+    ...(span ? { span } : {}),
     inputs: [{ value, home: home(value) }],
     output: { value, home: to },
     attrs: {},
     params: {},
     macs: 0,
-    flops: 0,
+    otherOps: 0,
     note,
   });
   const emitOutputCopies = (value: string) => {
-    for (const o of extraOutputs) if (o.value === value) drafts.push(copy(value, outHome(o.name, value), [o.value], `graph output '${o.name}' repeats value '${value}', which another output buffer holds`));
+    const n = nodes.get(value);
+    for (const o of extraOutputs) if (o.value === value) drafts.push(copy(value, outHome(o.name, value), [o.value], n?.layer ?? value, n?.span, `graph output '${o.name}' repeats value '${value}', which another output buffer holds`));
   };
   emitOutputCopies(INPUT);
   for (const n of g.nodes) {
-    if (n.op === 'concat' && (n as Node<'concat'>).attrs.inplace) {
+    if (isOp(n, 'concat') && n.attrs.inplace) {
       for (const p of placement.get(n.id)!) {
         if (p.direct) continue;
         const dst = home(n.id);
         const to: Home = { ...dst, local: dst.local + p.channel * dst.strides[1], shape: shape4(p.value), slice: { of: n.id, channel: p.channel } };
-        drafts.push(copy(p.value, to, [n.id], `kept concat copy: ${p.reason}`));
+        drafts.push(copy(p.value, to, [n.id], n.layer, n.span, `kept concat copy: ${p.reason}`));
       }
     } else {
       const ins = n.inputs.map((v) => valueShape(g, v, nodes));
-      const { macs, flops } = work(n, ins);
+      const { macs, otherOps } = workOf(n.op, n.attrs, ins, n.shape, n.params);
       drafts.push({
-        kind: launchKind(n),
+        ...launchOf(n),
         nodes: covers(n),
+        layer: n.layer,
+        ...(n.span ? { span: n.span } : {}),
         inputs: n.inputs.map((v) => ({ value: v, home: home(v) })),
         output: { value: n.id, home: home(n.id) },
-        attrs: attrsOf(n),
         params: n.params,
         macs,
-        flops,
+        otherOps,
         ...(n.op === 'flatten' ? { note: 'flatten (a copy in an op-by-op plan)' } : {}),
       });
     }
@@ -261,6 +207,8 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
   const view = (value: string, h: Home): TensorView => ({
     buffer: h.buffer,
     name: h.name,
+    dtype: DTYPE,
+    layout: 'nchw',
     offset: h.local + (h.buffer === 'arena' ? rootOffset.get(h.root)! : 0),
     shape: h.shape,
     strides: h.strides,
@@ -277,23 +225,34 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     const output = view(d.output.value, d.output.home);
     const params: Record<string, WeightRef> = {};
     for (const [role, name] of Object.entries(d.params)) params[role] = wref.get(name)!;
+    const bytes = (v: TensorView) => DTYPE_BYTES[v.dtype] * numel(v.shape);
+    // The kind, attributes and parameter roles come from one node, whose op the verifier
+    // checked: they agree with the union member of `kind` by construction.
+    const launch = { index, kind: d.kind, nodes: d.nodes, layer: d.layer, ...(d.span ? { span: d.span } : {}), inputs, output, attrs: d.attrs, params, ...(d.note ? { note: d.note } : {}) };
+    const ps = Object.values(params);
     const cost: LaunchCost = {
-      flops: d.flops,
       macs: d.macs,
-      activationBytesRead: 4 * inputs.reduce((s, v) => s + numel(v.shape), 0),
-      weightBytesRead: 4 * Object.values(params).reduce((s, p) => s + p.numel, 0),
-      bytesWritten: 4 * numel(output.shape),
+      flops: FLOPS_PER_MAC * d.macs,
+      otherOps: d.otherOps,
+      activationBytesRead: inputs.reduce((s, v) => s + bytes(v), 0),
+      weightBytesRead: ps.reduce((s, p) => s + DTYPE_BYTES[p.dtype] * p.numel, 0),
+      bytesWritten: bytes(output),
     };
-    const needs64bit = always || [...inputs, output].some((v) => end(v) > MAX_INT32) || Object.values(params).some((p) => p.offset + p.numel > MAX_INT32);
-    return { index, kind: d.kind, nodes: d.nodes, inputs, output, attrs: d.attrs, params, cost, needs64bit, ...(d.note ? { note: d.note } : {}) };
+    const needs64bit = always || [...inputs, output].some((v) => end(v) > MAX_INT32) || ps.some((p) => p.offset + p.numel > MAX_INT32);
+    return { ...launch, cost, needs64bit } as unknown as Launch;
   });
 
   const io = (name: string, value: string): IoDesc => {
     const s = valueShape(g, value, nodes);
-    return { name, value, shape: [...s], elements: numel(s) };
+    return { name, value, shape: [...s], elements: numel(s), dtype: DTYPE };
   };
   const input = io(INPUT, INPUT);
   const outputs = g.outputs.map((o) => io(o.name, o.value));
+  const buffers: BufferDesc[] = [
+    { kind: 'input', name: INPUT, dtype: DTYPE, elements: input.elements },
+    ...outputs.map((o): BufferDesc => ({ kind: 'output', name: o.name, dtype: DTYPE, elements: o.elements })),
+    { kind: 'arena', name: 'arena', dtype: DTYPE, elements: totalElements },
+  ];
   const needs64bit =
     totalElements > MAX_INT32 || weights.totalElements > MAX_INT32 || input.elements > MAX_INT32 || outputs.some((o) => o.elements > MAX_INT32) || launches.some((l) => l.needs64bit);
   return {
@@ -302,7 +261,8 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     reuse,
     input,
     outputs,
-    arenaBytes: 4 * totalElements,
+    buffers,
+    arenaBytes: DTYPE_BYTES[DTYPE] * totalElements,
     arena,
     weights,
     launches,

@@ -1,17 +1,21 @@
-// The kernel-level plan: the input of every backend (ONNX, CUDA, WGSL).
+// The kernel-level plan: the one typed hand-off from the compiler to the backends that render
+// kernels (CUDA, WGSL). The driver builds it once (src/plan/build.ts), verifies it
+// (src/plan/verify.ts) and gives it, with the parameter data, to the backend.
 //
-// A KernelPlan is a flat, ordered list of kernel launches over three kinds of memory:
+// A KernelPlan is a flat, ordered list of kernel launches over the plan's buffers:
 //   - the graph input buffer ('input'), read-only;
 //   - one buffer per graph output ('output', by output name), written by the launch that
 //     produces the output value (and possibly read by later launches);
 //   - one arena ('arena') holding every other activation; offsets inside it come from the
 //     memory planner (liveness over the launch order + best-fit placement, see
-//     docs/PASSES.md), so two values whose lifetimes do not overlap may share bytes.
+//     docs/PASSES.md), so two values whose lifetimes do not overlap may share bytes;
 // plus one packed, read-only weight blob holding every parameter.
 //
-// Everything is float32. Offsets, shapes and strides count ELEMENTS (4 bytes each), never
-// bytes, except the fields whose names end in "Bytes". Every 4-D tensor is NCHW; 2-D IR
-// values ([N,F], the classifier's logits) are described as [N,F,1,1].
+// Every buffer and view has a dtype and a layout. Today every dtype is f32 and every layout
+// NCHW; reduced precision and the channels-last tensor-core kernels are values of these fields,
+// not new plan shapes. Offsets, shapes and strides count ELEMENTS of the view's dtype, never
+// bytes, except the fields whose names end in "Bytes". 2-D IR values ([N,F], the classifier's
+// logits) are described as [N,F,1,1].
 //
 // Launches run in array order; a launch may read any view written by an earlier launch.
 // Views may be strided: a channel slice of a concat buffer has a batch stride larger than
@@ -22,19 +26,43 @@
 // reuse) and the op-by-op plan of an unoptimized graph (one launch per IR op, a real
 // `concat` launch, no reuse), which gives the "before" figures of the fusion report.
 
-import type { Activation } from '../ir/graph.js';
+import type { Span } from '../diag/diagnostics.js';
+import type { Activation } from '../ir/activations.js';
 
 /** Bumped whenever a field changes meaning. */
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
-/** Parameters and arena blocks start on multiples of this many elements (256 bytes). */
+/** Parameters and arena blocks start on multiples of this many elements (256 bytes of f32). */
 export const ALIGN_ELEMENTS = 64;
 
 /** Largest element index a signed 32-bit integer can hold. */
 export const MAX_INT32 = 2 ** 31 - 1;
 
+/** Element types of buffers and views. */
+export type DType = 'f32';
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4 };
+
+/**
+ * Which logical dimension each stride of a view belongs to. 'nchw': strides are listed as
+ * [n, c, h, w] and a dense tensor has strides [C*H*W, H*W, W, 1]. (The channels-last layout
+ * of the tensor-core kernels, 'nhwc', has the same stride order with dense strides
+ * [H*W*C, 1, W*C, C]; views stay indexed by (n, c, h, w) whatever the layout.)
+ */
+export type Layout = 'nchw';
+
 /** Which memory a view points into. */
 export type BufferKind = 'arena' | 'input' | 'output';
+
+/** One buffer of the plan. */
+export interface BufferDesc {
+  readonly kind: BufferKind;
+  /** 'input', the output's name for an 'output' buffer, 'arena'. */
+  readonly name: string;
+  readonly dtype: DType;
+  readonly elements: number;
+}
 
 /**
  * A strided window of one buffer: element (n, c, h, w) lives at
@@ -46,18 +74,19 @@ export interface TensorView {
   readonly buffer: BufferKind;
   /** 'input' for the input buffer, the output's name for an 'output' buffer, 'arena' otherwise. */
   readonly name: string;
+  readonly dtype: DType;
+  readonly layout: Layout;
   /** Element offset of (0,0,0,0) inside the buffer. */
   readonly offset: number;
   /** [N, C, H, W] */
   readonly shape: readonly [number, number, number, number];
   /** Element strides [n, c, h, w]. */
   readonly strides: readonly [number, number, number, number];
-  /** The IR value this view holds (a node id, or "input"), for debugging and the ONNX backend. */
+  /** The IR value this view holds (a node id, or "input"), for messages and the verifier. */
   readonly value: string;
   /**
    * Set when the view is a channel slice of an in-place concat: the concat's IR value and the
-   * first channel of the slice within it. The ONNX backend (which has no aliasing) can rebuild
-   * an explicit Concat from these; the GPU backends can ignore it.
+   * first channel of the slice within it (slices nest when concats do).
    */
   readonly slice?: { readonly of: string; readonly channel: number };
 }
@@ -66,6 +95,7 @@ export interface TensorView {
 export interface WeightRef {
   /** Canonical parameter name (timm naming; folded params keep or take names, see PASSES.md). */
   readonly name: string;
+  readonly dtype: DType;
   /** Element offset in the blob; a multiple of ALIGN_ELEMENTS. */
   readonly offset: number;
   /** The parameter's shape (conv weight [Cout, Cin/groups, kh, kw], linear [out, in], ...). */
@@ -76,89 +106,24 @@ export interface WeightRef {
 
 /** The packed weight blob: every parameter of the graph, each aligned to ALIGN_ELEMENTS. */
 export interface WeightsLayout {
+  readonly dtype: DType;
   /** Blob length in elements (including alignment padding). */
   readonly totalElements: number;
   /** In blob order (the graph's first-use order). Fill with `packWeights` (src/plan/weights.ts). */
   readonly entries: readonly WeightRef[];
 }
 
-/**
- * What a launch computes. Inputs are `Launch.inputs` in the order given here; params are
- * `Launch.params` by role; attributes are the `LaunchAttrs` fields named.
- *
- *   conv        y = act(conv(x, weight) + bias) (+ r)   inputs [x] or [x, r] (residual)
- *               attrs kernel stride pad groups act residual; params weight, bias?
- *   dwconv      same as conv with groups == Cin == Cout (depthwise, multiplier 1)
- *   maxpool     attrs kernel stride pad ceil (PyTorch ceil_mode semantics, pad -inf)
- *   avgpool     attrs kernel stride pad ceil (pad is 0 in every model vovc lowers)
- *   gap         global average pool [N,C,H,W] -> [N,C,1,1]
- *   se_gate     s = act(fc(gap(z)))  input [z] -> [N,C,1,1]; attrs mode act ecaKernel;
- *               mode 'ese': fc is a 1x1 conv C->C with params weight [C,C,1,1] and bias [C];
- *               mode 'eca': fc is a 1-D conv across channels, params weight [1,1,k], zero
- *               padding (k-1)/2, no bias
- *   scale       y = z * s (+ r)  inputs [z, s] or [z, s, r], s is [N,C,1,1]; attrs residual
- *   linear      y = x . weight^T + bias; input [N,F,1,1]; params weight [out,F], bias?
- *   copy        y = x (same shape); a kept concat copy or a flatten
- *   concat      y = inputs concatenated along C, in input order (unoptimized plans only)
- *   batchnorm   y = (x - running_mean) / sqrt(running_var + eps) * weight + bias; attrs eps
- *   relu        y = max(x, 0)
- *   hardsigmoid y = clamp(alpha * x + beta, 0, 1); attrs alpha beta
- *   sigmoid     y = 1 / (1 + exp(-x))
- *   add         y = a + b (equal shapes)
- *   mul         y = a * b, b of a's shape or [N,C,1,1] (broadcast over H, W)
- *   eca_conv1d  1-D conv across channels of [N,C,1,1], params weight [1,1,k]; attrs ecaKernel
- */
-export type LaunchKind =
-  | 'conv'
-  | 'dwconv'
-  | 'maxpool'
-  | 'avgpool'
-  | 'gap'
-  | 'se_gate'
-  | 'scale'
-  | 'linear'
-  | 'copy'
-  | 'concat'
-  | 'batchnorm'
-  | 'relu'
-  | 'hardsigmoid'
-  | 'sigmoid'
-  | 'add'
-  | 'mul'
-  | 'eca_conv1d';
-
-/** Attributes of a launch; which fields a kind uses is listed at LaunchKind. */
-export interface LaunchAttrs {
-  /** [kh, kw] of a conv or pool window. */
-  readonly kernel?: readonly [number, number];
-  /** [sh, sw] */
-  readonly stride?: readonly [number, number];
-  /** [top, left, bottom, right] */
-  readonly pad?: readonly [number, number, number, number];
-  readonly groups?: number;
-  /** Pools: PyTorch ceil_mode. */
-  readonly ceil?: boolean;
-  /** conv / se_gate epilogue activation; 'hardsigmoid' always means clamp(x/6 + 1/2, 0, 1). */
-  readonly act?: Activation;
-  /** conv: inputs[1] is added after act; scale: inputs[2] is added after the product. */
-  readonly residual?: boolean;
-  /** batchnorm */
-  readonly eps?: number;
-  /** hardsigmoid (unfused) */
-  readonly alpha?: number;
-  readonly beta?: number;
-  /** se_gate */
-  readonly mode?: 'ese' | 'eca';
-  /** se_gate in 'eca' mode and eca_conv1d: the 1-D kernel size (odd). */
-  readonly ecaKernel?: number;
-}
+/** Parameter data by WeightRef.name: null for a parameter without data (a shapes-only build). */
+export type WeightData = (name: string) => Float32Array | null | undefined;
 
 /** Work and memory traffic of one launch (every figure assumes each tensor moves once). */
 export interface LaunchCost {
-  /** Floating-point operations: 2 per multiply-accumulate, 1 per elementwise op. */
-  readonly flops: number;
-  /** Multiply-accumulates of conv / linear / fc (0 for other kinds). */
+  /** Multiply-accumulates (the op table's rule, src/ir/ops.ts). */
   readonly macs: number;
+  /** FLOPS_PER_MAC x macs: the one definition of FLOPs. */
+  readonly flops: number;
+  /** The op table's "other ops" (epilogue, pooling, elementwise work), not in flops. */
+  readonly otherOps: number;
   /** Bytes of activations read (every input view once). */
   readonly activationBytesRead: number;
   /** Bytes of parameters read (every param once). */
@@ -167,21 +132,109 @@ export interface LaunchCost {
   readonly bytesWritten: number;
 }
 
-export interface Launch {
+/** Convolution geometry and epilogue. */
+export interface ConvLaunchAttrs {
+  /** [kh, kw] */
+  readonly kernel: readonly [number, number];
+  /** [sh, sw] */
+  readonly stride: readonly [number, number];
+  /** [top, left, bottom, right] */
+  readonly pad: readonly [number, number, number, number];
+  readonly groups: number;
+  /** Epilogue activation, after the bias (src/ir/activations.ts). */
+  readonly act: Activation;
+  /** inputs[1] is added after the activation. */
+  readonly residual: boolean;
+}
+
+/** Pooling window, PyTorch semantics (ceil_mode; max pads with -inf; average counts the padded window). */
+export interface PoolLaunchAttrs {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly pad: readonly [number, number, number, number];
+  readonly ceil: boolean;
+}
+
+type NoAttrs = Readonly<Record<string, never>>;
+
+/** The attributes of each launch kind (what the kind computes is at Launch). */
+export interface LaunchAttrsOf {
+  conv: ConvLaunchAttrs;
+  dwconv: ConvLaunchAttrs;
+  maxpool: PoolLaunchAttrs;
+  avgpool: PoolLaunchAttrs;
+  gap: NoAttrs;
+  /** 'ese': fc is a C x C 1x1 conv with bias; 'eca': a `kernel`-tap conv across channels, no bias. */
+  se_gate: { readonly mode: 'ese'; readonly act: Activation } | { readonly mode: 'eca'; readonly act: Activation; readonly kernel: number };
+  scale: { readonly residual: boolean };
+  linear: NoAttrs;
+  copy: NoAttrs;
+  concat: NoAttrs;
+  batchnorm: { readonly eps: number };
+  act: { readonly fn: Activation };
+  add: NoAttrs;
+  mul: NoAttrs;
+  eca_conv1d: { readonly kernel: number };
+}
+
+/** The parameters of each launch kind, by role. */
+export interface LaunchParamsOf {
+  conv: { readonly weight: WeightRef; readonly bias?: WeightRef };
+  dwconv: { readonly weight: WeightRef; readonly bias?: WeightRef };
+  maxpool: NoParams;
+  avgpool: NoParams;
+  gap: NoParams;
+  se_gate: { readonly weight: WeightRef; readonly bias?: WeightRef };
+  scale: NoParams;
+  linear: { readonly weight: WeightRef; readonly bias?: WeightRef };
+  copy: NoParams;
+  concat: NoParams;
+  batchnorm: { readonly weight: WeightRef; readonly bias: WeightRef; readonly running_mean: WeightRef; readonly running_var: WeightRef };
+  act: NoParams;
+  add: NoParams;
+  mul: NoParams;
+  eca_conv1d: { readonly weight: WeightRef };
+}
+type NoParams = Readonly<Record<string, never>>;
+
+/**
+ * What a launch computes. Inputs are `Launch.inputs` in the order given here:
+ *
+ *   conv        y = act(conv(x, weight) + bias) (+ r)   inputs [x] or [x, r] (attrs.residual)
+ *   dwconv      the same with groups == Cin == Cout (depthwise, multiplier 1)
+ *   maxpool     window max (-inf padding, ceil-mode windows clipped to the input)
+ *   avgpool     window mean (count_include_pad: the window clipped to the padded input)
+ *   gap         global average pool [N,C,H,W] -> [N,C,1,1]
+ *   se_gate     s = act(fc(gap(z)))  input [z] -> [N,C,1,1]
+ *   scale       y = z * s (+ r)  inputs [z, s] or [z, s, r], s is [N,C,1,1]
+ *   linear      y = x . weight^T + bias; input [N,F,1,1]
+ *   copy        y = x (same shape); a kept concat copy, a repeated output or a flatten
+ *   concat      y = inputs concatenated along C, in input order (unoptimized plans only)
+ *   batchnorm   y = (x - running_mean) / sqrt(running_var + eps) * weight + bias
+ *   act         y = fn(x), elementwise
+ *   add         y = a + b (equal shapes)
+ *   mul         y = a * b, b of a's shape or [N,C,1,1] (broadcast over H, W)
+ *   eca_conv1d  1-D conv across channels of [N,C,1,1], zero padding (k-1)/2, no bias
+ */
+export type LaunchKind = keyof LaunchAttrsOf;
+
+interface LaunchOf<K extends LaunchKind> {
   /** Position in `KernelPlan.launches` (0-based). */
   readonly index: number;
-  readonly kind: LaunchKind;
+  readonly kind: K;
   /**
    * The ids of the unoptimized IR nodes this launch computes, in their original order (e.g.
-   * ["stem.0.conv", "stem.0.bn", "stem.0.relu"]). The first id, or for a kept copy the
-   * concat's id, names the launch. Kept concat copies list the concat node.
+   * ["stem.0.conv", "stem.0.bn", "stem.0.relu"]). Kept concat copies list the concat node.
    */
   readonly nodes: readonly string[];
+  /** The layer of the first node (Node.layer), for grouping the launch's cost. */
+  readonly layer: string;
+  /** The DSL text the launch came from (its first node's span), for backend errors. */
+  readonly span?: Span;
   readonly inputs: readonly TensorView[];
   readonly output: TensorView;
-  readonly attrs: LaunchAttrs;
-  /** Parameters by role: weight, bias (batchnorm also running_mean, running_var). */
-  readonly params: Readonly<Record<string, WeightRef>>;
+  readonly attrs: LaunchAttrsOf[K];
+  readonly params: LaunchParamsOf[K];
   readonly cost: LaunchCost;
   /**
    * true when some view's largest reachable element index (offset + sum((shape-1)*stride)) or
@@ -190,6 +243,17 @@ export interface Launch {
   readonly needs64bit: boolean;
   /** Why the launch exists when that is not obvious (e.g. why a concat copy was kept). */
   readonly note?: string;
+}
+
+/** One kernel launch: a discriminated union over `kind`. */
+export type Launch = { [K in LaunchKind]: LaunchOf<K> }[LaunchKind];
+
+/** A launch of one kind, for functions that handle only that kind. */
+export type LaunchOfKind<K extends LaunchKind> = LaunchOf<K>;
+
+/** Every parameter of a launch, whatever its kind. */
+export function launchParams(l: Launch): WeightRef[] {
+  return Object.values(l.params as Readonly<Record<string, WeightRef | undefined>>).filter((p): p is WeightRef => p !== undefined);
 }
 
 /** The graph input or one graph output. */
@@ -201,6 +265,7 @@ export interface IoDesc {
   /** The IR shape (2-D for logits). Buffers are dense, C order. */
   readonly shape: readonly number[];
   readonly elements: number;
+  readonly dtype: DType;
 }
 
 /** One block of arena memory, as the planner assigned it. */
@@ -227,7 +292,9 @@ export interface KernelPlan {
   readonly reuse: boolean;
   readonly input: IoDesc;
   readonly outputs: readonly IoDesc[];
-  /** Arena size in bytes (f32, a multiple of 256). */
+  /** Every buffer a view may name: the input, each output, the arena. */
+  readonly buffers: readonly BufferDesc[];
+  /** Arena size in bytes (a multiple of 256). */
   readonly arenaBytes: number;
   /** The arena's blocks; with `reuse: false` no two blocks overlap. */
   readonly arena: readonly ArenaBlock[];

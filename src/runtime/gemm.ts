@@ -20,9 +20,6 @@
 // columns per instruction, about 3x the JavaScript one on this machine's Zen 3 cores), and
 // the JavaScript one, kept for engines without WebAssembly SIMD and as the tests' cross-check.
 
-/** Activation codes (ConvAttrs.act): 0 none, 1 relu, 2 hardsigmoid (relu6(x + 3) / 6), 3 sigmoid. */
-export const ACT_CODE = { none: 0, relu: 1, hardsigmoid: 2, sigmoid: 3 } as const;
-
 /** One convolution with its epilogue, over whole NCHW tensors. */
 export interface ConvJob {
   /** Unique per conv execution: a thread converts the weight rows once for all its chunks. */
@@ -52,7 +49,13 @@ export interface ConvJob {
   pt: number;
   pl: number;
   groups: number;
+  /**
+   * The epilogue activation: its position in the activation table (src/ir/activations.ts,
+   * ACTIVATION_NAMES; 0 is none), which is what crosses to a worker, and its reference function
+   * (null for none), which each thread sets from the position (see decodeJob).
+   */
   act: number;
+  actFn: ((v: number) => number) | null;
 }
 
 /**
@@ -71,13 +74,6 @@ export interface Workspace {
   ensure(n: number): void;
 }
 
-/** The activation by code, in float64. */
-export function applyAct(v: number, act: number): number {
-  if (act === 1) return v > 0 ? v : 0;
-  if (act === 2) return v <= -3 ? 0 : v >= 3 ? 1 : (v + 3) / 6;
-  if (act === 3) return 1 / (1 + Math.exp(-v));
-  return v;
-}
 
 /** The JavaScript strip kernel (see Workspace.strip). */
 export function stripJs(F: Float64Array, a: number, lda: number, p: number, ldb: number, kc: number, c: number, ldc: number, n4: number): void {
@@ -262,7 +258,7 @@ export function packBlock(job: ConvJob, F: Float64Array, at: number, ldb: number
  * (depthwise) are faster with convDepthwise.
  */
 export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: number, ws: Workspace): void {
-  const { w, bias, res, out, act, groups, kh, kw } = job;
+  const { w, bias, res, out, actFn, groups, kh, kw } = job;
   const mg = job.cout / groups;
   const cg = job.cin / groups;
   const K = cg * kh * kw;
@@ -310,7 +306,7 @@ export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: n
           const c = Cb + r * ldc;
           for (let q = 0; q < nc; q++) {
             let v = F[c + q] + bv;
-            if (act !== 0) v = applyAct(v, act);
+            if (actFn) v = actFn(v);
             if (res) v += res[o + q];
             out[o + q] = v;
           }
@@ -326,7 +322,7 @@ export function convGemm(job: ConvJob, m0: number, m1: number, j0: number, j1: n
  * in ky, kx order, so the result equals a per-pixel loop's).
  */
 export function convDepthwise(job: ConvJob, m0: number, m1: number): void {
-  const { x, w, bias, res, out, act, kh, kw, sh, sw, pt, pl, inH: H, inW: W, outH: OH, outW: OW } = job;
+  const { x, w, bias, res, out, actFn, kh, kw, sh, sw, pt, pl, inH: H, inW: W, outH: OH, outW: OW } = job;
   const mult = job.cout / job.groups; // output channels per input channel
   const HW = H * W;
   const acc = new Float64Array(OW);
@@ -350,7 +346,7 @@ export function convDepthwise(job: ConvJob, m0: number, m1: number): void {
         const o = ((b * job.cout + m) * OH + oy) * OW;
         for (let ox = 0; ox < OW; ox++) {
           let v = acc[ox] + bv;
-          if (act !== 0) v = applyAct(v, act);
+          if (actFn) v = actFn(v);
           if (res) v += res[o + ox];
           out[o + ox] = v;
         }
@@ -362,14 +358,17 @@ export function convDepthwise(job: ConvJob, m0: number, m1: number): void {
 /** A typed array as it crosses to a worker: its shared buffer and the view's position. */
 export type SharedView = [SharedArrayBuffer, number, number];
 
-/** Rebuilds a ConvJob from its message form (the arrays as SharedView triples). */
-export function decodeJob(m: Record<string, unknown>): ConvJob {
+/**
+ * Rebuilds a ConvJob from its message form (the arrays as SharedView triples, the activation as
+ * its table position): `acts` is the activation table's reference functions by position.
+ */
+export function decodeJob(m: Record<string, unknown>, acts: readonly (((v: number) => number) | null)[]): ConvJob {
   const view = (v: unknown) => {
     if (v === null) return null;
     const [buf, off, len] = v as SharedView;
     return new Float32Array(buf, off, len);
   };
-  return { ...(m as object), x: view(m.x), w: view(m.w), bias: view(m.bias), res: view(m.res), out: view(m.out) } as ConvJob;
+  return { ...(m as object), x: view(m.x), w: view(m.w), bias: view(m.bias), res: view(m.res), out: view(m.out), actFn: acts[m.act as number] ?? null } as ConvJob;
 }
 
 /**
@@ -387,4 +386,4 @@ export function runChunks(kind: string, job: ConvJob, chunks: readonly (readonly
 }
 
 /** Everything a worker needs, in dependency-free source form (see the header). */
-export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [applyAct, stripJs, simdStripModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runChunks];
+export const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [stripJs, simdStripModule, createWorkspace, packBlock, convGemm, convDepthwise, decodeJob, runChunks];

@@ -4,7 +4,9 @@
 // Semantics follow PyTorch's eval-mode modules (named at each function).
 
 import type { PoolAttrs } from '../ir/graph.js';
-import { applyAct } from './gemm.js';
+
+/** An activation's reference function (src/ir/activations.ts), or null for none. */
+export type ActFn = ((v: number) => number) | null;
 
 /** BatchNorm2d in eval mode: (x - mean) / sqrt(var + eps) * gamma + beta. */
 export function batchnorm(
@@ -22,20 +24,9 @@ export function batchnorm(
   }
 }
 
-export function relu(x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
-}
-
-export function sigmoid(x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
-}
-
-/** clamp(alpha * x + beta, 0, 1) (PyTorch's Hardsigmoid is alpha 1/6, beta 1/2). */
-export function hardsigmoid(x: Float32Array, out: Float32Array, alpha: number, beta: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = alpha * x[i] + beta;
-    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
+/** An elementwise activation (the `act` op). */
+export function activate(x: Float32Array, out: Float32Array, fn: (v: number) => number): void {
+  for (let i = 0; i < x.length; i++) out[i] = fn(x[i]);
 }
 
 interface Dims {
@@ -145,7 +136,7 @@ export function scale(x: Float32Array, s: Float32Array, res: Float32Array | null
  * ECA's Conv1d(1, 1, k, padding=(k-1)/2, bias=False) across the channel axis of [N,C,1,1]
  * (cross-correlation, zero padding), then `act`.
  */
-export function ecaConv1d(x: Float32Array, out: Float32Array, n: number, c: number, weight: Float32Array, act = 0): void {
+export function ecaConv1d(x: Float32Array, out: Float32Array, n: number, c: number, weight: Float32Array, act: ActFn = null): void {
   const k = weight.length;
   const half = (k - 1) >> 1;
   for (let b = 0; b < n; b++) {
@@ -156,20 +147,20 @@ export function ecaConv1d(x: Float32Array, out: Float32Array, n: number, c: numb
         const src = ch + j - half;
         if (src >= 0 && src < c) s += weight[j] * x[o + src];
       }
-      out[o + ch] = applyAct(s, act);
+      out[o + ch] = act ? act(s) : s;
     }
   }
 }
 
 /** y = act(x W^T + b) for x [N, cin], W [cout, cin]: Linear, and the eSE fc (a 1x1 conv on [N,C,1,1]). */
-export function linear(x: Float32Array, out: Float32Array, n: number, cin: number, weight: Float32Array, bias: Float32Array | null, cout: number, act = 0): void {
+export function linear(x: Float32Array, out: Float32Array, n: number, cin: number, weight: Float32Array, bias: Float32Array | null, cout: number, act: ActFn = null): void {
   for (let b = 0; b < n; b++) {
     const xo = b * cin;
     for (let o = 0; o < cout; o++) {
       const wo = o * cin;
       let s = bias ? bias[o] : 0;
       for (let i = 0; i < cin; i++) s += weight[wo + i] * x[xo + i];
-      out[b * cout + o] = applyAct(s, act);
+      out[b * cout + o] = act ? act(s) : s;
     }
   }
 }

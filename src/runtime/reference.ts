@@ -16,7 +16,8 @@ import { availableParallelism } from 'node:os';
 import { VovcError, closest, fail } from '../diag/diagnostics.js';
 import { INPUT, nodeMap, numel, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
 import { verify } from '../ir/verify.js';
-import { ACT_CODE, convDepthwise, convGemm, createWorkspace, runChunks, type ConvJob, type Workspace } from './gemm.js';
+import { ACTIVATIONS, ACTIVATION_NAMES, type Activation } from '../ir/activations.js';
+import { convDepthwise, convGemm, createWorkspace, runChunks, type ConvJob, type Workspace } from './gemm.js';
 import * as K from './kernels.js';
 import { getPool, type Pool, type TaskKind } from './worker.js';
 
@@ -49,6 +50,9 @@ export interface ReferenceOptions {
 const PARALLEL_MIN_MACS = 1 << 22;
 
 const fmt = (s: Shape) => `[${s.join(',')}]`;
+
+/** An activation's reference function, null for none (the kernels skip it). */
+const actFn = (a: Activation): ((v: number) => number) | null => (a === 'none' ? null : ACTIVATIONS[a].ref);
 
 interface Plan {
   readonly g: Graph;
@@ -242,7 +246,7 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
           id: nextJobId++, x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
           n: xs[0], cin: xs[1], inH: xs[2], inW: xs[3], cout: n.shape[1], outH: n.shape[2], outW: n.shape[3],
           kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1],
-          groups: a.groups, act: ACT_CODE[a.act],
+          groups: a.groups, act: ACTIVATION_NAMES.indexOf(a.act), actFn: actFn(a.act),
         };
         const pending = conv(job, pool);
         if (pending) yield pending;
@@ -252,17 +256,9 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
         out = bufferFor(n.id);
         K.batchnorm(x, out, xs[0], xs[1], xs[2] * xs[3], param(n, 'weight'), param(n, 'bias'), param(n, 'running_mean'), param(n, 'running_var'), (n.attrs as OpAttrs['batchnorm']).eps);
         break;
-      case 'relu':
-        K.relu(x, (out = bufferFor(n.id)));
+      case 'act':
+        K.activate(x, (out = bufferFor(n.id)), ACTIVATIONS[(n.attrs as OpAttrs['act']).fn].ref);
         break;
-      case 'sigmoid':
-        K.sigmoid(x, (out = bufferFor(n.id)));
-        break;
-      case 'hardsigmoid': {
-        const a = n.attrs as OpAttrs['hardsigmoid'];
-        K.hardsigmoid(x, (out = bufferFor(n.id)), a.alpha, a.beta);
-        break;
-      }
       case 'maxpool':
       case 'avgpool': {
         const d = { n: xs[0], c: xs[1], h: xs[2], w: xs[3], oh: n.shape[2], ow: n.shape[3] };
@@ -312,8 +308,8 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
         const pooled = new Float32Array(xs[0] * c);
         K.globalAvgPool(x, pooled, xs[0] * c, xs[2] * xs[3]);
         out = bufferFor(n.id);
-        if (a.mode === 'ese') K.linear(pooled, out, xs[0], c, param(n, 'weight'), param(n, 'bias'), c, ACT_CODE[a.act]);
-        else K.ecaConv1d(pooled, out, xs[0], c, param(n, 'weight'), ACT_CODE[a.act]);
+        if (a.mode === 'ese') K.linear(pooled, out, xs[0], c, param(n, 'weight'), param(n, 'bias'), c, actFn(a.act));
+        else K.ecaConv1d(pooled, out, xs[0], c, param(n, 'weight'), actFn(a.act));
         break;
       }
       default:

@@ -12,15 +12,20 @@
 // ref'd while it has work, so that an awaited task cannot be abandoned by an exiting process.
 
 import { Worker } from 'node:worker_threads';
+import { ACTIVATIONS, ACTIVATION_NAMES } from '../ir/activations.js';
 import { WORKER_FUNCTIONS, type ConvJob, type SharedView } from './gemm.js';
+
+/** The activation table's reference functions by position (ConvJob.act), as worker source; none is null. */
+const ACTS_SOURCE = `[${ACTIVATION_NAMES.map((a) => (a === 'none' ? 'null' : `(${ACTIVATIONS[a].ref.toString()})`)).join(', ')}]`;
 
 const SOURCE = `'use strict';
 ${WORKER_FUNCTIONS.map((f) => f.toString()).join('\n\n')}
+const ACTS = ${ACTS_SOURCE};
 const { parentPort } = require('node:worker_threads');
 const ws = createWorkspace(true);
 parentPort.on('message', (m) => {
   try {
-    runChunks(m.kind, decodeJob(m.job), m.chunks, new Int32Array(m.counter), ws);
+    runChunks(m.kind, decodeJob(m.job, ACTS), m.chunks, new Int32Array(m.counter), ws);
     parentPort.postMessage({ id: m.id });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: String((e && e.stack) || e) });
@@ -68,7 +73,8 @@ class PoolWorker {
   run(kind: TaskKind, job: ConvJob, chunks: readonly (readonly number[])[], counter: SharedArrayBuffer): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
-    const msg = { ...job, x: encode(job.x), w: encode(job.w), bias: encode(job.bias), res: encode(job.res), out: encode(job.out) };
+    // The activation crosses as its table position (job.act); a function cannot be posted.
+    const msg = { ...job, x: encode(job.x), w: encode(job.w), bias: encode(job.bias), res: encode(job.res), out: encode(job.out), actFn: null };
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();

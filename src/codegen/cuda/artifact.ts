@@ -1,5 +1,5 @@
-// What the 'cuda' and 'cuda-emu' targets share: graph -> optimized plan -> artifact files,
-// and running a built artifact's demo program on one input.
+// What the 'cuda' and 'cuda-emu' targets share: kernel plan -> artifact files, and running a
+// built artifact's demo program on one input.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -7,35 +7,28 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VovcError, fail } from '../../diag/diagnostics.js';
-import type { Graph } from '../../ir/graph.js';
 import { readNpy, writeNpy } from '../../io/npy.js';
+import type { KernelPlan, WeightData } from '../../plan/types.js';
+import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { writeChunks } from '../../util/fsx.js';
-import { passOptions } from '../../passes/options.js';
-import { optimize } from '../../passes/manager.js';
-import { buildPlan } from '../../plan/build.js';
-import type { KernelPlan } from '../../plan/types.js';
 import { packageRoot } from '../../util/paths.js';
-import type { BackendContext, BuildContext, OptionValues, Tensor } from '../backend.js';
+import type { CudaOptions } from './options.js';
 import { blobChunks, renderSources } from './render.js';
-
-export const CLI_OPTIONS = {
-  'no-weights': { type: 'boolean' },
-} as const;
-
-/** The optimized plan of the context's graph and the graph it was built from. */
-export function planOf(graph: Graph, options: OptionValues, log: (s: string) => void, donateParams = false): { plan: KernelPlan; optimized: Graph } {
-  const optimized = optimize(graph, { ...passOptions(options), log, donateParams }).graph;
-  return { plan: buildPlan(optimized), optimized };
-}
 
 /** A file's contents: text, bytes, or bytes in chunks (weights.bin: views of the parameters). */
 export type FileData = string | Buffer | readonly Uint8Array[];
 
+/** The plan and its weights, as the driver hands them to a CUDA target. */
+export function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
+  if (ctx.input.stage !== 'plan') throw new Error('internal: the CUDA targets render kernel plans');
+  return ctx.input;
+}
+
 /** Every file of the artifact (sources, plus weights.bin unless `withWeights` is false). */
-export function artifactFiles(graph: Graph, options: OptionValues, log: (s: string) => void, withWeights: boolean, donateParams = false): Map<string, FileData> {
-  const { plan, optimized } = planOf(graph, options, log, donateParams);
-  const files = new Map<string, FileData>(renderSources(plan));
-  if (withWeights) files.set('weights.bin', blobChunks(plan, optimized));
+export function artifactFiles(ctx: TargetContext, withWeights: boolean): Map<string, FileData> {
+  const { plan, weights } = planOf(ctx);
+  const files = new Map<string, FileData>(renderSources(plan, ctx.meta));
+  if (withWeights) files.set('weights.bin', blobChunks(plan, weights));
   return files;
 }
 
@@ -47,10 +40,21 @@ export function writeFiles(dir: string, files: Map<string, FileData>): string[] 
   return [...files.keys()].sort();
 }
 
-export async function buildInto(ctx: BuildContext, extra: Map<string, FileData> = new Map()): Promise<string[]> {
-  const files = artifactFiles(ctx.graph, ctx.options, ctx.log, !ctx.options['no-weights'], ctx.donateParams);
+export async function buildInto(ctx: TargetContext, options: CudaOptions, dir: string, extra: Map<string, FileData> = new Map()): Promise<string[]> {
+  const files = artifactFiles(ctx, !options.noWeights);
   for (const [k, v] of extra) files.set(k, v);
-  return writeFiles(ctx.stagingDir, files);
+  return writeFiles(dir, files);
+}
+
+/** A CUDA target: builds the artifact (plus `extra` files) and runs it with `toolchain`. */
+export function cudaTarget(toolchain: () => Toolchain, ready: () => void, extra: () => Map<string, FileData> = () => new Map()): TargetImpl<CudaOptions> {
+  return {
+    build: (ctx, options, dir) => buildInto(ctx, options, dir, extra()),
+    async run(ctx, _options, input) {
+      ready();
+      return compileAndRun(ctx, input, toolchain());
+    },
+  };
 }
 
 /** The shim that lets g++ compile the artifact's .cu files (shipped in templates/cuda-emu/). */
@@ -77,8 +81,10 @@ export function hasCommand(cmd: string): boolean {
  * the weights are a run-time file) and runs it on `input`; returns the outputs it wrote.
  * Exit code 3 of the demo (no GPU) becomes VovcError exit 3.
  */
-export function compileAndRun(ctx: BackendContext, input: Tensor, toolchain: Toolchain): Map<string, Tensor> {
-  const files = artifactFiles(ctx.graph, ctx.options, ctx.log, true);
+export function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain): Map<string, Tensor> {
+  const { plan } = planOf(ctx);
+  const model = plan.model;
+  const files = artifactFiles(ctx, true);
   const hash = createHash('sha256');
   for (const f of SOURCES.concat(['vovc.h', 'vovc_cuda.h', 'vovc_kernels.cuh', 'vovc_model.h'])) hash.update(f).update(files.get(f) as string);
   hash.update(readFileSync(shimPath()));
@@ -91,10 +97,10 @@ export function compileAndRun(ctx: BackendContext, input: Tensor, toolchain: Too
     writeFiles(work, files);
     if (!existsSync(exe)) {
       const [cmd, args] = toolchain.command(work, join(work, 'vovc_demo'));
-      ctx.log(`compiling ${ctx.graph.name} with ${toolchain.name}`);
+      ctx.log(`compiling ${model} with ${toolchain.name}`);
       const r = spawnSync(cmd, args, { cwd: work, encoding: 'utf8', maxBuffer: 64 << 20 });
       if (r.error) fail('E6110', `cannot start ${cmd}: ${r.error.message}`, { subject: cmd }, 3);
-      if (r.status !== 0) fail('E6111', `${toolchain.name} failed on the ${ctx.graph.name} artifact: ${firstLines(r.stderr || r.stdout)}`, { subject: work });
+      if (r.status !== 0) fail('E6111', `${toolchain.name} failed on the ${model} artifact: ${firstLines(r.stderr || r.stdout)}`, { subject: work });
       mkdirSync(cacheDir, { recursive: true });
       renameSync(join(work, 'vovc_demo'), exe);
     }
@@ -105,9 +111,9 @@ export function compileAndRun(ctx: BackendContext, input: Tensor, toolchain: Too
     if (r.error) fail('E6112', `cannot run ${exe}: ${r.error.message}`, { subject: exe });
     const msg = (r.stderr || '').trim().split('\n').pop()?.replace(/^vovc_demo: /, '') ?? '';
     if (r.status === 3) throw new VovcError({ severity: 'error', code: 'E6113', message: msg.startsWith('no GPU') ? msg : `no GPU: ${msg}` }, 3);
-    if (r.status !== 0) fail('E6114', `the ${ctx.graph.name} demo program failed (exit ${r.status ?? r.signal}): ${msg}`, { subject: exe });
+    if (r.status !== 0) fail('E6114', `the ${model} demo program failed (exit ${r.status ?? r.signal}): ${msg}`, { subject: exe });
     const out = new Map<string, Tensor>();
-    for (const o of ctx.graph.outputs) out.set(o.name, readNpy(join(outDir, `${o.name}.npy`)));
+    for (const o of plan.outputs) out.set(o.name, readNpy(join(outDir, `${o.name}.npy`)));
     return out;
   } finally {
     rmSync(work, { recursive: true, force: true });

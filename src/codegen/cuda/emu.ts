@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fail } from '../../diag/diagnostics.js';
-import type { Backend } from '../backend.js';
-import { CLI_OPTIONS, SOURCES, buildInto, compileAndRun, hasCommand, shimPath, type Toolchain } from './artifact.js';
+import { SOURCES, cudaTarget, hasCommand, shimPath, type Toolchain } from './artifact.js';
 
 /** g++ -std=c++20 over the artifact's sources with the shim; extra flags (e.g. -fsanitize=thread) for tests. */
 export function gxx(extra: readonly string[] = []): Toolchain {
@@ -16,15 +15,10 @@ export function gxx(extra: readonly string[] = []): Toolchain {
   };
 }
 
-export const backend: Backend = {
-  target: 'cuda-emu',
-  description: 'CUDA artifact emulated on the CPU (g++ and the vovc shim); for checking without a GPU',
-  cliOptions: CLI_OPTIONS,
-  async build(ctx) {
-    return buildInto(ctx, new Map([['cuda_shim.h', readFileSync(shimPath(), 'utf8')]]));
-  },
-  async run(ctx, input) {
+export const target = cudaTarget(
+  () => gxx(),
+  () => {
     if (!hasCommand('g++')) fail('E6120', 'cuda-emu needs g++ (C++20) on the PATH', { subject: 'g++' }, 3);
-    return compileAndRun(ctx, input, gxx());
   },
-};
+  () => new Map([['cuda_shim.h', readFileSync(shimPath(), 'utf8')]]),
+);

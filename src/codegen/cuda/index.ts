@@ -2,8 +2,7 @@
 // build, weight blob). `vovc run --target cuda` compiles it with nvcc and runs it on the GPU.
 
 import { VovcError } from '../../diag/diagnostics.js';
-import type { Backend } from '../backend.js';
-import { CLI_OPTIONS, SOURCES, buildInto, compileAndRun, hasCommand, type Toolchain } from './artifact.js';
+import { SOURCES, cudaTarget, hasCommand, type Toolchain } from './artifact.js';
 
 /** nvcc for sm_80 and sm_90, plus compute_80 PTX so newer GPUs can JIT it. */
 export function nvcc(nvccPath = 'nvcc', extra: readonly string[] = []): Toolchain {
@@ -16,13 +15,9 @@ export function nvcc(nvccPath = 'nvcc', extra: readonly string[] = []): Toolchai
   };
 }
 
-export const backend: Backend = {
-  target: 'cuda',
-  description: 'CUDA C++ artifact: kernels, host runtime (C API), demo, CMakeLists.txt, weight blob',
-  cliOptions: CLI_OPTIONS,
-  build: (ctx) => buildInto(ctx),
-  async run(ctx, input) {
+export const target = cudaTarget(
+  () => nvcc(),
+  () => {
     if (!hasCommand('nvcc')) throw new VovcError({ severity: 'error', code: 'E6130', message: 'no GPU toolchain: nvcc not found on the PATH (try --target cuda-emu)', subject: 'nvcc' }, 3);
-    return compileAndRun(ctx, input, nvcc());
   },
-};
+);

@@ -1,16 +1,16 @@
-// Renders a KernelPlan into the files of a CUDA artifact. All arithmetic and every per-op
-// decision (kernel choice, grid sizes, views, arguments) happens here, in the view-model;
-// templates/cuda/*.hbs only lay the strings out.
+// Renders a KernelPlan into the files of a CUDA artifact. Every launch becomes a kernel of
+// vovc_model.cu with its shapes, offsets and strides as constants: the shared C-style kernels
+// (src/codegen/cstyle/) in the CUDA dialect, and for the groups-1 convolutions the implicit
+// GEMM of vovc_kernels.cuh instantiated with a hook struct (input read, weight read,
+// epilogue) that the same renderer writes. templates/cuda/*.hbs only lay the strings out.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fail } from '../../diag/diagnostics.js';
-import type { Activation, Graph } from '../../ir/graph.js';
-import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
-import { ALIGN_ELEMENTS } from '../../plan/types.js';
+import { ALIGN_ELEMENTS, type KernelPlan, type Launch, type LaunchOfKind, type TensorView, type WeightData } from '../../plan/types.js';
 import { weightData } from '../../plan/weights.js';
-import { packageRoot } from '../../util/paths.js';
-import { VERSION } from '../../version.js';
+import type { ArtifactMeta } from '../../targets/contract.js';
+import { cudaDialect, cudaParam } from '../cstyle/cuda.js';
+import type { Binding } from '../cstyle/dialect.js';
+import { KernelBuilder, type Sites } from '../cstyle/kernel.js';
+import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
 import { backendTemplates, type Template } from '../templates.js';
 
 /** Weight blob format (see templates/cuda/README.md.hbs). */
@@ -19,19 +19,12 @@ export const BLOB_HEADER_BYTES = 32;
 const BLOB_MAGIC = 'VOVCWTS\0';
 
 /** Files rendered from templates/cuda/<name>.hbs, in the order `build` lists them. */
-export const TEMPLATE_FILES = ['CMakeLists.txt', 'README.md', 'vovc.h', 'vovc_cuda.h', 'vovc_demo.cu', 'vovc_kernels.cuh', 'vovc_model.cu', 'vovc_model.h', 'vovc_runtime.cu'] as const;
+const TEMPLATE_FILES = ['CMakeLists.txt', 'README.md', 'vovc.h', 'vovc_cuda.h', 'vovc_demo.cu', 'vovc_kernels.cuh', 'vovc_model.cu', 'vovc_model.h', 'vovc_runtime.cu'] as const;
 
-/** Threads per block of the elementwise-style kernels; must match kReduceThreads / kConvThreads in the kernels. */
-const THREADS = 256;
+/** Tile of the implicit-GEMM convolution (kBM x kBN outputs, kConvThreads threads; vovc_kernels.cuh). */
 const CONV_TILE_M = 64;
 const CONV_TILE_P = 64;
-/** Grid-stride kernels use at most this many blocks (enough to fill any current GPU). */
-const MAX_BLOCKS = 8192;
-/** se_gate keeps the pooled vector in shared memory (kMaxGateChannels). */
-const MAX_GATE_CHANNELS = 2048;
-
-const ACT_CODE: Readonly<Record<Activation, number>> = { none: 0, relu: 1, hardsigmoid: 2, sigmoid: 3 };
-const EW = { copy: 0, relu: 1, hardsigmoid: 2, sigmoid: 3, add: 4, mul: 5, scale: 6, batchnorm: 7 } as const;
+const CONV_THREADS = 256;
 
 export interface LaunchVM {
   index: number;
@@ -42,177 +35,90 @@ export interface LaunchVM {
   args: string;
 }
 
-/** The fp literal of a float attribute (always with a decimal point or exponent). */
-function flt(x: number): string {
-  const s = String(Math.fround(x));
-  return /[.e]/.test(s) ? `${s}f` : `${s}.0f`;
+const dim = (xs: readonly number[]) => `dim3(${xs.join(', ')})`;
+
+/** Buffers as vovc_enqueue holds them: the binding key -> the host expression. */
+function hostArg(plan: KernelPlan, b: Binding): string {
+  if (b.key === 'arena') return 'arena';
+  if (b.key === 'input') return 'in';
+  if (b.key === 'w') return 'w';
+  return `out[${plan.outputs.findIndex((o) => `out:${o.name}` === b.key)}]`;
 }
 
-const dim = (...xs: number[]) => `dim3(${xs.join(', ')})`;
-const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
-const elements = (v: TensorView) => v.shape[0] * v.shape[1] * v.shape[2] * v.shape[3];
+function sitesOf(plan: KernelPlan): Sites {
+  return {
+    view(v: TensorView) {
+      if (v.buffer === 'arena') return { key: 'arena', name: 'arena' };
+      if (v.buffer === 'input') return { key: 'input', name: 'inp' };
+      const i = plan.outputs.findIndex((o) => o.name === v.name);
+      if (i < 0) throw new Error(`internal: a view names output buffer '${v.name}', which the plan does not have`);
+      return { key: `out:${v.name}`, name: `out${i}` };
+    },
+    param: (p) => ({ key: 'w', name: 'wts', offset: p.offset }),
+  };
+}
 
-class LaunchRenderer {
-  private readonly outIndex: Map<string, number>;
-  constructor(private readonly plan: KernelPlan) {
-    this.outIndex = new Map(plan.outputs.map((o, i) => [o.name, i]));
-  }
+/**
+ * A groups-1 convolution: the hook struct vovc::conv_igemm<E> reads its geometry from, loads
+ * the input and the weight through, and hands each accumulator to (the shared epilogue).
+ */
+function gemmConv(plan: KernelPlan, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+  const d = cudaDialect(l.needs64bit);
+  const k = new KernelBuilder(d, sitesOf(plan));
+  const [x, y] = [l.inputs[0], l.output];
+  const a = l.attrs;
+  const K = x.shape[1] * a.kernel[0] * a.kernel[1];
+  const xa = k.view(x, false);
+  const wt = k.param(l.params.weight);
+  const store = k.fork();
+  epilogue(store, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  const [n, , oh, ow] = y.shape;
+  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1] };
+  const I = d.index;
+  const source = [
+    `// ${launchComment(l)}`,
+    `struct ${name} {`,
+    `  using I = ${I};`,
+    `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
+    ...k.bindings.map((b) => `  ${cudaParam(b)};`),
+    `  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
+    `  __device__ __forceinline__ float weight(I m, I kk) const { return ${wt.at(`m * ${d.i(K)} + kk`)}; }`,
+    `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
+    ...store.body().map((s) => `  ${s}`),
+    '  }',
+    '};',
+  ].join('\n');
+  const pixels = n * oh * ow;
+  return {
+    source,
+    vm: {
+      kernel: `vovc::conv_igemm<${name}>`,
+      grid: dim([Math.ceil(pixels / CONV_TILE_P), Math.ceil(y.shape[1] / CONV_TILE_M)]),
+      block: dim([CONV_THREADS]),
+      args: `${name}{${k.bindings.map((b) => hostArg(plan, b)).join(', ')}}`,
+    },
+  };
+}
 
-  private ptr(v: TensorView): string {
-    if (v.buffer === 'input') return 'in';
-    if (v.buffer === 'arena') return 'arena';
-    const i = this.outIndex.get(v.name);
-    if (i === undefined) fail('E6101', `plan of '${this.plan.model}': a view names output buffer '${v.name}', which is not an output of the plan`, { subject: v.value });
-    return `out[${i}]`;
-  }
-
-  private view(v: TensorView, I: string): string {
-    return `vovc::view<${I}>(${v.offset}, ${v.strides.join(', ')}, ${v.shape.join(', ')})`;
-  }
-
-  /** An [N,C,1,1] operand seen with the h/w extent of `like` through zero strides. */
-  private broadcastView(v: TensorView, like: TensorView, I: string): string {
-    if (v.shape[2] === like.shape[2] && v.shape[3] === like.shape[3]) return this.view(v, I);
-    if (v.shape[2] !== 1 || v.shape[3] !== 1) fail('E6102', `launch over '${like.value}': operand '${v.value}' of shape [${v.shape.join(',')}] cannot broadcast to [${like.shape.join(',')}]`, { subject: v.value });
-    return `vovc::view<${I}>(${v.offset}, ${v.strides[0]}, ${v.strides[1]}, 0, 0, ${v.shape[0]}, ${v.shape[1]}, ${like.shape[2]}, ${like.shape[3]})`;
-  }
-
-  private param(p: WeightRef | undefined): string {
-    return p ? `w + ${p.offset}` : 'nullptr';
-  }
-
-  private required(l: Launch, role: string): WeightRef {
-    const p = l.params[role];
-    if (!p) fail('E6103', `launch ${l.index} (${l.kind} ${l.nodes[0] ?? ''}) has no '${role}' parameter`, { subject: l.nodes[0] });
-    return p;
-  }
-
-  private input(l: Launch, i: number): TensorView {
-    const v = l.inputs[i];
-    if (!v) fail('E6104', `launch ${l.index} (${l.kind} ${l.nodes[0] ?? ''}) expects at least ${i + 1} inputs, has ${l.inputs.length}`, { subject: l.nodes[0] });
-    return v;
-  }
-
-  private gridFor(total: number): string {
-    return dim(Math.max(1, Math.min(MAX_BLOCKS, ceilDiv(total, THREADS))));
-  }
-
-  private none(I: string): string {
-    return `nullptr, vovc::view<${I}>(0, 0, 0, 0, 0, 0, 0, 0, 0)`;
-  }
-
-  /** y = op(a, b) (+ c) through the `ew` kernel. */
-  private ew(l: Launch, I: string, op: number, a: TensorView, y: TensorView, extra: { b?: TensorView; c?: TensorView; p?: (WeightRef | undefined)[]; f?: [number, number] } = {}): Omit<LaunchVM, 'index' | 'comment'> {
-    const b = extra.b ? `${this.ptr(extra.b)}, ${this.broadcastView(extra.b, y, I)}` : this.none(I);
-    const c = extra.c ? `${this.ptr(extra.c)}, ${this.view(extra.c, I)}` : this.none(I);
-    const p = [0, 1, 2, 3].map((i) => this.param(extra.p?.[i])).join(', ');
-    const [f0, f1] = extra.f ?? [0, 0];
-    return {
-      kernel: `vovc::ew<${I}>`,
-      grid: this.gridFor(elements(y)),
-      block: dim(THREADS),
-      args: [op, this.ptr(a), this.view(a, I), b, c, this.ptr(y), this.view(y, I), p, flt(f0), flt(f1)].join(', '),
-    };
-  }
-
-  private conv(l: Launch, I: string): Omit<LaunchVM, 'index' | 'comment'> {
-    const x = this.input(l, 0), y = l.output;
-    const [kh, kw] = l.attrs.kernel ?? [1, 1];
-    const [sh, sw] = l.attrs.stride ?? [1, 1];
-    const [pt, pl] = l.attrs.pad ?? [0, 0, 0, 0];
-    const groups = l.attrs.groups ?? 1;
-    const r = l.attrs.residual ? this.input(l, 1) : undefined;
-    const epilogue = [this.param(this.required(l, 'weight')), this.param(l.params.bias), r ? `${this.ptr(r)}, ${this.view(r, I)}` : this.none(I), this.ptr(y), this.view(y, I), sh, sw, pt, pl, ACT_CODE[l.attrs.act ?? 'none']];
-    const common = [this.ptr(x), this.view(x, I), ...epilogue].join(', ');
-    if (groups === 1 && l.kind === 'conv') {
-      const pixels = y.shape[0] * y.shape[2] * y.shape[3];
-      return { kernel: `vovc::conv_igemm<${I}, ${kh}, ${kw}>`, grid: dim(ceilDiv(pixels, CONV_TILE_P), ceilDiv(y.shape[1], CONV_TILE_M)), block: dim(THREADS), args: common };
+/** Every kernel of the plan (source) and its launch in vovc_enqueue. */
+export function renderLaunches(plan: KernelPlan): { kernels: string[]; launches: LaunchVM[] } {
+  const kernels: string[] = [];
+  const launches: LaunchVM[] = [];
+  for (const l of plan.launches) {
+    const comment = launchComment(l);
+    const name = `k${l.index}_${l.kind}`;
+    if (isGemmConv(l)) {
+      const g = gemmConv(plan, l, `Conv${l.index}`);
+      kernels.push(g.source);
+      launches.push({ index: l.index, comment, ...g.vm });
+      continue;
     }
-    if (groups === x.shape[1] && groups === y.shape[1]) return { kernel: `vovc::dwconv<${I}, ${kh}, ${kw}>`, grid: this.gridFor(elements(y)), block: dim(THREADS), args: common };
-    return fail('E6105', `launch ${l.index} (${l.nodes[0] ?? l.kind}): the CUDA backend supports groups 1 or depthwise convolutions, got groups ${groups} with ${x.shape[1]} -> ${y.shape[1]} channels`, { subject: l.nodes[0] });
-  }
-
-  render(l: Launch): LaunchVM[] {
-    const I = l.needs64bit ? 'int64_t' : 'int32_t';
-    const y = l.output;
-    const comment = `${l.kind} ${l.nodes.join(' + ')}${l.note ? ` (${l.note})` : ''}`.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
-    const one = (vm: Omit<LaunchVM, 'index' | 'comment'>): LaunchVM[] => [{ index: l.index, comment, ...vm }];
-    switch (l.kind) {
-      case 'conv':
-      case 'dwconv':
-        return one(this.conv(l, I));
-      case 'maxpool':
-      case 'avgpool': {
-        const x = this.input(l, 0);
-        const [kh, kw] = l.attrs.kernel ?? [1, 1];
-        const [sh, sw] = l.attrs.stride ?? [kh, kw];
-        const [pt, pl, pb, pr] = l.attrs.pad ?? [0, 0, 0, 0];
-        const args = [this.ptr(x), this.view(x, I), this.ptr(y), this.view(y, I), kh, kw, sh, sw, pt, pl, pb, pr, l.kind === 'maxpool' ? 1 : 0];
-        return one({ kernel: `vovc::pool2d<${I}>`, grid: this.gridFor(elements(y)), block: dim(THREADS), args: args.join(', ') });
-      }
-      case 'gap': {
-        const x = this.input(l, 0);
-        return one({ kernel: `vovc::gap<${I}>`, grid: dim(x.shape[1], x.shape[0]), block: dim(THREADS), args: [this.ptr(x), this.view(x, I), this.ptr(y), this.view(y, I)].join(', ') });
-      }
-      case 'se_gate': {
-        const z = this.input(l, 0);
-        if (z.shape[1] > MAX_GATE_CHANNELS) fail('E6106', `launch ${l.index} (${l.nodes[0] ?? 'se_gate'}): attention gate over ${z.shape[1]} channels, the CUDA backend handles at most ${MAX_GATE_CHANNELS}`, { subject: l.nodes[0] });
-        const eca = l.attrs.mode === 'eca';
-        const args = [this.ptr(z), this.view(z, I), this.param(this.required(l, 'weight')), this.param(eca ? undefined : l.params.bias), this.ptr(y), this.view(y, I), eca ? 1 : 0, l.attrs.ecaKernel ?? 0, ACT_CODE[l.attrs.act ?? 'none']];
-        return one({ kernel: `vovc::se_gate<${I}>`, grid: dim(z.shape[0]), block: dim(THREADS), args: args.join(', ') });
-      }
-      case 'scale':
-        return one(this.ew(l, I, EW.scale, this.input(l, 0), y, { b: this.input(l, 1), c: l.attrs.residual ? this.input(l, 2) : undefined }));
-      case 'linear': {
-        const x = this.input(l, 0);
-        const args = [this.ptr(x), this.view(x, I), this.param(this.required(l, 'weight')), this.param(l.params.bias), this.ptr(y), this.view(y, I)];
-        return one({ kernel: `vovc::linear<${I}>`, grid: this.gridFor(y.shape[0] * y.shape[1]), block: dim(THREADS), args: args.join(', ') });
-      }
-      case 'copy':
-        return one(this.ew(l, I, EW.copy, this.input(l, 0), y));
-      case 'concat': {
-        // One copy per input into its channel slice of the output.
-        let channel = 0;
-        return l.inputs.map((x) => {
-          const slice: TensorView = { ...y, offset: y.offset + channel * y.strides[1], shape: [y.shape[0], x.shape[1], y.shape[2], y.shape[3]] };
-          channel += x.shape[1];
-          return { index: l.index, comment, ...this.ew(l, I, EW.copy, x, slice) };
-        });
-      }
-      case 'batchnorm':
-        return one(this.ew(l, I, EW.batchnorm, this.input(l, 0), y, { p: ['weight', 'bias', 'running_mean', 'running_var'].map((r) => this.required(l, r)), f: [l.attrs.eps ?? 1e-5, 0] }));
-      case 'relu':
-        return one(this.ew(l, I, EW.relu, this.input(l, 0), y));
-      case 'sigmoid':
-        return one(this.ew(l, I, EW.sigmoid, this.input(l, 0), y));
-      case 'hardsigmoid':
-        return one(this.ew(l, I, EW.hardsigmoid, this.input(l, 0), y, { f: [l.attrs.alpha ?? 1 / 6, l.attrs.beta ?? 0.5] }));
-      case 'add':
-        return one(this.ew(l, I, EW.add, this.input(l, 0), y, { b: this.input(l, 1) }));
-      case 'mul':
-        return one(this.ew(l, I, EW.mul, this.input(l, 0), y, { b: this.input(l, 1) }));
-      case 'eca_conv1d': {
-        const x = this.input(l, 0);
-        const args = [this.ptr(x), this.view(x, I), this.param(this.required(l, 'weight')), this.ptr(y), this.view(y, I), l.attrs.ecaKernel ?? 3];
-        return one({ kernel: `vovc::eca1d<${I}>`, grid: this.gridFor(y.shape[0] * y.shape[1]), block: dim(THREADS), args: args.join(', ') });
-      }
+    for (const r of renderShared(l as Launch, cudaDialect(l.needs64bit), sitesOf(plan), name)) {
+      kernels.push(r.source);
+      launches.push({ index: l.index, comment, kernel: r.name, grid: dim(r.groups), block: dim([r.workgroup]), args: r.bindings.map((b) => hostArg(plan, b)).join(', ') });
     }
   }
-}
-
-/** Every kernel instantiation an artifact may contain for 1x1 / 3x3 convolutions (the nvcc CI test compiles these once). */
-export function kernelVariants(): string[] {
-  const out: string[] = [];
-  for (const I of ['int32_t', 'int64_t']) {
-    for (const k of [1, 3]) out.push(`vovc::conv_igemm<${I}, ${k}, ${k}>`, `vovc::dwconv<${I}, ${k}, ${k}>`);
-    for (const k of ['pool2d', 'gap', 'se_gate', 'ew', 'linear', 'eca1d']) out.push(`vovc::${k}<${I}>`);
-  }
-  return out;
-}
-
-export function renderLaunches(plan: KernelPlan): LaunchVM[] {
-  const r = new LaunchRenderer(plan);
-  return plan.launches.flatMap((l) => r.render(l));
+  return { kernels, launches };
 }
 
 function template(name: string): Template {
@@ -222,18 +128,21 @@ function template(name: string): Template {
 }
 
 /** The view-model every template renders from. */
-export function viewModel(plan: KernelPlan) {
+function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
   const shape4 = (s: readonly number[]) => [...s, 0, 0, 0, 0].slice(0, 4).join(', ');
+  const { kernels, launches } = renderLaunches(plan);
   return {
-    version: VERSION,
+    version: meta.vovcVersion,
     model: plan.model,
+    weightsOrigin: meta.weights === 'checkpoint' ? 'the checkpoint given to vovc build' : 'vovc\'s seeded initialization (no checkpoint was given)',
     cmakeName: plan.model.replace(/[^A-Za-z0-9_]/g, '_'),
     inputShape: plan.input.shape.join(', '),
     inputElements: plan.input.elements,
     outputs: plan.outputs.map((o) => ({ name: o.name, rank: o.shape.length, shape: shape4(o.shape), shapeText: o.shape.join(', '), elements: o.elements })),
     arenaBytes: plan.arenaBytes,
     weightElements: plan.weights.totalElements,
-    launches: renderLaunches(plan),
+    kernels: kernels.join('\n\n'),
+    launches,
     launchCount: plan.launches.length,
     params: plan.weights.entries.map((e) => ({ name: e.name, offset: e.offset, shape: e.shape.join(', ') })),
     align: ALIGN_ELEMENTS,
@@ -243,9 +152,9 @@ export function viewModel(plan: KernelPlan) {
 }
 
 /** Renders every source file of the artifact: relative path -> contents. */
-export function renderSources(plan: KernelPlan): Map<string, string> {
-  for (const o of plan.outputs) if (o.shape.length > 4) fail('E6107', `output '${o.name}' has rank ${o.shape.length}; the CUDA backend describes outputs of rank 4 at most`, { subject: o.name });
-  const vm = viewModel(plan);
+export function renderSources(plan: KernelPlan, meta: ArtifactMeta): Map<string, string> {
+  for (const o of plan.outputs) if (o.shape.length > 4) throw new Error(`internal: output '${o.name}' has rank ${o.shape.length}; plans describe rank 4 at most`);
+  const vm = viewModel(plan, meta);
   return new Map(TEMPLATE_FILES.map((f) => [f, template(f)(vm)]));
 }
 
@@ -274,22 +183,23 @@ export function encodeBlob(data: Float32Array): Buffer {
 }
 
 /**
- * The same file as encodeBlob(packWeights(plan, g)), as chunks to write in order: the header,
- * then each parameter's bytes (a view of its data, not a copy) and the zeros that align the
- * next one. Packing would hold one more copy of every weight while the file is written.
+ * The same file as encodeBlob(packWeights(plan, data)), as chunks to write in order: the
+ * header, then each parameter's bytes (a view of its data, not a copy) and the zeros that
+ * align the next one. Packing would hold one more copy of every weight while the file is written.
  */
-export function blobChunks(plan: KernelPlan, g: Graph): Uint8Array[] {
+export function blobChunks(plan: KernelPlan, data: WeightData): Uint8Array[] {
   const zeros = new Uint8Array(4 * ALIGN_ELEMENTS);
   const body: Uint8Array[] = [];
   let at = 0;
   const pad = (to: number) => {
     if (to > at) body.push(zeros.subarray(0, 4 * (to - at)));
   };
-  for (const { entry, data } of weightData(plan, g)) {
+  for (const { entry, data: d } of weightData(plan, data)) {
     pad(entry.offset);
-    body.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    body.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     at = entry.offset + entry.numel;
   }
   pad(plan.weights.totalElements);
   return [blobHeader(plan.weights.totalElements, body), ...body];
 }
+

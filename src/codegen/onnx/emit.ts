@@ -14,21 +14,20 @@
 
 import type { onnx } from 'onnx-proto';
 import { fail } from '../../diag/diagnostics.js';
+import { ACTIVATIONS } from '../../ir/activations.js';
 import { INPUT, type Activation, type Graph, type Node, type PoolAttrs, type Shape } from '../../ir/graph.js';
 import { outSize } from '../../ir/ops.js';
-import { VERSION } from '../../version.js';
 import { encodeFloat } from '../../io/dtype.js';
+import { MAX_OPSET, MIN_OPSET } from './options.js';
 import { FLOAT, INT64, int64Bytes, type Initializer, type ModelParts } from './proto.js';
-
-export const MIN_OPSET = 13;
-export const MAX_OPSET = 21;
-export const DEFAULT_OPSET = 17;
 
 /** The lowest IR version that each opset needs (onnx's release table). */
 const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
 export interface EmitOptions {
   readonly opset: number;
+  /** The vovc version, as producer_version. */
+  readonly producerVersion: string;
   /** Symbolic batch dimension 'batch'. */
   readonly dynamicBatch: boolean;
   /** Symbolic input height and width ('height', 'width'); spatial sizes inside stay unnamed. */
@@ -55,6 +54,11 @@ interface Step {
   readonly shape: Shape;
   /** Replaces the chained input (first step only: several inputs). */
   readonly inputs?: readonly string[];
+  /**
+   * A second input: the tensor that the step `back` steps before this one read (an
+   * activation's own input, for x * f(x) lowerings such as SiLU).
+   */
+  readonly back?: number;
 }
 
 class Emitter {
@@ -128,20 +132,22 @@ class Emitter {
     // Spatial sizes pass through every op here except global pooling and the gate (both [N,C,1,1]).
     const spatial = n.inputs.some((i) => this.spatial.has(this.name(i))) && n.op !== 'global_avg_pool' && n.op !== 'se_gate';
     let prev = input;
+    const read: string[] = [];
     steps.forEach((s, k) => {
+      read.push(prev);
       const last = k === steps.length - 1;
       const tensor = last ? out : `${n.id}/${s.op.toLowerCase()}${steps.slice(0, k).some((t) => t.op === s.op) ? k : ''}`;
       this.claim(tensor);
       this.shapes.set(tensor, s.shape);
       if (spatial) this.spatial.add(tensor);
       const node: onnx.INodeProto = {
-        input: [...(s.inputs ?? [prev]), ...(s.extra ?? [])],
+        input: [...(s.inputs ?? [prev]), ...(s.back !== undefined ? [read[k - s.back]] : []), ...(s.extra ?? [])],
         output: [tensor],
         name: k === 0 ? n.id : `${n.id}/${s.op}${k}`,
         opType: s.op,
         attribute: [...(s.attrs ?? [])],
       };
-      if (n.note && k === 0) node.docString = n.note;
+      if (n.fused && k === 0) node.docString = `fused ${n.fused.join(' + ')}`;
       this.nodes.push(node);
       if (!this.g.outputs.some((o) => o.name === tensor)) this.valueInfo.push(this.info(tensor));
       prev = tensor;
@@ -163,18 +169,15 @@ class Emitter {
   }
 }
 
-function actStep(act: Activation, shape: Shape): Step[] {
-  switch (act) {
-    case 'none':
-      return [];
-    case 'relu':
-      return [{ op: 'Relu', shape }];
-    case 'sigmoid':
-      return [{ op: 'Sigmoid', shape }];
-    case 'hardsigmoid':
-      // hardsigmoid(t) = relu6(t + 3) / 6 = clamp(t / 6 + 1/2, 0, 1): PyTorch's, not ONNX's default alpha 0.2.
-      return [{ op: 'HardSigmoid', shape, attrs: [float('alpha', 1 / 6), float('beta', 0.5)] }];
-  }
+/** An activation's ONNX lowering (the activation table's, for the opset) as chain steps. */
+function actStep(act: Activation, shape: Shape, opset: number): Step[] {
+  return ACTIVATIONS[act].onnx(opset).map((a, j) => ({
+    op: a.op,
+    shape,
+    ...(a.floats ? { attrs: a.floats.map(([name, f]) => float(name, f)) } : {}),
+    // x * f(x): the activation's input is what its first step read, j steps back.
+    ...(a.timesInput ? { back: j } : {}),
+  }));
 }
 
 /** ONNX's pooled size (it does not drop a ceil-mode window that starts past the input, as PyTorch does). */
@@ -199,7 +202,7 @@ function poolSteps(n: Node, a: PoolAttrs, inShape: Shape, op: 'MaxPool' | 'Avera
 }
 
 /** ECA's 1-D conv across the channel axis of an [N,C,1,1] tensor, with its reshapes. */
-function ecaSteps(e: Emitter, weight: string, k: number, shape: Shape, act: Activation): Step[] {
+function ecaSteps(e: Emitter, weight: string, k: number, shape: Shape, act: Activation, opset: number): Step[] {
   const [n, c] = shape;
   const line = [n, 1, c];
   const pad = (k - 1) / 2;
@@ -207,7 +210,7 @@ function ecaSteps(e: Emitter, weight: string, k: number, shape: Shape, act: Acti
     // 0 in a Reshape target copies that input dimension: the batch stays symbolic.
     { op: 'Reshape', extra: [e.shapeConst([0, 1, c])], shape: line },
     { op: 'Conv', extra: [e.param(weight)], shape: line, attrs: [ints('kernel_shape', [k]), ints('pads', [pad, pad])] },
-    ...actStep(act, line),
+    ...actStep(act, line, opset),
     { op: 'Reshape', extra: [e.shapeConst([0, c, 1, 1])], shape },
   ];
 }
@@ -217,7 +220,7 @@ function convAttrs(n: Node<'conv2d'>): Attr[] {
   return [ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pad), int('group', a.groups)];
 }
 
-function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape): void {
+function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape, opset: number): void {
   const x = e.name(n.inputs[0]);
   const ins = n.inputs.map((i) => e.name(i));
   const s = n.shape;
@@ -227,19 +230,14 @@ function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape): void {
     case 'conv2d': {
       const a = (n as Node<'conv2d'>).attrs;
       const conv: Step = { op: 'Conv', extra: [p('weight'), ...opt('bias')], shape: s, attrs: convAttrs(n as Node<'conv2d'>) };
-      const steps = [conv, ...actStep(a.act, s)];
+      const steps = [conv, ...actStep(a.act, s, opset)];
       if (a.residual) steps.push({ op: 'Add', extra: [ins[1]], shape: s });
       return e.chain(n, x, steps);
     }
     case 'batchnorm':
       return e.chain(n, x, [{ op: 'BatchNormalization', extra: [p('weight'), p('bias'), p('running_mean'), p('running_var')], shape: s, attrs: [float('epsilon', (n as Node<'batchnorm'>).attrs.eps)] }]);
-    case 'relu':
-    case 'sigmoid':
-      return e.chain(n, x, actStep(n.op, s));
-    case 'hardsigmoid': {
-      const a = (n as Node<'hardsigmoid'>).attrs;
-      return e.chain(n, x, [{ op: 'HardSigmoid', shape: s, attrs: [float('alpha', a.alpha), float('beta', a.beta)] }]);
-    }
+    case 'act':
+      return e.chain(n, x, actStep((n as Node<'act'>).attrs.fn, s, opset));
     case 'maxpool':
       return e.chain(n, x, poolSteps(n, (n as Node<'maxpool'>).attrs, shapeOf(n.inputs[0]), 'MaxPool'));
     case 'avgpool':
@@ -253,7 +251,7 @@ function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape): void {
     case 'mul':
       return e.chain(n, x, [{ op: 'Mul', inputs: ins, shape: s }]);
     case 'eca_conv1d':
-      return e.chain(n, x, ecaSteps(e, n.params.weight, (n as Node<'eca_conv1d'>).attrs.kernel, s, 'none'));
+      return e.chain(n, x, ecaSteps(e, n.params.weight, (n as Node<'eca_conv1d'>).attrs.kernel, s, 'none', opset));
     case 'flatten':
       return e.chain(n, x, [{ op: 'Flatten', shape: s, attrs: [int('axis', 1)] }]);
     case 'linear': {
@@ -265,9 +263,9 @@ function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape): void {
     case 'se_gate': {
       const a = (n as Node<'se_gate'>).attrs;
       const gap: Step = { op: 'GlobalAveragePool', shape: s };
-      if (a.mode === 'eca') return e.chain(n, x, [gap, ...ecaSteps(e, n.params.weight, a.kernel, s, a.act)]);
+      if (a.mode === 'eca') return e.chain(n, x, [gap, ...ecaSteps(e, n.params.weight, a.kernel, s, a.act, opset)]);
       const fc: Step = { op: 'Conv', extra: [p('weight'), p('bias')], shape: s, attrs: [ints('kernel_shape', [1, 1])] };
-      return e.chain(n, x, [gap, fc, ...actStep(a.act, s)]);
+      return e.chain(n, x, [gap, fc, ...actStep(a.act, s, opset)]);
     }
     case 'scale': {
       const steps: Step[] = [{ op: 'Mul', inputs: [ins[0], ins[1]], shape: s }];
@@ -283,12 +281,12 @@ export function emitOnnx(g: Graph, opts: EmitOptions): ModelParts {
   if (!(opts.opset in IR_VERSION)) throw new Error(`internal: opset ${opts.opset} outside ${MIN_OPSET}..${MAX_OPSET}`);
   const e = new Emitter(g, opts);
   const shapes = new Map<string, Shape>([[INPUT, g.input.shape], ...g.nodes.map((n) => [n.id, n.shape] as const)]);
-  for (const n of g.nodes) emitNode(e, n, (v) => shapes.get(v)!);
+  for (const n of g.nodes) emitNode(e, n, (v) => shapes.get(v)!, opts.opset);
   const outputs = e.finishOutputs();
   return {
     irVersion: IR_VERSION[opts.opset],
     opset: opts.opset,
-    producerVersion: VERSION,
+    producerVersion: opts.producerVersion,
     docString: opts.docString,
     metadata: opts.metadata,
     graphName: g.name,

@@ -1,45 +1,22 @@
 // The 'onnx' target: writes <model>.onnx (weights as initializers; external data past the
 // protobuf limit or on request) and runs it with onnxruntime-node.
 //
-// Two graphs: the default optimized one (BN folded into conv biases, fused epilogues expanded
-// into Conv + activation + Add, attention gates as GlobalAveragePool -> Conv -> HardSigmoid),
-// and --faithful, one ONNX op per module of the unoptimized graph (for interoperability and
-// fine-tuning: BatchNormalization nodes keep the running statistics).
+// It renders the graph the driver gives it (options.ts: the optimized graph, or with
+// --faithful the unoptimized one): the optimized graph's fused forms (BN folded into conv
+// biases, fused epilogues, attention gates) are expanded into standard ops by emit.ts; the
+// faithful file has one ONNX op per module (BatchNormalization keeps the running statistics).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeChunks } from '../../util/fsx.js';
-import { passOptions } from '../../passes/options.js';
 import { fail } from '../../diag/diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
-import { seedParams } from '../../model/init.js';
-import { optimize } from '../../passes/manager.js';
-import type { Backend, BackendContext, OptionValues, Tensor } from '../backend.js';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, emitOnnx } from './emit.js';
+import type { ArtifactMeta, TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
+import { writeChunks } from '../../util/fsx.js';
+import { emitOnnx } from './emit.js';
 import { metadataProps } from './meta.js';
+import type { OnnxOptions } from './options.js';
 import { PROTOBUF_LIMIT, payloadBytes, serialize, type Serialized } from './proto.js';
-
-export { analysisTotals } from './meta.js';
-
-export interface OnnxOptions {
-  readonly opset: number;
-  /** One ONNX op per module of the unoptimized graph. */
-  readonly faithful: boolean;
-  /** Weights in <model>.onnx.data even below the protobuf limit. */
-  readonly externalData: boolean;
-  readonly dynamicBatch: boolean;
-  readonly dynamicHw: boolean;
-}
-
-export function onnxOptions(v: OptionValues): OnnxOptions {
-  let opset = DEFAULT_OPSET;
-  if (v.opset !== undefined) {
-    opset = Number(v.opset);
-    if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) fail('E7101', `--opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got '${String(v.opset)}'`, { subject: '--opset' });
-  }
-  return { opset, faithful: !!v.faithful, externalData: !!v['external-data'], dynamicBatch: !!v['dynamic-batch'], dynamicHw: !!v['dynamic-hw'] };
-}
 
 export interface CompiledOnnx extends Serialized {
   /** Name of the external data file (relative to the model file), when weights are outside. */
@@ -47,25 +24,22 @@ export interface CompiledOnnx extends Serialized {
 }
 
 /**
- * Compiles `graph` (unoptimized, as the CLI lowers it; parameters without data are seeded) to
- * ONNX bytes. `fileName` is the model file's base name, which external data references.
+ * Compiles `graph` (every parameter holding data) to ONNX bytes. `fileName` is the model
+ * file's base name, which external data references.
  */
-export function compileOnnx(graph: Graph, opts: OnnxOptions, extra: { hasWeights?: boolean; fileName?: string; options?: OptionValues; donateParams?: boolean } = {}): CompiledOnnx {
-  const g0 = [...graph.params.values()].some((p) => !p.data) ? seedParams(graph) : graph;
+export function compileOnnx(graph: Graph, opts: OnnxOptions, meta: ArtifactMeta, fileName = `${graph.name}.onnx`): CompiledOnnx {
   const mode = opts.faithful ? 'faithful' : 'optimized';
-  // From the unoptimized graph's shapes, before a donating optimize may rewrite its weights.
-  const metadata = metadataProps({ graph: g0, mode, hasWeights: !!extra.hasWeights });
-  const g = opts.faithful ? g0 : optimize(g0, { ...(extra.options ? passOptions(extra.options) : {}), donateParams: !!extra.donateParams }).graph;
-  const parts = emitOnnx(g, {
+  const parts = emitOnnx(graph, {
     opset: opts.opset,
+    producerVersion: meta.vovcVersion,
     dynamicBatch: opts.dynamicBatch,
     dynamicHw: opts.dynamicHw,
     docString: `${graph.name}, compiled by vovc (${mode} graph)`,
-    metadata,
+    metadata: metadataProps(meta, mode),
   });
   // The weights plus a margin for the graph's own messages must fit one protobuf message.
   const external = opts.externalData || payloadBytes(parts) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
-  const dataFile = external ? `${extra.fileName ?? `${graph.name}.onnx`}.data` : undefined;
+  const dataFile = external ? `${fileName}.data` : undefined;
   return { ...serialize(parts, dataFile), dataFile };
 }
 
@@ -105,33 +79,30 @@ export async function runSession(session: Awaited<ReturnType<typeof createSessio
   return new Map(outputs.map((o) => [o, { shape: r[o].dims.map(Number), data: r[o].data as Float32Array }]));
 }
 
-export const backend: Backend = {
-  target: 'onnx',
-  description: `ONNX model (opset ${MIN_OPSET}..${MAX_OPSET}, default ${DEFAULT_OPSET}) with weights as initializers; runs with onnxruntime-node`,
-  cliOptions: {
-    opset: { type: 'string' },
-    faithful: { type: 'boolean' },
-    'external-data': { type: 'boolean' },
-    'dynamic-batch': { type: 'boolean' },
-    'dynamic-hw': { type: 'boolean' },
-  },
+function graphOf(ctx: TargetContext): Graph {
+  if (ctx.input.stage === 'plan') throw new Error('internal: the onnx target renders graphs, not plans');
+  return ctx.input.graph;
+}
 
-  async build(ctx) {
-    const fileName = `${ctx.graph.name}.onnx`;
-    const c = compileOnnx(ctx.graph, onnxOptions(ctx.options), { hasWeights: ctx.hasWeights, fileName, options: ctx.options, donateParams: ctx.donateParams });
-    const files = writeOnnx(c, ctx.stagingDir, fileName);
-    const size = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(1)} MB`);
+const size = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(1)} MB`);
+
+export const target: TargetImpl<OnnxOptions> = {
+  async build(ctx, opts, dir) {
+    const graph = graphOf(ctx);
+    const fileName = `${graph.name}.onnx`;
+    const c = compileOnnx(graph, opts, ctx.meta, fileName);
+    const files = writeOnnx(c, dir, fileName);
     ctx.log(`onnx: ${fileName} ${size(c.modelBytes)}${c.dataFile ? `, ${c.dataFile} ${size(c.dataBytes)}` : ''}`);
     return files;
   },
 
-  async run(ctx: BackendContext, input: Tensor, outputs: readonly string[]) {
-    const opts = onnxOptions(ctx.options);
-    const want = ctx.graph.input.shape;
+  async run(ctx, opts, input, outputs) {
+    const graph = graphOf(ctx);
+    const want = graph.input.shape;
     const fixed = want.map((d, i) => (i === 0 && opts.dynamicBatch) || (i >= 2 && opts.dynamicHw) || input.shape[i] === d);
     if (input.shape.length !== 4 || !fixed.every(Boolean)) fail('E7104', `input shape [${input.shape.join(',')}] does not match the model's input [${want.join(',')}]`, { subject: 'input' });
-    const fileName = `${ctx.graph.name}.onnx`;
-    const c = compileOnnx(ctx.graph, opts, { hasWeights: ctx.hasWeights, fileName, options: ctx.options });
+    const fileName = `${graph.name}.onnx`;
+    const c = compileOnnx(graph, opts, ctx.meta, fileName);
     // onnxruntime finds external data next to a model file, so such a model goes through a temporary folder.
     const dir = c.dataFile ? mkdtempSync(join(tmpdir(), 'vovc-onnx-')) : undefined;
     try {

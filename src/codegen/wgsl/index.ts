@@ -6,19 +6,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Backend, BackendContext, Tensor } from '../backend.js';
 import { fail } from '../../diag/diagnostics.js';
-import type { Graph } from '../../ir/graph.js';
 import { encodeFloat } from '../../io/dtype.js';
 import { readNpy } from '../../io/npy.js';
-import { optimize, type OptimizeOptions } from '../../passes/manager.js';
-import { passOptions } from '../../passes/options.js';
-import { buildPlan } from '../../plan/build.js';
-import type { KernelPlan } from '../../plan/types.js';
-import { VERSION } from '../../version.js';
+import type { KernelPlan, WeightData } from '../../plan/types.js';
+import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { nodeDevice } from './dawn.js';
 import { checkBufferLimits } from './guard.js';
-import { renderPlan, type RenderedModel } from './render.js';
+import { renderHost, type RenderedModel } from './host.js';
+import type { WgslOptions } from './options.js';
+import { renderShaders } from './render.js';
 import { packWgslWeights, writeWgslWeights } from './weights.js';
 
 export interface WgslModule {
@@ -28,28 +25,23 @@ export interface WgslModule {
 export interface WgslCompileOptions {
   /** Lower the weight-chunk size (tests use it to exercise several chunks on a small model). */
   readonly chunkBytes?: number;
-  /** Pass-manager options (--disable-pass, --print-ir-after, ...). */
-  readonly passes?: OptimizeOptions;
 }
 
-/** The optimized graph and plan of `g` and the rendered artifact, without the weight blob. */
-export function compileWgslArtifact(g: Graph, opts: WgslCompileOptions = {}): { plan: KernelPlan; optimized: Graph; rendered: RenderedModel } {
-  const optimized = optimize(g, opts.passes).graph;
-  const plan = buildPlan(optimized);
+/** The rendered artifact of a plan (shaders, host module), without the weight blob. */
+export function compileWgslArtifact(plan: KernelPlan, version: string, opts: WgslCompileOptions = {}): RenderedModel {
   checkBufferLimits(plan);
-  return { plan, optimized, rendered: renderPlan(plan, VERSION, { chunkBytes: opts.chunkBytes }) };
+  return renderHost(plan, renderShaders(plan, version, { chunkBytes: opts.chunkBytes }), version);
 }
 
-/** Parameter data by name for packing: undefined for a name the optimized graph lacks. */
-const paramData = (g: Graph) => (name: string) => (g.params.has(name) ? g.params.get(name)!.data : undefined);
+/** The rendered artifact and its weight blob (weights.ts: conv weights repacked for the GEMM shader). */
+export function compileWgsl(plan: KernelPlan, weights: WeightData, version: string, opts: WgslCompileOptions = {}): { blob: Float32Array; rendered: RenderedModel } {
+  const rendered = compileWgslArtifact(plan, version, opts);
+  return { blob: packWgslWeights(rendered.weights, weights), rendered };
+}
 
-/**
- * The optimized plan of `g`, the artifact's weight blob (weights.ts: conv weights repacked for
- * the GEMM shader) and the rendered artifact.
- */
-export function compileWgsl(g: Graph, opts: WgslCompileOptions = {}): { plan: KernelPlan; blob: Float32Array; rendered: RenderedModel } {
-  const { plan, optimized, rendered } = compileWgslArtifact(g, opts);
-  return { plan, blob: packWgslWeights(rendered.weights, paramData(optimized)), rendered };
+function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
+  if (ctx.input.stage !== 'plan') throw new Error('internal: the wgsl target renders kernel plans');
+  return ctx.input;
 }
 
 /** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
@@ -76,41 +68,37 @@ function fillNormal(out: Float32Array, begin: number, end: number, s: number): n
   return s;
 }
 
-export const backend: Backend = {
-  target: 'wgsl',
-  description: 'WGSL compute shaders + host ES module (WebGPU: browsers, Node via the webgpu package)',
-  cliOptions: { 'sample-input': { type: 'string' } },
-
-  async build(ctx) {
-    const passes = { ...passOptions(ctx.options), donateParams: ctx.donateParams };
-    const { plan, optimized, rendered } = compileWgslArtifact(ctx.graph, { passes });
+export const target: TargetImpl<WgslOptions> = {
+  async build(ctx, opts, dir) {
+    const { plan, weights } = planOf(ctx);
+    const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion);
     const files: [string, string | Uint8Array][] = [];
     for (const s of rendered.shaders) files.push([`shaders/${s.file}`, s.code]);
     let sample: Float32Array;
-    const samplePath = ctx.options['sample-input'];
-    if (typeof samplePath === 'string') {
-      const npy = readNpy(samplePath);
-      if (npy.data.length !== plan.input.elements) fail('E5302', `${samplePath}: sample input has shape [${npy.shape.join(', ')}], expected [${plan.input.shape.join(', ')}]`);
+    if (opts.sampleInput !== undefined) {
+      const npy = readNpy(opts.sampleInput);
+      if (npy.data.length !== plan.input.elements) fail('E5302', `${opts.sampleInput}: sample input has shape [${npy.shape.join(', ')}], expected [${plan.input.shape.join(', ')}]`);
       sample = Float32Array.from(npy.data as ArrayLike<number>);
     } else sample = sampleInput(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
     files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', encodeFloat(sample)]);
-    mkdirSync(join(ctx.stagingDir, 'shaders'), { recursive: true });
-    for (const [rel, data] of files) writeFileSync(join(ctx.stagingDir, rel), data);
+    mkdirSync(join(dir, 'shaders'), { recursive: true });
+    for (const [rel, data] of files) writeFileSync(join(dir, rel), data);
     // Entry by entry, without packing a copy of the weights first.
-    writeWgslWeights(join(ctx.stagingDir, 'weights.bin'), rendered.weights, paramData(optimized));
+    writeWgslWeights(join(dir, 'weights.bin'), rendered.weights, weights);
     ctx.log(`wgsl: ${rendered.shaders.length} shaders, ${Object.keys(rendered.chunks).length} weight chunk(s), arena ${plan.arenaBytes} bytes`);
     return [...files.map(([rel]) => rel), 'weights.bin'];
   },
 
-  async run(ctx, input, outputs) {
+  async run(ctx, _opts, input, outputs) {
     return runWgsl(ctx, input, outputs);
   },
 };
 
-/** `backend.run`, with the compile options of compileWgsl. */
-export async function runWgsl(ctx: BackendContext, input: Tensor, outputs: readonly string[], opts: { chunkBytes?: number } = {}): Promise<Map<string, Tensor>> {
-  const { plan, blob, rendered } = compileWgsl(ctx.graph, { ...opts, passes: passOptions(ctx.options) });
+/** `target.run`, with the compile options of compileWgsl. */
+export async function runWgsl(ctx: TargetContext, input: Tensor, outputs: readonly string[], opts: WgslCompileOptions = {}): Promise<Map<string, Tensor>> {
+  const { plan, weights } = planOf(ctx);
+  const { blob, rendered } = compileWgsl(plan, weights, ctx.meta.vovcVersion, opts);
   const { device, description } = await nodeDevice();
   ctx.log(`wgsl: running on ${description}`);
   const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));

@@ -1,31 +1,27 @@
-// Renders a KernelPlan into WGSL compute shaders and the host ES module that dispatches them.
-//
-// Every shape, offset and stride of a launch is known at build time (an artifact is specialized
-// to one input shape), so they are baked into each shader as constants: no uniform buffers, no
-// binding offsets (which would have to be 256-byte aligned), and the WGSL compiler folds the
-// index arithmetic. Each binding covers a whole buffer:
-//   arena           read_write, always (a launch may read and write it, and WebGPU forbids one
-//                   buffer bound both read-only and writable in a dispatch)
+// Renders a KernelPlan into WGSL compute shaders, one module per dispatch, and the dispatch
+// list of the host module (host.ts). Every shape, offset and stride is a constant of its
+// shader; each binding covers a whole buffer:
+//   arena           read_write, always (a launch may read and write it)
 //   input           read
 //   out:<name>      read_write in the launch that writes it, read in later launches
-//   w<k>            read, the k-th weight chunk (the blob split at parameter boundaries so that
-//                   no chunk exceeds the 128 MiB default binding limit); array<vec4<f32>> in
-//                   the conv GEMM shader, array<f32> elsewhere
-// The weight blob is the artifact's own (see weights.ts): conv weights are repacked as the
-// GEMM's [K, N4] B operand.
-// Indices are u32: every binding is below 128 MiB, so `needs64bit` never applies here.
-//
-// The templates only hold syntax; this module computes every number and expression.
+//   w<k>            read, the k-th weight chunk (chunks.ts); array<vec4<f32>> in a GEMM conv
+//                   shader, array<f32> elsewhere
+// The kernels are the C-style renderer's (src/codegen/cstyle/) in the WGSL dialect, except the
+// groups-1 convolution, whose tiled implicit GEMM is WGSL's own (conv.wgsl.hbs: workgroup tiles,
+// vec4 weights repacked by weights.ts) and calls the shared epilogue as its store hook.
+// Indices fit i32/u32: every binding is below 128 MiB, so `needs64bit` never applies here.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { backendTemplates, type Template } from '../templates.js';
-import { fail } from '../../diag/diagnostics.js';
-import type { Activation } from '../../ir/graph.js';
-import type { KernelPlan, Launch, TensorView, WeightRef } from '../../plan/types.js';
-import { packageRoot } from '../../util/paths.js';
-import { MAX_INVOCATIONS_PER_WORKGROUP, MAX_STORAGE_BINDING_BYTES, MAX_STORAGE_BUFFERS_PER_STAGE, MAX_WORKGROUP_STORAGE_BYTES, MAX_WORKGROUPS_PER_DIM, WORKGROUP_SIZE } from './limits.js';
-import { describeLayout, entryKey, isGemmConv, kxnDims, packingOf, wgslWeightLayout, type WgslWeightEntry, type WgslWeightLayout } from './weights.js';
+import type { KernelPlan, Launch, LaunchOfKind, TensorView, WeightRef } from '../../plan/types.js';
+import type { Binding } from '../cstyle/dialect.js';
+import { foldGroups } from '../cstyle/dispatch.js';
+import { KernelBuilder, type Sites } from '../cstyle/kernel.js';
+import { epilogue, isGemmConv, launchComment, launchError, renderShared } from '../cstyle/kernels.js';
+import { wgslBindings, wgslDialect } from '../cstyle/wgsl.js';
+import { backendTemplates } from '../templates.js';
+import { chunkWeights } from './chunks.js';
+import { MAX_STORAGE_BUFFERS_PER_STAGE } from './limits.js';
+import { gemmTile } from './tile.js';
+import { entryKey, kxnDims, wgslWeightLayout, type WgslWeightEntry, type WgslWeightLayout } from './weights.js';
 
 export interface Dispatch {
   readonly shader: number;
@@ -33,450 +29,121 @@ export interface Dispatch {
   readonly groups: [number, number];
 }
 
-export interface RenderedModel {
+export interface RenderedShaders {
   /** One shader per dispatch: file name (under shaders/) and WGSL text. */
   readonly shaders: { file: string; code: string; launch: number }[];
   readonly dispatches: Dispatch[];
-  /** Storage buffers by name with their byte sizes. */
-  readonly buffers: Record<string, number>;
-  /** Weight chunk buffer name -> [begin, end) bytes in the weights blob. */
-  readonly chunks: Record<string, [number, number]>;
-  /** The layout of weights.bin (fill it with packWgslWeights) and its description, weights.json. */
+  /** The layout of weights.bin (fill it with packWgslWeights) and its chunks' first elements. */
   readonly weights: WgslWeightLayout;
-  readonly weightsJson: string;
-  readonly hostTs: string;
-  readonly hostJs: string;
-  readonly dts: string;
-  readonly html: string;
+  readonly chunkStarts: readonly number[];
+  readonly chunkEnds: readonly number[];
 }
-
-function loadTemplates(): Record<string, Template> {
-  return backendTemplates('wgsl');
-}
-
-const ACT: Readonly<Record<Activation, string>> = {
-  none: 'v',
-  relu: 'max(v, 0.0)',
-  hardsigmoid: 'clamp(v / 6.0 + 0.5, 0.0, 1.0)',
-  sigmoid: '1.0 / (1.0 + exp(-v))',
-};
-
-/** ACT over a vec4<f32> `v` (WGSL's max / clamp take no scalar beside a vector). */
-const ACT4: Readonly<Record<Activation, string>> = {
-  none: 'v4',
-  relu: 'max(v4, vec4<f32>(0.0))',
-  hardsigmoid: 'clamp(v4 / 6.0 + 0.5, vec4<f32>(0.0), vec4<f32>(1.0))',
-  sigmoid: '1.0 / (1.0 + exp(-v4))',
-};
-
-/** A float literal WGSL accepts (always with a decimal point or exponent). */
-function f32(x: number): string {
-  if (!Number.isFinite(x)) fail('E5101', `wgsl: non-finite constant ${x}`);
-  const s = String(Math.fround(x));
-  return /[.e]/.test(s) ? s : `${s}.0`;
-}
-
-/**
- * Chunks the weight blob at entry boundaries, each at most `maxBytes` (default
- * MAX_STORAGE_BINDING_BYTES). Entries start on 64-element boundaries, so chunks do too.
- */
-export function chunkWeights(layout: WgslWeightLayout, maxBytes = MAX_STORAGE_BINDING_BYTES): { starts: number[]; ends: number[] } {
-  const maxEl = maxBytes / 4;
-  const starts: number[] = [0];
-  for (const e of layout.entries) {
-    if (e.numel > maxEl) fail('E5102', `wgsl: parameter '${e.name}' has ${e.numel * 4} bytes, more than one WebGPU storage binding may hold (${maxBytes})`);
-    if (e.offset + e.numel - starts[starts.length - 1] > maxEl) starts.push(e.offset);
-  }
-  const ends = starts.map((_, i) => (i + 1 < starts.length ? starts[i + 1] : layout.totalElements));
-  return { starts, ends };
-}
-
-/** The implicit-GEMM conv tile for M output pixels and `cout` channels (see conv.wgsl.hbs). */
-export interface GemmTile {
-  /** Pixels and channels per workgroup, K per step. */
-  readonly bm: number;
-  readonly bn: number;
-  readonly bk: number;
-  /** Pixels and vec4 columns per invocation. */
-  readonly tm: number;
-  readonly vn: number;
-  /** Invocations along pixels and along channels. */
-  readonly ty: number;
-  readonly tx: number;
-  readonly invocations: number;
-  readonly workgroupBytes: number;
-}
-
-/**
- * The tile for M output pixels and `cout` channels. An invocation owns TM = 8 pixels x VN = 2
- * vec4 columns (16 accumulators). On CPU-emulated adapters every workgroup-memory load with a
- * per-invocation index is a per-lane gather, so the tile is as tall as the compile time
- * allows: measured on SwiftShader and llvmpipe, TM = 8 runs 1.5-2x faster than TM = 4, while
- * VN = 3..5 gains nothing more and llvmpipe's shader compile time grows with the number of
- * accumulators (about 0.5 s for 8, 1.2 s for 16, 3 s for 32). The channel tile BN = 8 * TX
- * (TX a power of two up to 8, so pixel staging divides evenly) trades zero padding past Cout
- * against the number of channel tiles. The pixel tile BM (up to 64) shrinks for the small feature maps of late stages,
- * down to 4 pixels (then TM = BM) while that leaves fewer than MIN_WORKGROUPS workgroups, so
- * that every core of a CPU adapter gets work.
- */
-export function gemmTile(m: number, cout: number): GemmTile {
-  const bk = 16;
-  const vn = 2;
-  const c4 = Math.ceil(cout / 4);
-  let tx = 1;
-  let cost = Infinity;
-  for (const t of [1, 2, 4, 8]) {
-    // Zero-padded vec4 columns, plus 4 columns' worth per channel tile: each tile stages the
-    // A tile again and has fewer invocations. Ties go to the wider tile.
-    const tiles = Math.ceil(c4 / (t * vn));
-    const c = tiles * t * vn + 4 * tiles;
-    if (c <= cost) [tx, cost] = [t, c];
-  }
-  const nt = Math.ceil(c4 / (tx * vn));
-  let bm = 4;
-  while (bm < m && bm < 64) bm *= 2;
-  while (bm > 4 && Math.ceil(m / bm) * nt < MIN_WORKGROUPS) bm /= 2;
-  const tm = Math.min(8, bm);
-  const ty = bm / tm;
-  const bn = 4 * vn * tx;
-  const invocations = ty * tx;
-  const workgroupBytes = bk * bm * 4 + bk * bn * 4;
-  // The staging loops need every invocation to own fixed pixels: WG divides BM or BM divides WG.
-  if (invocations % bm !== 0 && bm % invocations !== 0) fail('E5110', `wgsl: bad conv tile ${bm}x${bn}x${bk}`);
-  if (invocations > MAX_INVOCATIONS_PER_WORKGROUP || workgroupBytes > MAX_WORKGROUP_STORAGE_BYTES) fail('E5110', `wgsl: conv tile ${bm}x${bn}x${bk} exceeds the workgroup limits`);
-  return { bm, bn, bk, tm, vn, ty, tx, invocations, workgroupBytes };
-}
-
-/** Fewest conv workgroups worth shrinking the pixel tile for (CPU adapters have a few cores). */
-const MIN_WORKGROUPS = 4;
-
-interface ViewVm { buf: string; off: number; s0: number; s1: number; s2: number; s3: number }
 
 /** Where the weights live: the blob layout by entryKey, and the chunks' first elements. */
-interface WeightsVm { readonly byKey: ReadonlyMap<string, WgslWeightEntry>; readonly chunkStarts: readonly number[] }
-
-/** Collects the bindings one dispatch needs, in first-use order. */
-class Bindings {
-  private readonly list: { name: string; buffer: string; access: 'read' | 'read_write'; type: string }[] = [];
-  constructor(
-    private readonly plan: KernelPlan,
-    private readonly weights: WeightsVm,
-    private readonly launch: Launch,
-  ) {}
-
-  private bind(buffer: string, name: string, write: boolean, type = 'f32'): string {
-    const found = this.list.find((b) => b.buffer === buffer);
-    if (found) {
-      if (found.type !== type) fail('E5111', `wgsl: launch ${this.launch.index} reads buffer '${buffer}' both as ${found.type} and as ${type}`);
-      if (write) found.access = 'read_write';
-      return found.name;
-    }
-    this.list.push({ name, buffer, access: write || buffer === 'arena' ? 'read_write' : 'read', type });
-    return name;
-  }
-
-  view(v: TensorView, write: boolean, strides: readonly number[] = v.strides): ViewVm {
-    let buf: string;
-    if (v.buffer === 'arena') buf = this.bind('arena', 'arena', write);
-    else if (v.buffer === 'input') buf = this.bind('input', 'inp', write);
-    else {
-      const i = this.plan.outputs.findIndex((o) => o.name === v.name);
-      if (i < 0) fail('E5103', `wgsl: launch ${this.launch.index} uses output buffer '${v.name}', which the plan does not declare`);
-      buf = this.bind(`out:${v.name}`, `out${i}`, write);
-    }
-    return { buf, off: v.offset, s0: strides[0], s1: strides[1], s2: strides[2], s3: strides[3] };
-  }
-
-  /**
-   * The chunk binding and element offset of parameter `role` as this launch packs it. `vec4`
-   * binds the chunk as array<vec4<f32>> and returns the offset in vec4 units.
-   */
-  param(role: string, vec4 = false): { buf: string; off: number } {
-    const p: WeightRef | undefined = this.launch.params[role];
-    if (!p) fail('E5104', `wgsl: launch ${this.launch.index} (${this.launch.kind}, ${this.launch.nodes[0]}) has no '${role}' parameter`);
-    const e = this.weights.byKey.get(entryKey(p.name, packingOf(this.launch, role)));
-    if (!e) fail('E5104', `wgsl: parameter '${p.name}' of launch ${this.launch.index} is missing from the weight layout`);
-    const starts = this.weights.chunkStarts;
-    let k = starts.length - 1;
-    while (starts[k] > e.offset) k--;
-    const off = e.offset - starts[k];
-    return { buf: this.bind(`w${k}`, `w${k}`, false, vec4 ? 'vec4<f32>' : 'f32'), off: vec4 ? off / 4 : off };
-  }
-
-  vm(): { bindings: { binding: number; name: string; access: string; type: string }[]; dispatch: { binding: number; buffer: string }[] } {
-    if (this.list.length > MAX_STORAGE_BUFFERS_PER_STAGE) {
-      fail('E5105', `wgsl: launch ${this.launch.index} (${this.launch.nodes[0]}) needs ${this.list.length} storage buffers, more than WebGPU's default ${MAX_STORAGE_BUFFERS_PER_STAGE} per stage`);
-    }
-    return {
-      bindings: this.list.map((b, i) => ({ binding: i, name: b.name, access: b.access, type: b.type })),
-      dispatch: this.list.map((b, i) => ({ binding: i, buffer: b.buffer })),
-    };
-  }
+interface WeightsVm {
+  readonly byKey: ReadonlyMap<string, WgslWeightEntry>;
+  readonly chunkStarts: readonly number[];
 }
 
-/** Workgroup grid for `invocations` 1-D invocations, folded into (x, y) past 65535 per dimension. */
-function grid(invocations: number): [number, number] {
-  return foldGroups(Math.ceil(invocations / WORKGROUP_SIZE));
+/** The chunk of blob element `offset`: its index and the element's offset inside it. */
+function chunkOf(w: WeightsVm, offset: number): { k: number; local: number } {
+  let k = w.chunkStarts.length - 1;
+  while (w.chunkStarts[k] > offset) k--;
+  return { k, local: offset - w.chunkStarts[k] };
 }
 
-/** `n` workgroups as an (x, y) grid within 65535 per dimension (shaders index wid.y * nwg.x + wid.x). */
-function foldGroups(n: number): [number, number] {
-  const groups = Math.max(1, n);
-  if (groups <= MAX_WORKGROUPS_PER_DIM) return [groups, 1];
-  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
-  return [Math.ceil(groups / y), y];
-}
-
-/** Strides of `v` read against an output of shape `out`: broadcast dimensions get stride 0. */
-function broadcastStrides(v: TensorView, out: readonly number[]): number[] {
-  return v.strides.map((s, i) => (v.shape[i] === 1 && out[i] !== 1 ? 0 : s));
-}
-
-interface ShaderOut { template: string; vm: Record<string, unknown>; invocations: number; groups?: [number, number] }
-
-function renderLaunch(plan: KernelPlan, weights: WeightsVm, l: Launch, version: string): { code: string; dispatch: Omit<Dispatch, 'shader'> }[] {
-  const t = loadTemplates();
-  const out: { code: string; dispatch: Omit<Dispatch, 'shader'> }[] = [];
-  const emit = (b: Bindings, s: ShaderOut): void => {
-    const bvm = b.vm();
-    const code = t[s.template]({
-      version,
-      model: plan.model,
-      index: l.index,
-      kind: l.kind,
-      nodes: l.nodes.join(', '),
-      bindings: bvm.bindings,
-      wg: WORKGROUP_SIZE,
-      total: s.invocations,
-      ...s.vm,
-    });
-    out.push({ code, dispatch: { bindings: bvm.dispatch, groups: s.groups ?? grid(s.invocations) } });
+function sitesOf(plan: KernelPlan, w: WeightsVm): Sites {
+  return {
+    view(v: TensorView) {
+      if (v.buffer === 'arena') return { key: 'arena', name: 'arena' };
+      if (v.buffer === 'input') return { key: 'input', name: 'inp' };
+      const i = plan.outputs.findIndex((o) => o.name === v.name);
+      if (i < 0) throw new Error(`internal: a view names output buffer '${v.name}', which the plan does not have`);
+      return { key: `out:${v.name}`, name: `out${i}` };
+    },
+    param(p: WeightRef) {
+      const e = w.byKey.get(entryKey(p.name, 'dense'));
+      if (!e) throw new Error(`internal: parameter '${p.name}' is missing from the WGSL weight layout`);
+      const { k, local } = chunkOf(w, e.offset);
+      return { key: `w${k}`, name: `wt${k}`, offset: local };
+    },
   };
-  const [N, C, H, W] = l.output.shape;
-  const elements = N * C * H * W;
+}
+
+const tmpl = () => backendTemplates('wgsl');
+
+/** The GEMM convolution's shader: the conv template around the shared epilogue hook. */
+function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, version: string): { code: string; bindings: readonly Binding[]; groups: [number, number] } {
+  const d = wgslDialect;
+  const k = new KernelBuilder(d, sitesOf(plan, w));
+  const [x, y] = [l.inputs[0], l.output];
+  const [N, C, H, W] = y.shape;
   const a = l.attrs;
-
-  /** An elementwise dispatch: y = expr over operands opa, opb, opc and per-channel params. */
-  const eltwise = (operands: TensorView[], params: string[], expr: string, y: TensorView = l.output): void => {
-    const b = new Bindings(plan, weights, l);
-    const names = ['opa', 'opb', 'opc'];
-    const ops = operands.map((v, i) => ({ name: names[i], ...b.view(v, false, broadcastStrides(v, y.shape)) }));
-    const prm = params.map((role) => ({ name: `p_${role}`, ...b.param(role) }));
-    const yv = b.view(y, true);
-    const [n, c, h, w] = y.shape;
-    emit(b, { template: 'eltwise.wgsl', vm: { c, h, w, operands: ops, params: prm, y: yv, expr }, invocations: n * c * h * w });
-  };
-
-  switch (l.kind) {
-    case 'conv':
-    case 'dwconv': {
-      const x = l.inputs[0];
-      const groups = a.groups ?? 1;
-      const [kh, kw] = a.kernel ?? [1, 1];
-      const [sh, sw] = a.stride ?? [1, 1];
-      const [pt, pl] = a.pad ?? [0, 0, 0, 0];
-      const gemm = isGemmConv(l);
-      const b = new Bindings(plan, weights, l);
-      const xv = b.view(x, false);
-      const wp = b.param('weight', gemm);
-      // The GEMM epilogue works on vec4 of channels c .. c+3 (c a multiple of 4; the bias entry
-      // starts on a 64-element boundary, so its vec4 index is exact).
-      const biasExpr = !l.params.bias ? '' : gemm
-        ? (() => { const bp = b.param('bias', true); return ` + ${bp.buf}[${bp.off}u + c / 4u]`; })()
-        : (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + c]`; })();
-      const yv = b.view(l.output, true);
-      const ch = gemm ? 'co' : 'c';
-      let residualStmt = '';
-      if (a.residual) {
-        const r = b.view(l.inputs[1], false);
-        residualStmt = `v += ${r.buf}[${r.off}u + n * ${r.s0}u + ${ch} * ${r.s1}u + oh * ${r.s2}u + ow * ${r.s3}u];`;
-      }
-      const common = {
-        h: x.shape[2], w: x.shape[3], cout: C, oh: H, ow: W, kh, kw, sh, sw, pt, pl,
-        x: xv, y: yv, wBuf: wp.buf, wOff: wp.off, biasExpr, residualStmt,
-      };
-      if (gemm) {
-        const m = N * H * W;
-        const t = gemmTile(m, C);
-        const ty = t.ty;
-        const bn4 = t.bn / 4;
-        const nt = Math.ceil(Math.ceil(C / 4) / bn4);
-        const tiles = Math.ceil(m / t.bm) * nt;
-        const ij = <T>(f: (i: number, j: number) => T): T[] => Array.from({ length: t.tm * t.vn }, (_, q) => f(Math.floor(q / t.vn), q % t.vn));
-        const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
-        const rowsPerRound = Math.max(1, t.invocations / t.bm);
-        emit(b, {
-          template: 'conv.wgsl',
-          vm: {
-            ...common, pointwise, m, k: x.shape[1] * kh * kw, nv: kxnDims([C, x.shape[1], kh, kw]).n4 / 4, ohw: H * W, khw: kh * kw,
-            bm: t.bm, bn4, bk: t.bk, ty, vn: t.vn, wgSize: t.invocations, nt, tiles, wOff4: wp.off,
-            aTile: t.bk * t.bm, bTile: t.bk * bn4, aRowsPerRound: rowsPerRound,
-            aSlots: Array.from({ length: Math.max(1, t.bm / t.invocations) }, (_, s) => s),
-            accs: ij((i, j) => `acc${i}_${j}`),
-            aLoads: Array.from({ length: t.tm }, (_, i) => ({ name: `a${i}`, off: i * ty })),
-            bLoads: Array.from({ length: t.vn }, (_, j) => ({ name: `b${j}`, off: j })),
-            fmas: ij((i, j) => `acc${i}_${j} += a${i} * b${j};`),
-            tileLen: t.tm * t.vn,
-            accList: ij((i, j) => `acc${i}_${j}`).join(', '),
-            actExpr: ACT4[a.act ?? 'none'],
-          },
-          invocations: tiles * t.invocations,
-          groups: foldGroups(tiles),
-        });
-      } else {
-        emit(b, { template: 'grouped.wgsl', vm: { ...common, cing: x.shape[1] / groups, coutg: C / groups, actExpr: ACT[a.act ?? 'none'] }, invocations: elements });
-      }
-      break;
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const x = l.inputs[0];
-      const [kh, kw] = a.kernel ?? [1, 1];
-      const [sh, sw] = a.stride ?? [1, 1];
-      const [pt, pl] = a.pad ?? [0, 0, 0, 0];
-      const b = new Bindings(plan, weights, l);
-      const xv = b.view(x, false);
-      const load = `${xv.buf}[xb + ih * ${xv.s2}u + iw * ${xv.s3}u]`;
-      const max = l.kind === 'maxpool';
-      emit(b, {
-        template: 'pool.wgsl',
-        vm: {
-          poolKind: max ? 'max' : 'average', h: x.shape[2], w: x.shape[3], c: C, oh: H, ow: W, kh, kw, sh, sw, pt, pl, x: xv, y: b.view(l.output, true),
-          // -3.4e38 rather than -inf: WGSL has no infinity literal; every window holds >= 1 element.
-          init: max ? '-3.4028234663852886e38' : '0.0',
-          combineExpr: max ? `max(acc, ${load})` : `acc + ${load}`,
-          finishExpr: max ? 'acc' : 'acc / cnt',
-        },
-        invocations: elements,
-      });
-      break;
-    }
-    case 'gap': {
-      const x = l.inputs[0];
-      const b = new Bindings(plan, weights, l);
-      emit(b, { template: 'gap.wgsl', vm: { c: C, h: x.shape[2], w: x.shape[3], x: b.view(x, false), y: b.view(l.output, true) }, invocations: N * C });
-      break;
-    }
-    case 'se_gate':
-    case 'eca_conv1d': {
-      const x = l.inputs[0];
-      if (C * 4 > MAX_WORKGROUP_STORAGE_BYTES) fail('E5106', `wgsl: ${l.kind} '${l.nodes[0]}' has ${C} channels; the gate keeps them in workgroup memory, which holds at most ${MAX_WORKGROUP_STORAGE_BYTES / 4}`);
-      const b = new Bindings(plan, weights, l);
-      const xv = b.view(x, false);
-      const wp = b.param('weight');
-      const eca = l.kind === 'eca_conv1d' || a.mode === 'eca';
-      const k = eca ? (a.ecaKernel ?? 3) : C;
-      const biasExpr = l.params.bias ? (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + c]`; })() : '';
-      // The eSE fc (C x C MACs) is split over up to 16 workgroups per image, each recomputing
-      // the C means (C x H x W loads): one workgroup would leave all but one core of a CPU
-      // adapter idle. ECA's k-tap fc is cheap; the means dominate, so one workgroup.
-      const g = eca ? 1 : Math.min(16, Math.ceil(C / WORKGROUP_SIZE));
-      const cg = Math.ceil(C / g);
-      emit(b, {
-        template: 'se_gate.wgsl',
-        vm: {
-          g, cg, groupsTotal: N * g,
-          c: C, h: x.shape[2], w: x.shape[3], x: xv, y: b.view(l.output, true), wBuf: wp.buf, wOff: wp.off, k, half: eca ? (k - 1) / 2 : 0,
-          windowStart: eca ? 'c' : '0u', weightIndex: eca ? 'k' : 'c * C + j', biasExpr,
-          actExpr: ACT[l.kind === 'eca_conv1d' ? 'none' : (a.act ?? 'none')],
-        },
-        invocations: N * g * WORKGROUP_SIZE,
-        groups: foldGroups(N * g),
-      });
-      break;
-    }
-    case 'linear': {
-      const x = l.inputs[0];
-      const b = new Bindings(plan, weights, l);
-      const xv = b.view(x, false);
-      const wp = b.param('weight');
-      const biasExpr = l.params.bias ? (() => { const bp = b.param('bias'); return ` + ${bp.buf}[${bp.off}u + o]`; })() : '';
-      emit(b, { template: 'linear.wgsl', vm: { f: x.shape[1], o: C, x: xv, y: b.view(l.output, true), wBuf: wp.buf, wOff: wp.off, biasExpr }, invocations: N * C });
-      break;
-    }
-    case 'scale':
-      eltwise(l.inputs.slice(0, a.residual ? 3 : 2), [], a.residual ? 'opa * opb + opc' : 'opa * opb');
-      break;
-    case 'copy':
-      eltwise([l.inputs[0]], [], 'opa');
-      break;
-    case 'concat': {
-      // Unoptimized plans only: one copy into each input's channel slice of the output.
-      let c0 = 0;
-      for (const v of l.inputs) {
-        const y = l.output;
-        eltwise([v], [], 'opa', { ...y, offset: y.offset + c0 * y.strides[1], shape: v.shape });
-        c0 += v.shape[1];
-      }
-      break;
-    }
-    case 'batchnorm':
-      eltwise([l.inputs[0]], ['running_mean', 'running_var', 'weight', 'bias'], `(opa - p_running_mean) / sqrt(p_running_var + ${f32(a.eps ?? 1e-5)}) * p_weight + p_bias`);
-      break;
-    case 'relu':
-      eltwise([l.inputs[0]], [], 'max(opa, 0.0)');
-      break;
-    case 'hardsigmoid':
-      eltwise([l.inputs[0]], [], `clamp(${f32(a.alpha ?? 1 / 6)} * opa + ${f32(a.beta ?? 0.5)}, 0.0, 1.0)`);
-      break;
-    case 'sigmoid':
-      eltwise([l.inputs[0]], [], '1.0 / (1.0 + exp(-opa))');
-      break;
-    case 'add':
-      eltwise([l.inputs[0], l.inputs[1]], [], 'opa + opb');
-      break;
-    case 'mul':
-      eltwise([l.inputs[0], l.inputs[1]], [], 'opa * opb');
-      break;
-    default: {
-      const never: never = l.kind;
-      fail('E5107', `wgsl: launch kind '${String(never)}' is not supported`);
-    }
-  }
-  return out;
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [pt, pl] = a.pad;
+  const xa = k.view(x, false);
+  // The weight is the GEMM's [K, N4] operand, read as vec4 (its chunk is bound as vec4).
+  const we = w.byKey.get(entryKey(l.params.weight.name, 'kxn'));
+  if (!we) throw new Error(`internal: conv weight '${l.params.weight.name}' is missing from the WGSL weight layout`);
+  const wc = chunkOf(w, we.offset);
+  const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, true);
+  const epi = k.fork();
+  epilogue(epi, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  const m = N * H * W;
+  const t = gemmTile(m, C);
+  const bn4 = t.bn / 4;
+  const nt = Math.ceil(Math.ceil(C / 4) / bn4);
+  const tiles = Math.ceil(m / t.bm) * nt;
+  const ij = <T>(f: (i: number, j: number) => T): T[] => Array.from({ length: t.tm * t.vn }, (_, q) => f(Math.floor(q / t.vn), q % t.vn));
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
+  const xv = { buf: xa.buf, off: x.offset, s0: x.strides[0], s1: x.strides[1], s2: x.strides[2], s3: x.strides[3] };
+  const bindings = checkBindings(l, k.bindings);
+  const code = tmpl()['conv.wgsl']({
+    header: wgslBindings(`vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}`, bindings),
+    epilogueFn: ['fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32) {', ...epi.body(), '}'].join('\n'),
+    h: x.shape[2], w: x.shape[3], cout: C, oh: H, ow: W, kh, kw, sh, sw, pt, pl,
+    x: xv, wBuf, pointwise, m, k: x.shape[1] * kh * kw, nv: kxnDims([C, x.shape[1], kh, kw]).n4 / 4, ohw: H * W, khw: kh * kw,
+    bm: t.bm, bn4, bk: t.bk, ty: t.ty, vn: t.vn, wgSize: t.invocations, nt, tiles, wOff4: wc.local / 4,
+    aTile: t.bk * t.bm, bTile: t.bk * bn4, aRowsPerRound: Math.max(1, t.invocations / t.bm),
+    aSlots: Array.from({ length: Math.max(1, t.bm / t.invocations) }, (_, s) => s),
+    accs: ij((i, j) => `acc${i}_${j}`),
+    aLoads: Array.from({ length: t.tm }, (_, i) => ({ name: `a${i}`, off: i * t.ty })),
+    bLoads: Array.from({ length: t.vn }, (_, j) => ({ name: `b${j}`, off: j })),
+    fmas: ij((i, j) => `acc${i}_${j} += a${i} * b${j};`),
+    tileLen: t.tm * t.vn,
+    accList: ij((i, j) => `acc${i}_${j}`).join(', '),
+  });
+  return { code, bindings, groups: foldGroups(tiles) };
 }
 
-const json = (v: unknown): string => JSON.stringify(v);
+function checkBindings(l: Launch, bindings: readonly Binding[]): readonly Binding[] {
+  if (bindings.length > MAX_STORAGE_BUFFERS_PER_STAGE) launchError(l, 'E5105', `needs ${bindings.length} storage buffers, more than WebGPU's default ${MAX_STORAGE_BUFFERS_PER_STAGE} per stage`);
+  return bindings;
+}
 
-/** Renders every shader and the host files of `plan`. Pure: same plan, same text. */
-export function renderPlan(plan: KernelPlan, version: string, opts: { chunkBytes?: number } = {}): RenderedModel {
-  const t = loadTemplates();
+/** Renders every shader and dispatch of `plan`. Pure: same plan, same text. */
+export function renderShaders(plan: KernelPlan, version: string, opts: { chunkBytes?: number } = {}): RenderedShaders {
   const layout = wgslWeightLayout(plan);
   const { starts, ends } = chunkWeights(layout, opts.chunkBytes);
-  const weights: WeightsVm = { byKey: new Map(layout.entries.map((e) => [entryKey(e.name, e.packing), e])), chunkStarts: starts };
-  const shaders: RenderedModel['shaders'] = [];
+  const w: WeightsVm = { byKey: new Map(layout.entries.map((e) => [entryKey(e.name, e.packing), e])), chunkStarts: starts };
+  const shaders: RenderedShaders['shaders'] = [];
   const dispatches: Dispatch[] = [];
+  const add = (l: Launch, code: string, bindings: readonly Binding[], groups: [number, number]) => {
+    const i = shaders.length;
+    shaders.push({ file: `${String(i).padStart(3, '0')}_${l.kind}.wgsl`, code, launch: l.index });
+    dispatches.push({ shader: i, bindings: bindings.map((b, binding) => ({ binding, buffer: b.key })), groups });
+  };
   for (const l of plan.launches) {
-    for (const r of renderLaunch(plan, weights, l, version)) {
-      const i = shaders.length;
-      shaders.push({ file: `${String(i).padStart(3, '0')}_${l.kind}.wgsl`, code: r.code, launch: l.index });
-      dispatches.push({ shader: i, ...r.dispatch });
+    if (isGemmConv(l)) {
+      const g = gemmConv(plan, w, l, version);
+      add(l, g.code, g.bindings, g.groups);
+      continue;
+    }
+    for (const r of renderShared(l, wgslDialect, sitesOf(plan, w), `launch${l.index}`, `vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}`)) {
+      checkBindings(l, r.bindings);
+      add(l, r.source, r.bindings, r.groups);
     }
   }
-  // Zero-size buffers cannot be bound; 4 bytes is the smallest legal storage binding.
-  const buffers: Record<string, number> = { arena: Math.max(4, plan.arenaBytes), input: plan.input.elements * 4 };
-  if (plan.arenaBytes > MAX_STORAGE_BINDING_BYTES) fail('E5108', `wgsl: the arena needs ${plan.arenaBytes} bytes, more than one WebGPU storage binding may hold (${MAX_STORAGE_BINDING_BYTES}); build for a smaller input`);
-  for (const o of plan.outputs) buffers[`out:${o.name}`] = o.elements * 4;
-  const chunks: Record<string, [number, number]> = {};
-  starts.forEach((s, k) => {
-    buffers[`w${k}`] = (ends[k] - s) * 4;
-    chunks[`w${k}`] = [s * 4, ends[k] * 4];
-  });
-  const vm = {
-    version,
-    model: plan.model,
-    modelJson: json(plan.model),
-    inputShape: plan.input.shape.join(', '),
-    inputShapeJson: json(plan.input.shape),
-    outputShapesJson: json(Object.fromEntries(plan.outputs.map((o) => [o.name, o.shape]))),
-    weightsBytes: layout.totalElements * 4,
-    shadersJson: json(shaders.map((s) => s.code)),
-    buffersJson: json(buffers),
-    chunksJson: json(chunks),
-    dispatchesJson: json(dispatches),
-  };
-  const hostTs = t['model.ts'](vm);
-  // model.js.hbs is model.ts.hbs transpiled when vovc was built (host-template.ts).
-  const hostJs = t['model.js'](vm);
-  return { shaders, dispatches, buffers, chunks, weights: layout, weightsJson: describeLayout(layout, chunks), hostTs, hostJs, dts: t['model.d.ts'](vm), html: t['index.html'](vm) };
+  return { shaders, dispatches, weights: layout, chunkStarts: starts, chunkEnds: ends };
 }

@@ -15,7 +15,8 @@ import { fail } from '../../diag/diagnostics.js';
 import { HOST_LITTLE_ENDIAN, encodeFloat } from '../../io/dtype.js';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { alignUp } from '../../plan/arena.js';
-import type { KernelPlan, Launch } from '../../plan/types.js';
+import type { KernelPlan, Launch, WeightRef } from '../../plan/types.js';
+import { isGemmConv } from '../cstyle/kernels.js';
 
 export type Packing = 'dense' | 'kxn';
 
@@ -36,12 +37,7 @@ export interface WgslWeightLayout {
   readonly entries: readonly WgslWeightEntry[];
 }
 
-/** Whether a launch runs the implicit-GEMM conv shader (and so wants its weight as 'kxn'). */
-export function isGemmConv(l: Launch): boolean {
-  return (l.kind === 'conv' || l.kind === 'dwconv') && (l.attrs.groups ?? 1) === 1;
-}
-
-/** How launch `l` reads its parameter of role `role`. */
+/** How launch `l` reads its parameter of role `role` (the GEMM conv shader wants its weight as 'kxn'). */
 export function packingOf(l: Launch, role: string): Packing {
   return role === 'weight' && isGemmConv(l) ? 'kxn' : 'dense';
 }
@@ -60,7 +56,7 @@ export function wgslWeightLayout(plan: KernelPlan): WgslWeightLayout {
   const seen = new Set<string>();
   let off = 0;
   for (const l of plan.launches) {
-    for (const [role, p] of Object.entries(l.params)) {
+    for (const [role, p] of Object.entries(l.params as Readonly<Record<string, WeightRef>>)) {
       const packing = packingOf(l, role);
       if (seen.has(entryKey(p.name, packing))) continue;
       seen.add(entryKey(p.name, packing));

@@ -1,14 +1,14 @@
 // The fusion report: what the pipeline fused, which concats it eliminated, which copies it
 // kept and why, and the cost of the op-by-op plan of the unoptimized graph (one launch per IR
 // op, no buffer reuse) next to the optimized plan: kernel launches, arena bytes, DRAM bytes
-// moved (activations read and written, weights read), per launch and in total.
+// moved (activations read and written, weights read), per launch and in total. It reads what
+// the driver made (both graphs, the plan, the passes' records) and changes nothing.
 
-import type { Graph, Node } from '../ir/graph.js';
-import { concatPlacement } from '../passes/concat-inplace.js';
-import { whyNotFoldable } from '../passes/fold-bn.js';
+import { concatPlacement } from '../ir/concat.js';
+import type { Graph } from '../ir/graph.js';
 import type { FusionRecord } from '../passes/pass.js';
-import { buildPlan } from './build.js';
-import type { KernelPlan, LaunchKind } from './types.js';
+import { buildPlan } from '../plan/build.js';
+import type { KernelPlan, LaunchKind } from '../plan/types.js';
 
 export interface PlanTotals {
   readonly launches: number;
@@ -62,7 +62,7 @@ export interface FusionReport {
   /** Copies the optimized plan still makes, with the reason. */
   readonly keptCopies: readonly { readonly launch: number; readonly nodes: readonly string[]; readonly value: string; readonly reason: string }[];
   /** Candidates a pass declined, with the reason. */
-  readonly notFused: readonly { readonly pass?: string; readonly nodes: readonly string[]; readonly detail: string }[];
+  readonly notFused: readonly { readonly pass: string; readonly nodes: readonly string[]; readonly detail: string }[];
   /** Ids of batchnorm ops left in the optimized graph. */
   readonly batchnormsLeft: readonly string[];
   readonly before: PlanSummary;
@@ -130,10 +130,10 @@ export function summarize(plan: KernelPlan): PlanSummary {
 
 /**
  * The report for `after` (the optimized graph) and its plan, against the op-by-op plan of
- * `before`. `records` (OptimizeResult.report) adds the passes' reasons for what they left
- * alone; without them the report derives what it can from the graphs.
+ * `before` (shapes are enough: parameter data is not read). `records` (OptimizeResult.report)
+ * gives the passes' reasons for what they left alone.
  */
-export function buildReport(before: Graph, after: Graph, plan: KernelPlan, records?: readonly FusionRecord[]): FusionReport {
+export function buildFusionReport(before: Graph, after: Graph, plan: KernelPlan, records: readonly FusionRecord[]): FusionReport {
   const b = summarize(buildPlan(before, { reuse: false }));
   const a = summarize(plan);
   const placement = concatPlacement(after, true);
@@ -153,9 +153,7 @@ export function buildReport(before: Graph, after: Graph, plan: KernelPlan, recor
     .filter((l) => l.kind === 'copy' && l.output.slice)
     .map((l) => ({ launch: l.index, nodes: l.nodes, value: l.inputs[0].value, reason: l.note ?? '' }));
   const batchnorms = after.nodes.filter((n) => n.op === 'batchnorm');
-  const notFused = records
-    ? records.filter((r) => r.kind === 'not-fused').map((r) => ({ pass: r.pass, nodes: r.nodes, detail: r.detail }))
-    : batchnorms.map((n: Node) => ({ nodes: [n.id], detail: `kept batchnorm '${n.id}': ${whyNotFoldable(after, n) ?? 'fold-bn did not run'}` }));
+  const notFused = records.filter((r) => r.kind === 'not-fused').map((r) => ({ pass: r.pass, nodes: r.nodes, detail: r.detail }));
   const ratio = (x: number, y: number) => (y === 0 ? 0 : x / y);
   return {
     model: after.name,
@@ -182,6 +180,11 @@ const mib = (x: number) => `${(x / 2 ** 20).toFixed(2)} MiB`;
 
 export function renderReportJson(r: FusionReport): string {
   return JSON.stringify(r, null, 2) + '\n';
+}
+
+/** The report as `vovc ir --opt --report[=json]` and `vovc build --report` print it. */
+export function renderFusionReport(r: FusionReport, format: 'text' | 'json', opts: { perLaunch?: boolean } = {}): string {
+  return format === 'json' ? renderReportJson(r) : renderReportText(r, opts);
 }
 
 export function renderReportText(r: FusionReport, opts: { perLaunch?: boolean } = {}): string {

@@ -1,20 +1,20 @@
-// Models and sweep variants, from their names and --set assignments to their analyses: load,
-// lower, optionally plan, analyse. Everything from shapes: parameter data stay null.
+// `vovc analyze`: models and sweep variants, from their names and --set assignments to their
+// analyses: load, lower, optionally optimize and plan, analyse. Everything from shapes:
+// parameter data stay null. The analysis itself (src/analysis/) only reads what this makes.
 //
 // What makes a sweep fast is sharing the pieces of the models between variants (pieces.ts).
 // Splitting a sweep over worker threads was tried and dropped: on the 2-core machine each
 // worker loads and JIT-compiles the compiler afresh (1.3 s more CPU for 1000 variants), and
 // the sweep ran slower than on one thread.
 
+import { analyzeGraph, type GroupBy, type ModelAnalysis } from '../analysis/analyze.js';
+import type { GpuProfile, Precision } from '../analysis/gpus.js';
+import { PiecewiseAnalyzer } from '../analysis/pieces.js';
 import { VovcError } from '../diag/diagnostics.js';
 import { loadModel } from '../dsl/zoo.js';
 import { verify } from '../ir/verify.js';
 import { lowerSpec } from '../model/lower.js';
-import { optimize } from '../passes/manager.js';
-import { buildPlan } from '../plan/build.js';
-import { analyzeGraph, type GroupBy, type ModelAnalysis } from './analyze.js';
-import { PiecewiseAnalyzer } from './pieces.js';
-import type { GpuProfile, Precision } from './gpus.js';
+import { Pipeline } from './pipeline.js';
 
 export interface VariantJob {
   /** Zoo name, .vov file or file.vov:name. */
@@ -45,7 +45,7 @@ export interface VariantOptions {
  */
 export function analyzeVariants(jobs: readonly VariantJob[], opts: VariantOptions): ModelAnalysis[] {
   const aopts = { groupBy: opts.groupBy, gpu: opts.gpu, precision: opts.precision };
-  const pieces = new PiecewiseAnalyzer(aopts);
+  const pieces = new PiecewiseAnalyzer(lowerSpec, aopts);
   return jobs.map((job) => {
     const { spec, sources } = loadModel(job.model, { set: job.set, inputShape: job.inputShape });
     try {
@@ -56,7 +56,7 @@ export function analyzeVariants(jobs: readonly VariantJob[], opts: VariantOption
         if (errs.length) throw new VovcError(errs);
       }
       if (!opts.fusion) return pieces.analyze(spec);
-      return analyzeGraph(graph, { ...aopts, plan: buildPlan(optimize(graph, { log: () => {} }).graph) });
+      return analyzeGraph(graph, { ...aopts, plan: new Pipeline(graph, { passes: { log: () => {} } }).plan() });
     } catch (e) {
       // Lowering errors point into the model text and the --set lines: attach them for printing.
       if (e instanceof VovcError) e.sources ??= sources;

@@ -1,0 +1,57 @@
+// The CUDA dialect of the C-style renderer. Kernels are __global__ functions of the artifact's
+// vovc_model.cu, one per launch, with every shape, offset and stride a constant; pointers are
+// parameters (const and __restrict__ where the kernel only reads).
+
+import { floatText, type Binding, type Dialect } from './dialect.js';
+
+/** Threads per block of the 1-D kernels; must match nothing in vovc_kernels.cuh (the GEMM has its own). */
+export const CUDA_THREADS = 256;
+/** Static shared memory per block without opting in (CUDA's default limit). */
+export const CUDA_MAX_SHARED_BYTES = 48 * 1024;
+
+const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf' };
+
+/** The CUDA dialect for a launch indexed with `int` or, past 2^31 elements, `long long`. */
+export function cudaDialect(wide: boolean): Dialect {
+  const I = wide ? 'long long' : 'int';
+  return {
+    name: 'cuda',
+    workgroup: CUDA_THREADS,
+    reduceWorkgroup: CUDA_THREADS,
+    maxSharedBytes: CUDA_MAX_SHARED_BYTES,
+    index: I,
+    f: (x) => `${floatText(x)}f`,
+    i: (n) => (Math.abs(n) > 2 ** 31 - 1 ? `${n}LL` : String(n)),
+    call: (fn, a) => (fn === 'clamp' ? `fminf(fmaxf(${a[0]}, ${a[1]}), ${a[2]})` : `${CALLS[fn]}(${a.join(', ')})`),
+    imin: (a, b) => `((${a}) < (${b}) ? (${a}) : (${b}))`,
+    toFloat: (e) => `float(${e})`,
+    negInf: '-INFINITY',
+    letI: (n, e) => `const ${I} ${n} = ${e};`,
+    letF: (n, e) => `const float ${n} = ${e};`,
+    varI: (n, e) => `${I} ${n} = ${e};`,
+    varF: (n, e) => `float ${n} = ${e};`,
+    forI: (v, from, to, step = '1') => `for (${I} ${v} = ${from}; ${v} < ${to}; ${v} += ${step}) {`,
+    barrier: '__syncthreads();',
+    shared: (n, count) => `__shared__ float ${n}[${count}];`,
+    flatIndex: (n, wg, total) => [
+      `const long long ${n}64 = ((long long)blockIdx.y * gridDim.x + blockIdx.x) * ${wg} + threadIdx.x;`,
+      `if (${n}64 >= ${total}LL) return;`,
+      `const ${I} ${n} = ${I}(${n}64);`,
+    ],
+    groupId: `(${I}(blockIdx.y) * ${I}(gridDim.x) + ${I}(blockIdx.x))`,
+    localId: `${I}(threadIdx.x)`,
+    kernel: ({ name, comment, bindings, workgroup, shared, body }) =>
+      [
+        `// ${comment}`,
+        `__global__ void __launch_bounds__(${workgroup}) ${name}(${bindings.map(cudaParam).join(', ')}) {`,
+        ...shared.map((s) => `  ${s}`),
+        ...body,
+        '}',
+      ].join('\n'),
+  };
+}
+
+/** A kernel parameter: writable buffers may also be read; read-only ones are const __restrict__. */
+export function cudaParam(b: Binding): string {
+  return b.write ? `float* ${b.name}` : `const float* __restrict__ ${b.name}`;
+}

@@ -1,0 +1,135 @@
+// The kernel builder of the C-style renderer: bindings in first-use order, strided view
+// indexing, shared memory and the body's lines, in a dialect. Kernels (kernels.ts) are written
+// once against it; the dialects (cuda.ts, wgsl.ts) spell the result.
+
+import type { TensorView, WeightRef } from '../../plan/types.js';
+import type { Binding, Dialect } from './dialect.js';
+
+/** Where a target keeps buffers and parameters (CUDA: one weight blob; WGSL: chunks). */
+export interface Sites {
+  /** The binding key and identifier of a view's buffer. */
+  view(v: TensorView): { readonly key: string; readonly name: string };
+  /** The binding of a (dense) parameter and its element offset there. */
+  param(p: WeightRef): { readonly key: string; readonly name: string; readonly offset: number };
+}
+
+/** How a kernel reads a parameter: its element i. */
+export interface ParamAccess {
+  readonly buf: string;
+  at(i: string): string;
+}
+
+/** How a kernel reads or writes one view: the identifier and the index of element (n, c, h, w). */
+export interface Access {
+  readonly buf: string;
+  at(n: string, c: string, h: string, w: string): string;
+}
+
+export class KernelBuilder {
+  readonly bindings: Binding[] = [];
+  readonly shared: string[] = [];
+  private readonly lines: string[] = [];
+  private depth = 1;
+
+  constructor(
+    readonly d: Dialect,
+    private readonly sites: Sites,
+    /** Shared with the builder this one was forked from (one kernel, several functions). */
+    shared?: { bindings: Binding[]; shared: string[] },
+  ) {
+    if (shared) {
+      this.bindings = shared.bindings;
+      this.shared = shared.shared;
+    }
+  }
+
+  /** A builder for another function of the same kernel: the same bindings, its own lines. */
+  fork(): KernelBuilder {
+    return new KernelBuilder(this.d, this.sites, { bindings: this.bindings, shared: this.shared });
+  }
+
+  /** Binds a buffer (once; a later write upgrades the access). */
+  bind(key: string, name: string, write: boolean, vec4 = false): string {
+    const i = this.bindings.findIndex((b) => b.key === key);
+    if (i < 0) this.bindings.push({ key, name, write, vec4 });
+    else if (write && !this.bindings[i].write) this.bindings[i] = { ...this.bindings[i], write: true };
+    return i < 0 ? name : this.bindings[i].name;
+  }
+
+  /**
+   * Access to a view. `strides` overrides the view's (a broadcast operand reads an [N,C,1,1]
+   * tensor with zero H/W strides). Terms with a zero stride are left out.
+   */
+  view(v: TensorView, write: boolean, strides: readonly number[] = v.strides): Access {
+    const site = this.sites.view(v);
+    const buf = this.bind(site.key, site.name, write);
+    const d = this.d;
+    return {
+      buf,
+      at: (n, c, h, w) => {
+        const terms = [d.i(v.offset)];
+        [n, c, h, w].forEach((x, k) => {
+          if (strides[k] !== 0) terms.push(strides[k] === 1 ? x : `${x} * ${d.i(strides[k])}`);
+        });
+        return terms.join(' + ');
+      },
+    };
+  }
+
+  /**
+   * Reads of a (dense) parameter: `at(i)` is its element i. A chunk this kernel binds as vec4
+   * (the WGSL GEMM's weight operand, in the same chunk as its bias) is read by component.
+   */
+  param(p: WeightRef): ParamAccess {
+    const site = this.sites.param(p);
+    const buf = this.bind(site.key, site.name, false);
+    const vec4 = this.bindings.find((b) => b.key === site.key)!.vec4;
+    const off = this.d.i(site.offset);
+    return { buf, at: (i) => (vec4 ? `${buf}[(${off} + ${i}) / ${this.d.i(4)}][(${off} + ${i}) % ${this.d.i(4)}]` : `${buf}[${off} + ${i}]`) };
+  }
+
+  /** A workgroup-shared float array. */
+  sharedArray(name: string, n: number): string {
+    this.shared.push(this.d.shared(name, n));
+    return name;
+  }
+
+  line(s: string): void {
+    this.lines.push('  '.repeat(this.depth) + s);
+  }
+
+  /** `head {` body `}` (head ends in '{'). */
+  block(head: string, body: () => void): void {
+    this.line(head);
+    this.depth++;
+    body();
+    this.depth--;
+    this.line('}');
+  }
+
+  if(cond: string, body: () => void): void {
+    this.block(`if (${cond}) {`, body);
+  }
+
+  for(v: string, from: string, to: string, body: () => void, step?: string): void {
+    this.block(this.d.forI(v, from, to, step), body);
+  }
+
+  /** The thread's flat index over a folded grid of `workgroup`-thread groups; threads past `total` return. */
+  flatIndex(name: string, workgroup: number, total: number): void {
+    for (const l of this.d.flatIndex(name, workgroup, total)) this.line(l);
+  }
+
+  /** n, c, h, w of flat index `i` over [N, C, H, W] (w fastest). */
+  nchw(i: string, [, c, h, w]: readonly number[], names: readonly [string, string, string, string] = ['n', 'c', 'h', 'w']): void {
+    const d = this.d;
+    this.line(d.letI(names[3], `${i} % ${d.i(w)}`));
+    this.line(d.letI(names[2], `(${i} / ${d.i(w)}) % ${d.i(h)}`));
+    this.line(d.letI(names[1], `(${i} / ${d.i(w * h)}) % ${d.i(c)}`));
+    this.line(d.letI(names[0], `${i} / ${d.i(w * h * c)}`));
+  }
+
+  body(): string[] {
+    return [...this.lines];
+  }
+}

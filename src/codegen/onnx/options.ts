@@ -1,0 +1,42 @@
+// The 'onnx' target's declaration: flags, typed options, the stage it consumes. Loaded by the
+// target registry without the backend (no protobuf or onnxruntime code here).
+
+import { fail } from '../../diag/diagnostics.js';
+import type { TargetSpec } from '../../targets/contract.js';
+
+export const MIN_OPSET = 13;
+export const MAX_OPSET = 21;
+export const DEFAULT_OPSET = 17;
+
+export interface OnnxOptions {
+  readonly opset: number;
+  /** One ONNX op per module of the unoptimized graph. */
+  readonly faithful: boolean;
+  /** Weights in <model>.onnx.data even below the protobuf limit. */
+  readonly externalData: boolean;
+  readonly dynamicBatch: boolean;
+  readonly dynamicHw: boolean;
+}
+
+export const onnxTarget: TargetSpec<OnnxOptions> = {
+  name: 'onnx',
+  description: `ONNX model (opset ${MIN_OPSET}..${MAX_OPSET}, default ${DEFAULT_OPSET}) with weights as initializers; runs with onnxruntime-node`,
+  builds: true,
+  runs: true,
+  flags: [
+    { name: 'opset', type: 'string', value: 'N', help: `ONNX opset ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})` },
+    { name: 'faithful', type: 'boolean', help: 'one ONNX op per module of the unoptimized graph (BatchNormalization kept)' },
+    { name: 'external-data', type: 'boolean', help: 'weights in <model>.onnx.data (automatic past the 2 GB protobuf limit)' },
+    { name: 'dynamic-batch', type: 'boolean', help: "symbolic batch dimension 'batch'" },
+    { name: 'dynamic-hw', type: 'boolean', help: "symbolic input height and width ('height', 'width')" },
+  ],
+  parse(v) {
+    let opset = DEFAULT_OPSET;
+    if (v.opset !== undefined) {
+      opset = Number(v.opset);
+      if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) fail('E7101', `--opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got '${String(v.opset)}'`, { subject: '--opset' });
+    }
+    return { opset, faithful: !!v.faithful, externalData: !!v['external-data'], dynamicBatch: !!v['dynamic-batch'], dynamicHw: !!v['dynamic-hw'] };
+  },
+  consumes: (o) => (o.faithful ? 'graph' : 'optimized'),
+};

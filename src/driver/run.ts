@@ -1,0 +1,59 @@
+// `vovc run`: an input (.npy, or an image preprocessed for the model) -> graph lowered for its
+// shape -> weights -> the stage the target consumes -> the target runs it.
+
+import { fail } from '../diag/diagnostics.js';
+import type { Tensor } from '../targets/contract.js';
+import type { FlagValues } from '../targets/contract.js';
+import { artifactMeta } from './meta.js';
+import { loadModelGraph, withInputShape, withSourcesAsync, type LoadedModel, type ModelRequest } from './model.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { resolveTarget } from './targets.js';
+import { bindWeights, type Reporter, type WeightOptions } from './weights.js';
+
+export interface RunRequest extends ModelRequest {
+  readonly target: string;
+  readonly flags: FlagValues;
+  /** A 4-D NCHW float32 .npy (the model is lowered for its shape), or an image file. */
+  readonly input: { readonly npy: string } | { readonly image: string };
+  readonly weights: WeightOptions;
+  readonly pipeline: PipelineOptions;
+}
+
+export interface RunResult {
+  readonly model: LoadedModel;
+  readonly outputs: Map<string, Tensor>;
+  /** Wall time of the target's run, milliseconds. */
+  readonly ms: number;
+}
+
+/** The input tensor and the model lowered for its shape. */
+async function inputAndModel(req: RunRequest): Promise<{ input: Tensor; model: LoadedModel }> {
+  if ('npy' in req.input) {
+    const { readNpy } = await import('../io/npy.js');
+    const input = readNpy(req.input.npy);
+    if (input.shape.length !== 4) fail('E8002', `input must be a 4-D NCHW float32 array, got shape [${input.shape.join(',')}]`, { subject: req.input.npy });
+    return { input, model: loadModelGraph({ ...req, inputShape: input.shape }) };
+  }
+  // The crop (timm) or shorter side (detectron2) comes from the model's input shape; the
+  // graph is then lowered for the tensor the preprocessing made (detectron2 keeps the aspect).
+  const model = loadModelGraph(req);
+  const { loadImageTensor } = await import('../image/preprocess.js');
+  const input = await loadImageTensor(req.input.image, model.spec.preprocessing, model.spec.input);
+  return { input, model: withInputShape(model, input.shape as [number, number, number, number]) };
+}
+
+export async function runModel(req: RunRequest, io: Reporter): Promise<RunResult> {
+  const target = resolveTarget(req.target, req.flags);
+  if (!target.spec.runs) fail('E8001', `target '${req.target}' builds artifacts but cannot run them from vovc`, { subject: req.target }, 3);
+  const { input, model } = await inputAndModel(req);
+  return withSourcesAsync(model.sources, async () => {
+    const bound = await bindWeights(model.graph, req.weights, io);
+    const meta = artifactMeta(bound.graph, bound.hasWeights);
+    const pipeline = new Pipeline(bound.graph, req.pipeline);
+    const consumed = pipeline.consumed(target.stage);
+    const impl = await target.load();
+    const t0 = performance.now();
+    const outputs = await impl.run!({ input: consumed, meta, log: io.log }, target.options, input, model.graph.outputs.map((o) => o.name));
+    return { model, outputs, ms: performance.now() - t0 };
+  });
+}

@@ -1,0 +1,30 @@
+// Looking targets up and typing their options: the one place that turns a target name and
+// flag values into a declaration, typed options and, when needed, the implementation.
+
+import { fail } from '../diag/diagnostics.js';
+import type { FlagValues, Stage, TargetImpl, TargetSpec } from '../targets/contract.js';
+import { TARGETS, TARGET_NAMES } from '../targets/registry.js';
+
+export interface ResolvedTarget {
+  readonly spec: TargetSpec<unknown>;
+  readonly options: unknown;
+  readonly stage: Stage;
+  readonly needsWeights: boolean;
+  load(): Promise<TargetImpl<unknown>>;
+}
+
+/** The target of `name` with its flags typed; an unknown name is E8004. */
+export function resolveTarget(name: string, flags: FlagValues): ResolvedTarget {
+  const entry = TARGETS[name];
+  if (!entry) fail('E8004', `unknown target '${name}' (targets: ${TARGET_NAMES.join(', ')})`, { subject: name }, 2);
+  const own: Record<string, string | boolean | undefined> = {};
+  for (const f of entry.spec.flags) own[f.name] = flags[f.name];
+  const options = entry.spec.parse(own);
+  return {
+    spec: entry.spec,
+    options,
+    stage: entry.spec.consumes(options),
+    needsWeights: entry.spec.needsWeights?.(options) ?? true,
+    load: () => entry.load(),
+  };
+}
