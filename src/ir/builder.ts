@@ -67,7 +67,7 @@ export class GraphBuilder {
     const wShape = wName ? this.params.get(wName)?.shape : undefined;
     const r = inferShape(n.op, n.attrs, ins, wShape);
     if (typeof r === 'string') {
-      throw new VovcError({ severity: 'error', code: 'E2001', message: `${n.op} '${n.id}': ${r}`, span: n.span, subject: n.span ? undefined : n.id });
+      throw new VovcError({ severity: 'error', code: 'E2001', message: `${n.op === 'act' ? (n.attrs as OpAttrs['act']).fn : n.op} '${n.id}': ${r}`, span: n.span, subject: n.span ? undefined : n.id });
     }
     const node: Node<K> = {
       id: n.id,

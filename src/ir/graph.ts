@@ -158,6 +158,11 @@ export function isOp<K extends OpKind>(n: Node | undefined, op: K): n is Node<K>
   return n?.op === op;
 }
 
+/** How the IR text and messages name a node's op: an activation by its function (`relu`). */
+export function opName(n: Node): string {
+  return isOp(n, 'act') ? n.attrs.fn : n.op;
+}
+
 /** The unoptimized node ids a node computes (itself when it was never fused). */
 export function covers(n: Node): readonly string[] {
   return n.fused ?? [n.id];

@@ -7,7 +7,7 @@
 //
 // The printer is deterministic; pass tests compare this text before and after a pass.
 
-import { isOp, type Graph, type Node } from './graph.js';
+import { opName, type Graph, type Node } from './graph.js';
 
 function attrText(n: Node): string {
   const a = n.attrs as Record<string, unknown>;
@@ -44,7 +44,7 @@ export function printNode(n: Node): string {
     .map(([role, name]) => `${role === 'weight' ? 'w' : role === 'bias' ? 'b' : role}=${name}`)
     .join(' ');
   // An activation prints as its function: `%stem.0.relu = relu(%stem.0.bn)`.
-  const op = isOp(n, 'act') ? n.attrs.fn : n.op;
+  const op = opName(n);
   return `%${n.id} = ${op}(${n.inputs.map((i) => `%${i}`).join(', ')})${attrText(n)}${params ? ' ' + params : ''} : [${n.shape.join(',')}]`;
 }
 

@@ -2,7 +2,7 @@
 // in the tests and under --verify-each. Its errors name the node and its DSL span.
 
 import type { Diagnostic } from '../diag/diagnostics.js';
-import { INPUT, type Graph, type Node, type Shape } from './graph.js';
+import { INPUT, opName, type Graph, type Node, type Shape } from './graph.js';
 import { OPS, inferShape, type OpRule } from './ops.js';
 
 const fmt = (s: Shape) => `[${s.join(',')}]`;
@@ -10,7 +10,7 @@ const fmt = (s: Shape) => `[${s.join(',')}]`;
 export function verify(g: Graph): Diagnostic[] {
   const errs: Diagnostic[] = [];
   const err = (n: Node | undefined, message: string) =>
-    errs.push({ severity: 'error', code: 'E3001', message: n ? `${n.op} '${n.id}': ${message}` : message, span: n?.span, subject: n && !n.span ? n.id : undefined });
+    errs.push({ severity: 'error', code: 'E3001', message: n ? `${opName(n)} '${n.id}': ${message}` : message, span: n?.span, subject: n && !n.span ? n.id : undefined });
 
   const shapes = new Map<string, Shape>([[INPUT, g.input.shape]]);
   if (g.input.shape.length !== 4 || g.input.shape.some((d) => !Number.isInteger(d) || d < 1)) err(undefined, `graph input shape ${fmt(g.input.shape)} is not a positive NCHW shape`);

@@ -1,6 +1,6 @@
 // Dead-code elimination: drops every node whose value no graph output depends on.
 
-import { INPUT } from '../ir/graph.js';
+import { INPUT, opName } from '../ir/graph.js';
 import { emptyRewrite, applyRewrite, type Pass } from './pass.js';
 
 export const dce: Pass = {
@@ -21,7 +21,7 @@ export const dce: Pass = {
     for (const n of g.nodes) {
       if (live.has(n.id)) continue;
       rw.drop.add(n.id);
-      ctx?.record({ kind: 'removed', nodes: [n.id], detail: `removed ${n.op} '${n.id}': no graph output depends on it` });
+      ctx?.record({ kind: 'removed', nodes: [n.id], detail: `removed ${opName(n)} '${n.id}': no graph output depends on it` });
     }
     return applyRewrite(g, rw);
   },

@@ -14,7 +14,7 @@
 
 import { availableParallelism } from 'node:os';
 import { VovcError, closest, fail } from '../diag/diagnostics.js';
-import { INPUT, nodeMap, numel, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
+import { INPUT, nodeMap, numel, opName, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
 import { verify } from '../ir/verify.js';
 import { ACTIVATIONS, ACTIVATION_NAMES, type Activation } from '../ir/activations.js';
 import { convDepthwise, convGemm, createWorkspace, runChunks, type ConvJob, type Workspace } from './gemm.js';
@@ -103,7 +103,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
   for (const n of order) {
     for (const [role, name] of Object.entries(n.params)) {
       if (!g.params.get(name)?.data) {
-        fail('E6204', `parameter '${name}' (${role} of ${n.op} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
+        fail('E6204', `parameter '${name}' (${role} of ${opName(n)} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
       }
     }
   }

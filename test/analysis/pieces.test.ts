@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { findGpu } from '../../src/analysis/gpus.js';
 import { PiecewiseAnalyzer } from '../../src/analysis/pieces.js';
-import { analyzeVariants } from '../../src/analysis/variants.js';
+import { analyzeVariants } from '../../src/driver/analyze.js';
 import { loadModel, zooNames } from '../../src/dsl/zoo.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { REPO } from '../helpers/fixtures.js';
@@ -28,7 +28,7 @@ function expectSame(a: unknown, b: unknown, where: string): void {
 
 describe('piecewise analysis', () => {
   it('equals the whole-graph analysis for every zoo model and the CIFAR models', () => {
-    const pieces = new PiecewiseAnalyzer(opts);
+    const pieces = new PiecewiseAnalyzer(lowerSpec, opts);
     const models = [...zooNames(), resolve(REPO, 'models/cifar/densenet40.vov'), resolve(REPO, 'models/cifar/osa40.vov')];
     for (const name of models) {
       const spec = loadModel(name, { inputShape: name.endsWith('.vov') ? undefined : [1, 3, 97, 131] }).spec;
@@ -39,7 +39,7 @@ describe('piecewise analysis', () => {
   it('lowers each distinct piece once across a sweep', () => {
     const jobs = [];
     for (const b of [1, 2, 3]) for (const m of [96, 128]) jobs.push({ model: 'vovnet39', set: [`stage4.blocks=${b}`, `stage3.mid=${m}`], inputShape: [1, 3, 64, 64], verify: false });
-    const pieces = new PiecewiseAnalyzer(opts);
+    const pieces = new PiecewiseAnalyzer(lowerSpec, opts);
     for (const j of jobs) {
       const spec = loadModel(j.model, { set: j.set, inputShape: j.inputShape }).spec;
       expectSame(pieces.analyze(spec), analyzeGraph(lowerSpec(spec), opts), j.set.join(' '));

@@ -1,50 +1,54 @@
-// nvcc compiles the CUDA artifact for sm_80 and sm_90 with every warning an error, and every
-// zoo model's artifact uses only kernels that compile covers (kernels are templates, so one
-// translation unit instantiating every variant compiles each distinct kernel once). Without a
-// GPU the nvcc-built demo must say "no GPU" and exit 3.
+// nvcc compiles the CUDA artifact for sm_80 and sm_90 with every warning an error: a fixture's
+// optimized artifact, one with every pass disabled (so every launch kind of an unoptimized plan,
+// from BatchNorm to the ECA conv1d, is a kernel too), and a zoo model with depthwise convs and
+// eSE gates. Every zoo model's artifact renders, each launch naming a kernel its file defines.
+// Without a GPU the nvcc-built demo must say "no GPU" and exit 3.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel, zooNames } from '../../src/dsl/zoo.js';
 import { lowerSpec } from '../../src/model/lower.js';
-import { planOf } from '../../src/codegen/cuda/artifact.js';
-import { kernelVariants, renderLaunches, renderSources } from '../../src/codegen/cuda/render.js';
+import { renderLaunches, renderSources } from '../../src/codegen/cuda/render.js';
+import { Pipeline } from '../../src/driver/pipeline.js';
+import { artifactMeta } from '../../src/driver/meta.js';
 import { compare, fixtureCases, readNpyF32, vovc } from '../helpers/fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vovc-cuda-nvcc-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const hasNvcc = !spawnSync('nvcc', ['--version'], { stdio: 'ignore' }).error;
 const hasGpu = spawnSync('nvidia-smi', ['-L'], { stdio: 'ignore' }).status === 0;
-const quiet = () => undefined;
+const ALL_PASSES = 'dce,fold-bn,fuse-conv-act,fuse-se-gate,fuse-scale,fuse-residual,concat-inplace,drop-flatten';
 
-describe('every zoo model renders from the shared kernel set', () => {
-  const variants = new Set(kernelVariants());
-  let kernelsHeader: string | undefined;
+describe('every zoo model renders a CUDA artifact whose launches name the kernels it defines', () => {
   for (const name of zooNames()) {
     it(name, () => {
       const graph = lowerSpec(loadModel(name).spec);
-      const { plan } = planOf(graph, {}, quiet);
-      for (const l of renderLaunches(plan)) expect(variants, `launch ${l.index} of ${name}`).toContain(l.kernel);
-      const header = renderSources(plan).get('vovc_kernels.cuh');
-      kernelsHeader ??= header;
-      expect(header).toBe(kernelsHeader);
+      const plan = new Pipeline(graph).plan();
+      const model = renderSources(plan, artifactMeta(graph, false)).get('vovc_model.cu')!;
+      for (const l of renderLaunches(plan).launches) {
+        const kernel = /^vovc::conv_igemm<(\w+)>$/.exec(l.kernel)?.[1] ?? l.kernel;
+        expect(model, `launch ${l.index} of ${name}`).toMatch(new RegExp(`(struct ${kernel} \\{|void __launch_bounds__\\(\\d+\\) ${kernel}\\()`));
+      }
     });
   }
 });
 
 describe.skipIf(!hasNvcc)('nvcc builds the artifact for sm_80 and sm_90 without warnings (skipped: nvcc not on the PATH)', () => {
-  it('tiny-timm-a artifact plus every kernel variant', { timeout: 900_000 }, async () => {
+  const nvccBuild = (dir: string) =>
+    spawnSync(
+      'nvcc',
+      ['-std=c++17', '-O3', '-gencode', 'arch=compute_80,code=[sm_80,compute_80]', '-gencode', 'arch=compute_90,code=sm_90', '-Werror', 'all-warnings', '-Xcompiler', '-Wall,-Wextra,-Werror', '-I', dir, 'vovc_model.cu', 'vovc_runtime.cu', 'vovc_demo.cu', '-o', 'vovc_demo'],
+      { cwd: dir, encoding: 'utf8' },
+    );
+
+  it('tiny-timm-a: builds clean; the demo runs it (or says no GPU)', { timeout: 900_000 }, async () => {
     const c = fixtureCases().find((f) => f.name === 'tiny-timm-a')!;
     const dir = join(work, 'art');
     const b = await vovc(['build', c.model, '--weights', c.weights, '--input-shape', c.inputShape.join(','), '--target', 'cuda', '--out', dir, '-q']);
     expect(b.code, b.stderr).toBe(0);
-    const refs = kernelVariants().map((k) => `  reinterpret_cast<const void*>(&${k}),`).join('\n');
-    writeFileSync(join(dir, 'all_kernels.cu'), `#include "vovc_kernels.cuh"\nextern const void* const vovc_all_kernels[] = {\n${refs}\n};\n`);
-    const args = ['-std=c++17', '-O3', '-gencode', 'arch=compute_80,code=[sm_80,compute_80]', '-gencode', 'arch=compute_90,code=sm_90', '-Werror', 'all-warnings', '-Xcompiler', '-Wall,-Wextra,-Werror',
-      '-I', dir, 'vovc_model.cu', 'vovc_runtime.cu', 'vovc_demo.cu', 'all_kernels.cu', '-o', 'vovc_demo'];
-    const cc = spawnSync('nvcc', args, { cwd: dir, encoding: 'utf8' });
+    const cc = nvccBuild(dir);
     expect(cc.status, cc.stderr + cc.stdout).toBe(0);
     expect((cc.stderr + cc.stdout).trim()).toBe('');
     mkdirSync(join(dir, 'out'));
@@ -58,6 +62,20 @@ describe.skipIf(!hasNvcc)('nvcc builds the artifact for sm_80 and sm_90 without 
       expect(r.stderr).toMatch(/no GPU/);
     }
   });
+
+  for (const [label, args] of [
+    ['eca_vovnet39b with every pass disabled (every unoptimized launch kind)', ['eca_vovnet39b', '--input-shape', '1,3,64,64', `--disable-pass=${ALL_PASSES}`]],
+    ['ese_vovnet19b_dw (depthwise convs, eSE gates)', ['ese_vovnet19b_dw', '--input-shape', '1,3,64,64']],
+  ] as const) {
+    it(label, { timeout: 900_000 }, async () => {
+      const dir = join(work, args[0]);
+      const b = await vovc(['build', ...args, '--target', 'cuda', '--no-weights', '--out', dir, '-q']);
+      expect(b.code, b.stderr).toBe(0);
+      const cc = nvccBuild(dir);
+      expect(cc.status, cc.stderr + cc.stdout).toBe(0);
+      expect((cc.stderr + cc.stdout).trim()).toBe('');
+    });
+  }
 });
 
 describe('vovc run --target cuda without a CUDA toolchain', () => {

@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/codegen/backend.js';
-import { loadBackend } from '../../src/codegen/backend.js';
+import { resolveTarget } from '../../src/driver/targets.js';
+import { targetContext } from '../helpers/targets.js';
 import { loadModel } from '../../src/dsl/zoo.js';
 import { seedParams } from '../../src/model/init.js';
 import { lowerSpec } from '../../src/model/lower.js';
@@ -57,13 +57,14 @@ describe('vovc build memory', () => {
 
   it.each(TARGETS)('--target %s: a build that donates the weights writes the same bytes as one that does not', async (target: Target) => {
     const c = fixtureCases().find((k) => k.name === 'tiny-timm-a')!;
-    const backend: Backend = await loadBackend(target);
+    const t = resolveTarget(target, {});
+    const impl = await t.load();
     const dirs = ['kept', 'donated'].map((d) => join(root, `${target}-${d}`));
     const g = await fixtureGraph(c);
     // Without donation first: the donating build rewrites g's conv weights.
     for (const [i, dir] of dirs.entries()) {
       mkdirSync(dir, { recursive: true });
-      await backend.build!({ graph: g, options: {}, log: () => {}, hasWeights: true, stagingDir: dir, donateParams: i === 1 });
+      await impl.build!(targetContext(g, t.stage, { pipeline: { donateParams: i === 1 } }), t.options, dir);
     }
     const [kept, donated] = dirs.map(contents);
     expect(Object.keys(kept).length).toBeGreaterThan(0);

@@ -61,7 +61,7 @@ function small(): Graph {
   const b = new GraphBuilder('t', [1, 4, 8, 8], META);
   b.param('a.weight', [4, 4, 3, 3], null);
   const a = b.add({ id: 'a', op: 'conv2d', inputs: ['input'], attrs: conv(3, 1), params: { weight: 'a.weight' }, scope: 's' });
-  const r = b.add({ id: 'r', op: 'relu', inputs: [a], attrs: {}, scope: 's' });
+  const r = b.add({ id: 'r', op: 'act', inputs: [a], attrs: { fn: 'relu' }, scope: 's' });
   const s = b.add({ id: 's', op: 'add', inputs: [r, 'input'], attrs: {}, scope: 's' });
   b.output('out', s);
   return b.build();

@@ -1,8 +1,8 @@
 // The CUDA backend at large shapes:
-//   - the emitted launch file of vovnet57 at 64x3x1024x1024 instantiates the 64-bit kernel
-//     variant exactly for the launches the plan flags, with views of the same index type and
-//     int32 literals only where the kernel is 32-bit;
-//   - the kernels themselves, run by g++ with the CPU shim at indices past 2^31 and 2^32 on
+//   - the emitted launch file of vovnet57 at 64x3x1024x1024 computes indices in 64 bits
+//     exactly in the kernels of the launches the plan flags, with constants past int32 only
+//     there (as long long);
+//   - generated kernels, run by g++ with the CPU shim at indices past 2^31 and 2^32 on
 //     zero-stride views (test/large/index_overflow.cpp, under ASan and UBSan);
 //   - the 64-bit variants forced on small models (plan option index64 'always') give
 //     bit-identical outputs to the 32-bit ones, through the whole artifact.
@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { shimPath } from '../../src/codegen/cuda/artifact.js';
-import { encodeBlob, renderSources } from '../../src/codegen/cuda/render.js';
+import { encodeBlob, renderLaunch, renderSources } from '../../src/codegen/cuda/render.js';
+import { artifactMeta } from '../../src/driver/meta.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { seedParams } from '../../src/model/init.js';
 import { optimize } from '../../src/passes/manager.js';
 import { buildPlan } from '../../src/plan/build.js';
-import type { KernelPlan } from '../../src/plan/types.js';
+import type { KernelPlan, Launch, TensorView, WeightRef } from '../../src/plan/types.js';
 import { packWeights } from '../../src/plan/weights.js';
 import { randomInput } from '../passes/specs.js';
 import { BIG, INT32_MAX, optimizedPlan, zooGraph } from './helpers.js';
@@ -43,30 +44,36 @@ function parseLaunches(modelCu: string): EmittedLaunch[] {
   return [...modelCu.matchAll(re)].map((m) => ({ index: Number(m[1]), kernel: m[2], grid: dims(m[3]), block: dims(m[4]), args: m[5] }));
 }
 
-const indexType = (kernel: string) => /<(int32_t|int64_t)\b/.exec(kernel)?.[1];
+/** The source of the kernel a launch names (a __global__ function, or a GEMM's hook struct). */
+function kernelSource(modelCu: string, kernel: string): string {
+  const name = /^vovc::conv_igemm<(\w+)>$/.exec(kernel)?.[1] ?? kernel;
+  const start = modelCu.search(new RegExp(`(struct ${name} \\{|void __launch_bounds__\\(\\d+\\) ${name}\\()`));
+  if (start < 0) throw new Error(`no kernel ${name}`);
+  return modelCu.slice(start, modelCu.indexOf('\n}', start));
+}
+
+const META = artifactMeta(zooGraph('vovnet57', [1, 3, 64, 64]), false);
 
 describe('vovc_model.cu of vovnet57 at 64x3x1024x1024', () => {
   const plan = optimizedPlan('vovnet57', BIG);
-  const launches = parseLaunches(renderSources(plan).get('vovc_model.cu')!);
+  const cu = renderSources(plan, META).get('vovc_model.cu')!;
+  const launches = parseLaunches(cu);
 
-  test('one launch per plan launch; int64_t exactly where the plan sets needs64bit', () => {
+  test('one launch per plan launch; 64-bit index math exactly where the plan sets needs64bit', () => {
     expect(launches.map((l) => l.index)).toEqual(plan.launches.map((l) => l.index));
-    const mismatched = launches.filter((e) => (indexType(e.kernel) === 'int64_t') !== plan.launches[e.index].needs64bit).map((e) => `${e.index} ${e.kernel}`);
+    const wide = (e: EmittedLaunch) => /using I = int64_t;|const int64_t /.test(kernelSource(cu, e.kernel));
+    const mismatched = launches.filter((e) => wide(e) !== plan.launches[e.index].needs64bit).map((e) => `${e.index} ${e.kernel}`);
     expect(mismatched).toEqual([]);
-    const wide = launches.filter((e) => indexType(e.kernel) === 'int64_t').length;
-    expect(wide).toBe(plan.launches.filter((l) => l.needs64bit).length);
-    expect(wide).toBeGreaterThan(0);
+    expect(launches.filter(wide).length).toBe(plan.launches.filter((l) => l.needs64bit).length);
+    expect(launches.filter(wide).length).toBeGreaterThan(0);
   });
 
-  test('views take the kernel\'s index type; a 32-bit launch passes no offset or stride past int32', () => {
+  test('a 32-bit kernel holds no integer constant past int32; a 64-bit one writes its large constants as long long', () => {
     for (const e of launches) {
-      const I = indexType(e.kernel)!;
-      const views = [...e.args.matchAll(/vovc::view<(\w+)>\(([^)]*)\)/g)];
-      expect(views.length, `launch ${e.index}`).toBeGreaterThan(0);
-      for (const [, type, args] of views) {
-        expect(type, `launch ${e.index}`).toBe(I);
-        if (I === 'int32_t') for (const a of args.split(',')) expect(BigInt(a.trim()) <= INT32_MAX, `launch ${e.index}: ${a}`).toBe(true);
-      }
+      const src = kernelSource(cu, e.kernel).replace(/\/\/[^\n]*/g, '');
+      const big = [...src.matchAll(/\b(\d+)(LL)?\b/g)].filter((m) => BigInt(m[1]) > INT32_MAX);
+      if (plan.launches[e.index].needs64bit) for (const m of big) expect(m[2], `launch ${e.index}: ${m[0]}`).toBe('LL');
+      else expect(big.filter((m) => !m[2]).map((m) => m[0]), `launch ${e.index}`).toEqual([]);
     }
   });
 
@@ -79,7 +86,6 @@ describe('vovc_model.cu of vovnet57 at 64x3x1024x1024', () => {
   });
 
   test('the host side sizes the 17 GiB arena in size_t', () => {
-    const cu = renderSources(plan).get('vovc_model.cu')!;
     expect(plan.arenaBytes).toBeGreaterThan(2 ** 32);
     expect(cu).toContain(`size_t vovc_arena_bytes(void) { return ${plan.arenaBytes}ull; }`);
     expect(cu).toContain(`size_t vovc_input_elements(void) { return ${64 * 3 * 1024 * 1024}; }`);
@@ -98,25 +104,70 @@ const CXX = ['-std=c++20', '-O1', '-pthread'];
 /** Renders `plan` into `dir` with the shim beside it. */
 function renderInto(dir: string, plan: KernelPlan): Map<string, string> {
   mkdirSync(dir, { recursive: true });
-  const files = renderSources(plan);
+  const files = renderSources(plan, META);
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   copyFileSync(shimPath(), join(dir, 'cuda_shim.h'));
   return files;
 }
 
+type V4 = [number, number, number, number];
+const view = (buffer: 'input' | 'arena', shape: V4, strides: V4, value: string): TensorView => ({ buffer, name: buffer, dtype: 'f32', layout: 'nchw', offset: 0, shape, strides, value });
+const ref = (name: string, offset: number, shape: number[]): WeightRef => ({ name, dtype: 'f32', offset, shape, numel: shape.reduce((a, b) => a * b, 1) });
+const COST = { macs: 0, flops: 0, otherOps: 0, activationBytesRead: 0, weightBytesRead: 0, bytesWritten: 0 };
+
+/**
+ * Launches at indices past 2^31 and 2^32 on zero-stride views, rendered as every artifact's
+ * kernels are, and index_overflow.cpp's constants (shapes, grids).
+ */
+function overflowKernels(): string {
+  const [N, H, W] = [2, 32768, 65537];
+  const [n32, h32, w32] = [1, 32767, 65537];
+  const [LN, LO] = [2049, (1 << 20) - 3];
+  const [CN, CH, CW] = [64, 8192, 8192];
+  const base = { nodes: ['t'], layer: 't', cost: COST, needs64bit: true };
+  const launches: Launch[] = [
+    { ...base, index: 0, kind: 'copy', attrs: {}, params: {}, inputs: [view('input', [N, 1, H, W], [0, 0, 0, 0], 'x')], output: view('arena', [N, 1, H, W], [W, 0, 0, 1], 'y') },
+    { ...base, index: 1, kind: 'copy', needs64bit: false, attrs: {}, params: {}, inputs: [view('input', [n32, 1, h32, w32], [0, 0, 0, 0], 'x')], output: view('arena', [n32, 1, h32, w32], [w32, 0, 0, 1], 'y') },
+    { ...base, index: 2, kind: 'maxpool', attrs: { kernel: [1, 1], stride: [1, 1], pad: [0, 0, 0, 0], ceil: false }, params: {}, inputs: [view('input', [N, 1, H, W], [0, 0, 0, 0], 'x')], output: view('arena', [N, 1, H, W], [W, 0, 0, 1], 'y') },
+    { ...base, index: 3, kind: 'linear', attrs: {}, params: { weight: ref('w', 0, [LO, 1]), bias: ref('b', LO, [LO]) }, inputs: [view('input', [LN, 1, 1, 1], [0, 0, 0, 0], 'x')], output: view('arena', [LN, LO, 1, 1], [0, 1, 0, 0], 'y') },
+    {
+      ...base, index: 4, kind: 'conv', attrs: { kernel: [1, 1], stride: [1, 1], pad: [0, 0, 0, 0], groups: 1, act: 'none', residual: false }, params: { weight: ref('w', 0, [1, 1, 1, 1]) },
+      inputs: [view('input', [CN, 1, CH, CW], [0, 0, 0, 0], 'x')], output: view('arena', [CN, 1, CH, CW], [CW, 0, 0, 1], 'y'),
+    },
+  ];
+  const plan = { model: 'overflow', outputs: [], launches } as unknown as KernelPlan;
+  const out: string[] = [
+    `constexpr long long COPY64_N = ${N}, COPY64_H = ${H}, COPY64_W = ${W}, COPY32_N = ${n32}, COPY32_H = ${h32}, COPY32_W = ${w32};`,
+    `constexpr long long LIN_N = ${LN}, LIN_O = ${LO}, LIN_BIAS = ${LO}, LIN_WEIGHTS = ${2 * LO}, CONV_N = ${CN}, CONV_H = ${CH}, CONV_W = ${CW};`,
+  ];
+  const names = ['copy64', 'copy32', 'pool64', 'linear64'];
+  for (const l of launches) {
+    const r = renderLaunch(plan, l);
+    out.push(...r.kernels);
+    const vm = r.launches[0];
+    if (l.kind === 'conv') out.push('using ConvBig = Conv4;');
+    else {
+      const [gx, gy] = vm.grid.replace(/dim3\(|\)/g, '').split(',').map(Number);
+      out.push(`#define k_${names[l.index]} ${vm.kernel}`, `constexpr unsigned K_${names[l.index]}_GRID_X = ${gx}, K_${names[l.index]}_GRID_Y = ${gy};`);
+    }
+  }
+  return out.join('\n');
+}
+
 describe.skipIf(!hasGxx)('kernels past 2^31 under g++ with ASan and UBSan (skipped without g++)', () => {
-  test('ew, conv_igemm, pool2d, linear at 2^31..2^32 indices on zero-stride views', { timeout: 300_000 }, () => {
+  test('copy, maxpool, linear and the GEMM conv at 2^31..2^32 indices on zero-stride views', { timeout: 300_000 }, () => {
     const dir = join(work, 'overflow');
     renderInto(dir, optimizedPlan('vovnet27_slim', [1, 3, 64, 64]));
+    writeFileSync(join(dir, 'kernels.inc'), overflowKernels());
     copyFileSync(join(HERE, 'index_overflow.cpp'), join(dir, 'index_overflow.cpp'));
     run('g++', [...CXX, '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', dir, 'index_overflow.cpp', '-o', 'overflow'], dir);
     const out = run(join(dir, 'overflow'), [], dir);
     expect(out.trim().split('\n')).toEqual([
-      'ok ew<int32_t>: grid-stride loop ending just below 2^31',
-      'ok ew<int64_t>: 4295032832 elements, last thread',
-      'ok conv_igemm<int64_t,1,1>: last block of 2^32 output pixels',
-      'ok pool2d<int64_t>: 4295032832 elements, first thread',
-      'ok linear<int64_t>: 2148526077 outputs, last thread',
+      'ok copy, 64-bit: the last of 4295032832 elements, and no thread past it',
+      'ok copy, 32-bit: the last of 2^31 - 32769 elements, and no thread past it',
+      'ok maxpool, 64-bit: the last of 4295032832 elements',
+      'ok linear, 64-bit: the last of 2148526077 outputs',
+      'ok conv GEMM, 64-bit: the last block of 2^32 output pixels',
     ]);
   });
 });
@@ -141,12 +192,13 @@ describe.skipIf(!hasGxx)('64-bit kernels forced on small models equal the 32-bit
       const base = join(work, c.name.replace(/\W+/g, '_'));
       const dirs = { 32: join(base, 'i32'), 64: join(base, 'i64') };
       const files = { 32: renderInto(dirs[32], plans[32]), 64: renderInto(dirs[64], plans[64]) };
-      // The two launch files differ in nothing but the index type.
+      // The two launch files differ in the index type of every kernel.
       const cu32 = files[32].get('vovc_model.cu')!;
       const cu64 = files[64].get('vovc_model.cu')!;
-      expect(cu32).not.toContain('<int64_t');
-      expect(cu64).not.toContain('<int32_t');
-      expect(cu64.replaceAll('<int64_t', '<int32_t')).toBe(cu32);
+      expect(cu32).not.toMatch(/using I = int64_t|const int64_t (?!kInputShape)/);
+      expect(cu64).not.toMatch(/using I = int;|const int /);
+      const same = (t: string) => t.replaceAll('int64_t', 'int').replace(/LL\b/g, '');
+      expect(same(cu64)).toBe(same(cu32));
 
       // Runtime and demo do not depend on the model: compiled once for every case.
       if (!common) {
@@ -160,7 +212,7 @@ describe.skipIf(!hasGxx)('64-bit kernels forced on small models equal the 32-bit
         const dir = dirs[bits];
         run('g++', [...CXX, '-x', 'c++', '-I', dir, '-c', 'vovc_model.cu', '-o', 'model.o'], dir);
         run('g++', ['-pthread', 'model.o', common.runtime, common.demo, '-o', 'demo'], dir);
-        writeFileSync(join(dir, 'weights.bin'), encodeBlob(packWeights(plans[bits], g)));
+        writeFileSync(join(dir, 'weights.bin'), encodeBlob(packWeights(plans[bits], (name) => g.params.get(name)?.data)));
         writeFileSync(join(dir, 'input.npy'), writeNpy(input));
         mkdirSync(join(dir, 'out'));
         run(join(dir, 'demo'), ['input.npy', 'out', '--weights', 'weights.bin'], dir);

@@ -1,17 +1,19 @@
-// Kernels of vovc_kernels.cuh run at indices past 2^31 (and 2^32) without the memory such
-// tensors would take: the views have zero strides on every axis but one or two, so a
-// 4-billion-element launch touches a few hundred kilobytes. Only selected blocks run (the
-// ones at the far end of the index range), one std::thread per CUDA thread through the shim's
-// VOVC_SHIM_THREADS barrier. Compiled with -fsanitize=address,undefined by
-// test/large/cuda.test.ts: a signed overflow, or an index that wraps and writes outside the
-// buffer, stops the program; every written position is also checked against 64-bit math.
+// Generated kernels run at indices past 2^31 (and 2^32) without the memory such tensors would
+// take: test/large/cuda.test.ts renders launches whose views have zero strides on every axis
+// but one or two (kernels.inc, with the grids as K_<name>_GRID_X/Y), so a 4-billion-element
+// launch touches a few hundred kilobytes. Only selected threads or blocks run, one std::thread
+// per CUDA thread through the shim's VOVC_SHIM_THREADS barrier. Compiled with
+// -fsanitize=address,undefined: a signed overflow, or an index that wraps and writes outside
+// the buffer, stops the program; every written position is also checked against 64-bit math.
 #define VOVC_SHIM_THREADS
 #include "vovc_kernels.cuh"
 
 #include <cstdio>
 #include <set>
+#include <vector>
 
 namespace {
+#include "kernels.inc"
 
 int failures = 0;
 
@@ -20,7 +22,15 @@ void check(bool ok, const char* what) {
   if (!ok) failures++;
 }
 
-/** Runs block (bx, by) of a grid of gx x gy blocks, `threads` threads each. */
+/** Sets the CUDA built-ins of thread (bx, by, tx) of a gx x gy grid. */
+void at(unsigned gx, unsigned gy, unsigned bx, unsigned by, unsigned threads, unsigned tx) {
+  gridDim = dim3(gx, gy);
+  blockDim = dim3(threads);
+  blockIdx = dim3(bx, by);
+  threadIdx = dim3(tx);
+}
+
+/** Runs block (bx, by) of a gx x gy grid, `threads` threads each (kernels with __syncthreads). */
 template <class F>
 void run_block(unsigned gx, unsigned gy, unsigned bx, unsigned by, unsigned threads, F body) {
   std::barrier<> bar(threads);
@@ -28,106 +38,80 @@ void run_block(unsigned gx, unsigned gy, unsigned bx, unsigned by, unsigned thre
   for (unsigned t = 0; t < threads; t++)
     ts.emplace_back([&, t] {
       vovc_shim::block_barrier = &bar;
-      gridDim = dim3(gx, gy);
-      blockDim = dim3(threads);
-      blockIdx = dim3(bx, by);
-      threadIdx = dim3(t);
+      at(gx, gy, bx, by, threads, t);
       body();
     });
   for (auto& th : ts) th.join();
 }
 
-/** One thread of a 1-D grid (kernels without __syncthreads). */
+/** Thread `flat` (a flat thread index) of a 1-D kernel on a folded gx x gy grid of 256-thread blocks. */
 template <class F>
-void run_thread(unsigned gx, unsigned threads, unsigned bx, unsigned tx, F body) {
-  gridDim = dim3(gx);
-  blockDim = dim3(threads);
-  blockIdx = dim3(bx);
-  threadIdx = dim3(tx);
+void run_flat(unsigned gx, unsigned gy, uint64_t flat, F body) {
+  const uint64_t block = flat / 256;
+  at(gx, gy, unsigned(block % gx), unsigned(block / gx), 256, unsigned(flat % 256));
   body();
 }
 
-// The renderer's grid for grid-stride kernels: at most 8192 blocks of 256 threads.
-constexpr unsigned kGrid = 8192, kThreads = 256;
-
-/**
- * ew copy over an [n, 1, h, w] view whose only non-zero strides are n (sn) and w (1): thread
- * (bx, tx) writes y[in * sn + iw] for each of its flat indices i. The expected positions come
- * from the same loop in uint64_t.
- */
-template <typename I>
-bool ew_far(const char* what, int n, int h, int w, long long sn, unsigned bx, unsigned tx) {
-  const uint64_t total = uint64_t(n) * h * w, step = uint64_t(kGrid) * kThreads;
-  std::vector<float> y(size_t(n) * w, 0.f);
-  const float a = 7.f;
-  run_thread(kGrid, kThreads, bx, tx, [&] {
-    vovc::ew<I>(0, &a, vovc::view<I>(0, 0, 0, 0, 0, n, 1, h, w), nullptr, vovc::view<I>(0, 0, 0, 0, 0, 0, 0, 0, 0), nullptr,
-                vovc::view<I>(0, 0, 0, 0, 0, 0, 0, 0, 0), y.data(), vovc::view<I>(0, sn, 0, 0, 1, n, 1, h, w), nullptr, nullptr, nullptr, nullptr, 0.f, 0.f);
-  });
-  std::set<uint64_t> want;
-  uint64_t iterations = 0;
-  for (uint64_t i = uint64_t(bx) * kThreads + tx; i < total; i += step, iterations++) want.insert(i / (uint64_t(h) * w) * sn + i % w);
-  bool ok = iterations > 1000;
-  for (size_t k = 0; k < y.size(); k++) ok = ok && (y[k] == a) == (want.count(k) == 1);
-  check(ok, what);
-  return ok;
+/** Elements of y written (non-zero) equal `want`. */
+bool written(const std::vector<float>& y, const std::set<uint64_t>& want) {
+  for (size_t k = 0; k < y.size(); k++)
+    if ((y[k] != 0.f) != (want.count(k) == 1)) return false;
+  return true;
 }
-
 }  // namespace
 
 int main() {
-  // 32-bit launch at the largest count the plan leaves 32-bit: 32767 * 65537 = 2^31 - 32769
-  // elements. Thread 0 steps by 2^21 up to 1023 * 2^21; one more step would pass 2^31 - 1.
-  ew_far<int32_t>("ew<int32_t>: grid-stride loop ending just below 2^31", 1, 32767, 65537, 0, 0, 0);
-  // 64-bit launch past 2^32 elements (2 x 32768 x 65537), from the last thread of the grid.
-  ew_far<int64_t>("ew<int64_t>: 4295032832 elements, last thread", 2, 32768, 65537, 65537, kGrid - 1, kThreads - 1);
-
-  // conv_igemm<int64_t, 1, 1> over 64 x 8192 x 8192 output pixels (P = 2^32): the last block
+  // copy over [N, 1, H, W], output strides (W, 0, 0, 1): element i lands at i / (H W) * W + i % W.
+  {
+    const uint64_t total = uint64_t(COPY64_N) * COPY64_H * COPY64_W, blocks = uint64_t(K_copy64_GRID_X) * K_copy64_GRID_Y;
+    const float x = 7.f;
+    std::vector<float> y(size_t(COPY64_N) * COPY64_W, 0.f);
+    run_flat(K_copy64_GRID_X, K_copy64_GRID_Y, total - 1, [&] { k_copy64(&x, y.data()); });
+    // The last block's threads past the end write nothing (their index passes 2^32 + 2^17).
+    for (uint64_t t = total; t < blocks * 256; t += 37) run_flat(K_copy64_GRID_X, K_copy64_GRID_Y, t, [&] { k_copy64(&x, y.data()); });
+    const uint64_t i = total - 1;
+    check(blocks * 256 > total && written(y, {i / (uint64_t(COPY64_H) * COPY64_W) * COPY64_W + i % COPY64_W}), "copy, 64-bit: the last of 4295032832 elements, and no thread past it");
+  }
+  // The same at the largest count the plan leaves 32-bit (one past the last element fits int).
+  {
+    const uint64_t total = uint64_t(COPY32_N) * COPY32_H * COPY32_W, blocks = uint64_t(K_copy32_GRID_X) * K_copy32_GRID_Y;
+    const float x = 7.f;
+    std::vector<float> y(size_t(COPY32_N) * COPY32_W, 0.f);
+    run_flat(K_copy32_GRID_X, K_copy32_GRID_Y, total - 1, [&] { k_copy32(&x, y.data()); });
+    for (uint64_t t = total; t < blocks * 256; t++) run_flat(K_copy32_GRID_X, K_copy32_GRID_Y, t, [&] { k_copy32(&x, y.data()); });
+    const uint64_t i = total - 1;
+    check(written(y, {i / (uint64_t(COPY32_H) * COPY32_W) * COPY32_W + i % COPY32_W}), "copy, 32-bit: the last of 2^31 - 32769 elements, and no thread past it");
+  }
+  // max-pool (1x1 window) over 2^32 + 2^17 elements, the last thread.
+  {
+    const uint64_t total = uint64_t(COPY64_N) * COPY64_H * COPY64_W;
+    const float x = -4.f;
+    std::vector<float> y(size_t(COPY64_N) * COPY64_W, 0.f);
+    run_flat(K_pool64_GRID_X, K_pool64_GRID_Y, total - 1, [&] { k_pool64(&x, y.data()); });
+    const uint64_t i = total - 1;
+    check(written(y, {i / (uint64_t(COPY64_H) * COPY64_W) * COPY64_W + i % COPY64_W}) && y[size_t(i / (uint64_t(COPY64_H) * COPY64_W) * COPY64_W + i % COPY64_W)] == x, "maxpool, 64-bit: the last of 4295032832 elements");
+  }
+  // linear: [N = 2049, F = 1] -> [N, O = 2^20 - 3], past 2^31 outputs; the batch axis has
+  // stride 0, so y holds one row. The last output.
+  {
+    const uint64_t total = uint64_t(LIN_N) * LIN_O;
+    const float x = 0.5f;
+    std::vector<float> w(size_t(LIN_WEIGHTS), 0.f), y(size_t(LIN_O), 0.f);
+    for (size_t o = 0; o < size_t(LIN_O); o++) w[o] = 4.f, w[size_t(LIN_BIAS) + o] = 1.f;
+    run_flat(K_linear64_GRID_X, K_linear64_GRID_Y, total - 1, [&] { k_linear64(&x, w.data(), y.data()); });
+    check(written(y, {(total - 1) % LIN_O}) && y[size_t((total - 1) % LIN_O)] == 3.f, "linear, 64-bit: the last of 2148526077 outputs");
+  }
+  // The GEMM convolution, 1x1 over 64 x 8192 x 8192 output pixels (P = 2^32): the last block
   // of pixels, [2^32 - 64, 2^32), is image 63, row 8191, columns 8128..8191.
   {
-    const int N = 64, H = 8192, W = 8192;
-    const float x = 1.5f, wt = 2.f;
-    std::vector<float> y(size_t(N) * W, 0.f);
-    const unsigned blocks = unsigned((uint64_t(N) * H * W + vovc::kBN - 1) / vovc::kBN);
-    run_block(blocks, 1, blocks - 1, 0, vovc::kConvThreads, [&] {
-      vovc::conv_igemm<int64_t, 1, 1>(&x, vovc::view<int64_t>(0, 0, 0, 0, 0, N, 1, H, W), &wt, nullptr, nullptr, vovc::view<int64_t>(0, 0, 0, 0, 0, 0, 0, 0, 0), y.data(),
-                                       vovc::view<int64_t>(0, W, 0, 0, 1, N, 1, H, W), 1, 1, 0, 0, 0);
-    });
+    const float x = 1.5f;
+    std::vector<float> w(2, 0.f), y(size_t(CONV_N) * CONV_W, 0.f);
+    w[0] = 2.f;
+    const unsigned blocks = unsigned((uint64_t(CONV_N) * CONV_H * CONV_W + vovc::kBN - 1) / vovc::kBN);
+    run_block(blocks, 1, blocks - 1, 0, vovc::kConvThreads, [&] { vovc::conv_igemm(ConvBig{&x, w.data(), y.data()}); });
     bool ok = true;
-    for (size_t k = 0; k < y.size(); k++) ok = ok && y[k] == (k >= size_t(N - 1) * W + W - 64 ? 3.f : 0.f);
-    check(ok, "conv_igemm<int64_t,1,1>: last block of 2^32 output pixels");
+    for (size_t k = 0; k < y.size(); k++) ok = ok && y[k] == (k >= size_t(CONV_N - 1) * CONV_W + CONV_W - 64 ? 3.f : 0.f);
+    check(ok, "conv GEMM, 64-bit: the last block of 2^32 output pixels");
   }
-
-  // pool2d<int64_t> (max, 1x1 window) over 2^32 + 2^17 elements, first thread.
-  {
-    const int N = 2, C = 1, H = 32768, W = 65537;
-    const float x = -4.f;
-    std::vector<float> y(size_t(N) * W, 0.f);
-    run_thread(kGrid, kThreads, 0, 0, [&] {
-      vovc::pool2d<int64_t>(&x, vovc::view<int64_t>(0, 0, 0, 0, 0, N, C, H, W), y.data(), vovc::view<int64_t>(0, W, 0, 0, 1, N, C, H, W), 1, 1, 1, 1, 0, 0, 0, 0, 1);
-    });
-    std::set<uint64_t> want;
-    for (uint64_t i = 0; i < uint64_t(N) * H * W; i += uint64_t(kGrid) * kThreads) want.insert(i / (uint64_t(H) * W) * W + i % W);
-    bool ok = true;
-    for (size_t k = 0; k < y.size(); k++) ok = ok && (y[k] == x) == (want.count(k) == 1);
-    check(ok, "pool2d<int64_t>: 4295032832 elements, first thread");
-  }
-
-  // linear<int64_t>: [N = 2049, F = 1] -> [N, O = 2^20 - 3], past 2^31 outputs; the batch axis
-  // has stride 0, so y holds one row. The last thread of the grid.
-  {
-    const int N = 2049, O = (1 << 20) - 3, F = 1;
-    const float x = 0.5f;
-    std::vector<float> wt(size_t(O) * F, 4.f), bias(size_t(O), 1.f), y(size_t(O), 0.f);
-    run_thread(kGrid, kThreads, kGrid - 1, kThreads - 1, [&] {
-      vovc::linear<int64_t>(&x, vovc::view<int64_t>(0, 0, 0, 0, 0, N, F, 1, 1), wt.data(), bias.data(), y.data(), vovc::view<int64_t>(0, 0, 1, 0, 0, N, O, 1, 1));
-    });
-    std::set<uint64_t> want;
-    for (uint64_t i = uint64_t(kGrid) * kThreads - 1; i < uint64_t(N) * O; i += uint64_t(kGrid) * kThreads) want.insert(i % O);
-    bool ok = want.size() > 1000;
-    for (size_t k = 0; k < y.size(); k++) ok = ok && (y[k] == 3.f) == (want.count(k) == 1);
-    check(ok, "linear<int64_t>: 2148526077 outputs, last thread");
-  }
-
   return failures ? 1 : 0;
 }

@@ -3,7 +3,8 @@
 // 64 MiB of memory shared by every layer: the serializer only takes views of parameter data,
 // so a graph "holding" 2.1 GiB of weights costs 64 MiB to compile (nothing is written).
 import { describe, expect, test } from 'vitest';
-import { compileOnnx, type OnnxOptions } from '../../src/codegen/onnx/index.js';
+import type { OnnxOptions } from '../../src/codegen/onnx/options.js';
+import { onnxOf } from '../onnx/util.js';
 import { EXTERNAL_ALIGN, PROTOBUF_LIMIT } from '../../src/codegen/onnx/proto.js';
 import { pb } from '../onnx/util.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -30,7 +31,7 @@ const margin = 64 * 1024 * 1024;
 describe('ONNX external data chosen by size', () => {
   test('weights below the protobuf limit stay inline', () => {
     const layers = Math.floor((PROTOBUF_LIMIT - margin) / WEIGHT_BYTES);
-    const c = compileOnnx(wide(layers), OPTS, { fileName: 'wide.onnx' });
+    const c = onnxOf(wide(layers), OPTS, 'wide.onnx');
     expect(c.dataFile).toBeUndefined();
     expect(c.dataBytes).toBe(0);
     expect(c.modelBytes).toBeGreaterThan(layers * WEIGHT_BYTES);
@@ -41,7 +42,7 @@ describe('ONNX external data chosen by size', () => {
     // Enough layers that the last tensor starts at 2^31 or later, past what an int32 offset holds.
     const layers = Math.ceil(2 ** 31 / WEIGHT_BYTES) + 1;
     expect(layers * WEIGHT_BYTES).toBeGreaterThan(PROTOBUF_LIMIT);
-    const c = compileOnnx(wide(layers), OPTS, { fileName: 'wide.onnx' });
+    const c = onnxOf(wide(layers), OPTS, 'wide.onnx');
     expect(c.dataFile).toBe('wide.onnx.data');
     expect(c.modelBytes).toBeLessThan(1 << 20);
     const m = pb.ModelProto.decode(Buffer.concat(c.model));

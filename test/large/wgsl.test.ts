@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkBufferLimits } from '../../src/codegen/wgsl/guard.js';
-import { compileWgsl } from '../../src/codegen/wgsl/index.js';
+import { compileWgslArtifact } from '../../src/codegen/wgsl/index.js';
+import { VERSION } from '../../src/version.js';
 import { MAX_BUFFER_BYTES, MAX_STORAGE_BINDING_BYTES } from '../../src/codegen/wgsl/limits.js';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { KernelPlan } from '../../src/plan/types.js';
 import { vovc } from '../helpers/fixtures.js';
 import { builder, op } from '../passes/ir.js';
-import { BIG, optimizedPlan, zooGraph } from './helpers.js';
+import { BIG, optimizedPlan } from './helpers.js';
 
 function refusal(f: () => unknown): VovcError {
   try {
@@ -31,7 +32,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('WGSL refuses buffers WebGPU cannot bind', () => {
   test('vovnet57 at 64x3x1024x1024: E5305 names the largest tensor, its shape and bytes, and the limits', () => {
-    const e = refusal(() => compileWgsl(zooGraph('vovnet57', BIG)));
+    const e = refusal(() => compileWgslArtifact(optimizedPlan('vovnet57', BIG), VERSION));
     const d = e.diagnostics[0];
     expect(d.code).toBe('E5305');
     expect(d.message).toContain(`tensor 'stages.0.blocks.0.concat' [64, 768, 256, 256] in the arena needs ${64 * 768 * 256 * 256 * 4} bytes`);

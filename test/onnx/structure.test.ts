@@ -4,18 +4,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, compileOnnx, createSession, onnxOptions, runSession, writeOnnx, type OnnxOptions } from '../../src/codegen/onnx/index.js';
+import { createSession, runSession, writeOnnx } from '../../src/codegen/onnx/index.js';
+import { onnxTarget, type OnnxOptions } from '../../src/codegen/onnx/options.js';
+import { artifactMeta } from '../../src/driver/meta.js';
+import { runTarget } from '../helpers/targets.js';
 import { VovcError } from '../../src/diag/diagnostics.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { optimize } from '../../src/passes/manager.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { VERSION } from '../../src/version.js';
-import { analysisTotals } from '../../src/codegen/onnx/meta.js';
-import { checkStructure, decode, expectClose, irShapes, pb, testInput, tiny, zooGraph } from './util.js';
+import { checkStructure, decode, expectClose, irShapes, pb, testInput, tiny, onnxOf, zooGraph } from './util.js';
 
 const OPTS: OnnxOptions = { opset: 17, faithful: false, externalData: false, dynamicBatch: false, dynamicHw: false };
-const bytesOf = (g: Graph, o: Partial<OnnxOptions> = {}) => Buffer.concat(compileOnnx(g, { ...OPTS, ...o }).model);
+const bytesOf = (g: Graph, o: Partial<OnnxOptions> = {}) => Buffer.concat(onnxOf(g, { ...OPTS, ...o }).model);
 const tmp = mkdtempSync(join(tmpdir(), 'vovc-onnx-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -102,7 +104,7 @@ describe('structure', () => {
 describe('metadata', () => {
   it('model, version, graph kind, preprocessing and analysis totals, in both files', () => {
     const g = zooGraph('vovnet27_slim', [1, 3, 64, 64]);
-    const totals = analysisTotals(g);
+    const totals = artifactMeta(g, false);
     for (const faithful of [false, true]) {
       const m = decode(bytesOf(g, { faithful }));
       const meta = new Map(m.metadataProps.map((p) => [p.key, p.value]));
@@ -140,13 +142,13 @@ describe('metadata', () => {
   ];
   for (const [name, params, gmacs] of PUBLISHED) {
     it(`analysis totals of ${name}: ${params} parameters${gmacs ? `, ${gmacs} GMACs` : ''}`, () => {
-      const t = analysisTotals(zooGraph(name, [1, 3, 224, 224], false));
+      const t = artifactMeta(zooGraph(name, [1, 3, 224, 224], false), false);
       expect(t.parameters).toBe(params);
       if (gmacs) expect(t.macs / 1e9).toBeCloseTo(gmacs, 3);
     });
   }
   it('ECA conv1d MACs: eca_vovnet39b has 12,800 more than vovnet39', () => {
-    expect(analysisTotals(zooGraph('eca_vovnet39b', [1, 3, 224, 224], false)).macs - analysisTotals(zooGraph('vovnet39', [1, 3, 224, 224], false)).macs).toBe(12_800);
+    expect(artifactMeta(zooGraph('eca_vovnet39b', [1, 3, 224, 224], false), false).macs - artifactMeta(zooGraph('vovnet39', [1, 3, 224, 224], false), false).macs).toBe(12_800);
   });
 });
 
@@ -187,7 +189,7 @@ describe('onnxruntime', () => {
 
   it('--external-data: weights in <model>.onnx.data at aligned offsets, same outputs', async () => {
     const g = zooGraph(tiny('tiny-ese-dw'));
-    const c = compileOnnx(g, { ...OPTS, externalData: true }, { fileName: 'm.onnx' });
+    const c = onnxOf(g, { ...OPTS, externalData: true }, 'm.onnx');
     expect(writeOnnx(c, tmp, 'm.onnx')).toEqual(['m.onnx', 'm.onnx.data']);
     const m = decode(readFileSync(join(tmp, 'm.onnx')));
     checkStructure(m, 17);
@@ -204,14 +206,14 @@ describe('onnxruntime', () => {
     const s2 = await createSession(bytesOf(g));
     const [a, b] = [(await runSession(s1, x, ['logits'])).get('logits')!, (await runSession(s2, x, ['logits'])).get('logits')!];
     expect(a.data).toEqual(b.data);
-    // backend.run goes through a temporary folder for such a model.
-    const viaRun = await backend.run!({ graph: g, options: { 'external-data': true }, log: () => {}, hasWeights: false }, x, ['logits']);
+    // The target's run goes through a temporary folder for such a model.
+    const viaRun = await runTarget('onnx', g, x, ['logits'], { 'external-data': true });
     expect(viaRun.get('logits')!.data).toEqual(a.data);
   });
 
   it('two graph outputs on one value: the second is an Identity of the first', async () => {
     const b = new GraphBuilder('two', [1, 2, 5, 5], { naming: 'timm', preprocessing: 'timm', bnEps: 1e-5, numClasses: 0 });
-    const y = b.add({ id: 'relu', op: 'relu', inputs: ['input'], attrs: {}, scope: 'stem' });
+    const y = b.add({ id: 'relu', op: 'act', inputs: ['input'], attrs: { fn: 'relu' }, scope: 'stem' });
     b.output('stem', y);
     b.output('stage2', y);
     const bytes = bytesOf(b.build(), { faithful: true });
@@ -223,11 +225,10 @@ describe('onnxruntime', () => {
     for (const o of ['stem', 'stage2']) expect([...got.get(o)!.data]).toEqual([...x.data].map((v) => Math.max(v, 0)));
   });
 
-  it('backend.run: seeds a graph without data and returns the requested outputs', async () => {
+  it('run: returns the requested outputs of a backbone', async () => {
     const g = zooGraph('V-19-slim-dw-eSE', [1, 3, 64, 64]);
-    const bare: Graph = { ...g, params: new Map([...g.params].map(([k, p]) => [k, { shape: p.shape, data: null }])) };
     const x = testInput(g.input.shape);
-    const got = await backend.run!({ graph: bare, options: {}, log: () => {}, hasWeights: false }, x, ['stage3', 'stage5']);
+    const got = await runTarget('onnx', g, x, ['stage3', 'stage5']);
     expect([...got.keys()]).toEqual(['stage3', 'stage5']);
     const ref = await runReference(g, x);
     for (const [k, t] of got) expectClose(t, ref.get(k)!, k);
@@ -236,20 +237,19 @@ describe('onnxruntime', () => {
 
 describe('errors', () => {
   it('--opset outside 13..21', async () => {
-    for (const bad of ['12', '22', 'x', '17.5']) expect((await errorOf(() => onnxOptions({ opset: bad }))).diagnostics[0]).toMatchObject({ code: 'E7101', message: expect.stringContaining(`'${bad}'`) });
+    for (const bad of ['12', '22', 'x', '17.5']) expect((await errorOf(() => onnxTarget.parse({ opset: bad }))).diagnostics[0]).toMatchObject({ code: 'E7101', message: expect.stringContaining(`'${bad}'`) });
   });
   it('unknown output and mismatched input shape', async () => {
     const g = zooGraph(tiny('tiny-ese-dw'));
-    const ctx = { graph: g, options: {}, log: () => {}, hasWeights: false };
     const x = testInput(g.input.shape);
-    expect((await errorOf(() => backend.run!(ctx, x, ['stage9']))).diagnostics[0]).toMatchObject({ code: 'E7103', message: expect.stringContaining("'stage9'") });
-    expect((await errorOf(() => backend.run!(ctx, testInput([1, 3, 40, 48]), ['logits']))).diagnostics[0]).toMatchObject({ code: 'E7104', message: expect.stringContaining('[1,3,40,48]') });
+    expect((await errorOf(() => runTarget('onnx', g, x, ['stage9']))).diagnostics[0]).toMatchObject({ code: 'E7103', message: expect.stringContaining("'stage9'") });
+    expect((await errorOf(() => runTarget('onnx', g, testInput([1, 3, 40, 48]), ['logits']))).diagnostics[0]).toMatchObject({ code: 'E7104', message: expect.stringContaining('[1,3,40,48]') });
   });
   it('a ceil-mode pool whose last window starts past the input (PyTorch drops it, ONNX would not)', async () => {
     const b = new GraphBuilder('odd', [1, 3, 3, 3], { naming: 'timm', preprocessing: 'timm', bnEps: 1e-5, numClasses: 0 });
     const p = b.add({ id: 'pool', op: 'maxpool', inputs: ['input'], attrs: { kernel: [1, 1], stride: [3, 3], pad: [0, 0, 0, 0], ceil: true }, scope: 'stem' });
     b.output('stem', p);
-    const e = await errorOf(() => compileOnnx(b.build(), { ...OPTS, faithful: true }));
+    const e = await errorOf(() => onnxOf(b.build(), { ...OPTS, faithful: true }));
     expect(e.diagnostics[0]).toMatchObject({ code: 'E7102', subject: 'pool' });
   });
 });

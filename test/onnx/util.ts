@@ -1,5 +1,9 @@
 // Helpers of the ONNX backend tests: graphs from the zoo, an independent structural check of
 // a decoded ModelProto, and output comparison.
+import { compileOnnx, type CompiledOnnx } from '../../src/codegen/onnx/index.js';
+import type { OnnxOptions } from '../../src/codegen/onnx/options.js';
+import { artifactMeta } from '../../src/driver/meta.js';
+import { Pipeline } from '../../src/driver/pipeline.js';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { fileURLToPath } from 'node:url';
@@ -110,4 +114,13 @@ export function irShapes(g: Graph): Map<string, readonly number[]> {
 export function expectClose(actual: { shape: readonly number[]; data: Float32Array }, expected: { shape: readonly number[]; data: Float32Array }, what: string, atol = 1e-4, rtol = 1e-4): void {
   const c = compare(actual, expected, atol, rtol);
   expect(c, `${what}: max |diff| ${c.maxAbs}, worst ratio ${c.worstRatio}`).toMatchObject({ ok: true });
+}
+
+/**
+ * The ONNX file of an unoptimized graph `g` as `vovc build` makes it: the driver hands the
+ * target the optimized graph (the unoptimized one under --faithful) and the artifact metadata.
+ */
+export function onnxOf(g: Graph, opts: OnnxOptions, fileName?: string, hasWeights = false): CompiledOnnx {
+  const graph = opts.faithful ? g : new Pipeline(g).optimized().graph;
+  return compileOnnx(graph, opts, artifactMeta(g, hasWeights), fileName);
 }

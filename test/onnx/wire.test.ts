@@ -2,10 +2,10 @@
 // vovc writes, encoded both ways, must decode (with onnx-proto) to the same object.
 import type { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { compileOnnx, onnxOptions } from '../../src/codegen/onnx/index.js';
+import { onnxTarget } from '../../src/codegen/onnx/options.js';
 import { FLOAT, INT64, int64Bytes, serialize, type ModelParts } from '../../src/codegen/onnx/proto.js';
 import { ProtoWriter, nodeProto, valueInfoProto } from '../../src/codegen/onnx/wire.js';
-import { pb, zooGraph } from './util.js';
+import { pb, onnxOf, zooGraph } from './util.js';
 
 const join = (chunks: readonly Uint8Array[]): Uint8Array => Buffer.concat(chunks);
 const plain = (m: onnx.ModelProto) => pb.ModelProto.toObject(m, { longs: String, bytes: String, defaults: false });
@@ -83,7 +83,7 @@ describe('onnx wire encoder', () => {
   });
 
   it('a real model (vovnet27_slim, optimized, dynamic batch and HW): same ModelProto as protobufjs', () => {
-    const c = compileOnnx(zooGraph('vovnet27_slim', [1, 3, 64, 64]), { ...onnxOptions({}), dynamicBatch: true, dynamicHw: true });
+    const c = onnxOf(zooGraph('vovnet27_slim', [1, 3, 64, 64]), { ...onnxTarget.parse({}), dynamicBatch: true, dynamicHw: true });
     const m = pb.ModelProto.decode(join(c.model));
     const g = m.graph!;
     expect(g.node.length).toBeGreaterThan(30);

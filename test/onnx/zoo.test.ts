@@ -7,11 +7,11 @@
 // runs the odd-size files with its graph optimizations disabled, so that the nodes as written
 // are checked (and session creation stays cheap), the 224 ones at level 'all', as `vovc run`.
 import { describe, it } from 'vitest';
-import { compileOnnx, createSession, runSession } from '../../src/codegen/onnx/index.js';
+import { createSession, runSession } from '../../src/codegen/onnx/index.js';
 import { zooNames } from '../../src/dsl/zoo.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { runReference } from '../../src/runtime/reference.js';
-import { expectClose, testInput, zooGraph } from './util.js';
+import { expectClose, testInput, onnxOf, zooGraph } from './util.js';
 
 const ODD = [1, 3, 97, 131];
 const AT_224 = ['ese_vovnet19b_slim_dw', 'V-19-slim-dw-eSE', 'vovnet57'];
@@ -21,7 +21,7 @@ async function check(g: Graph, level: 'all' | 'disabled'): Promise<void> {
   const outputs = g.outputs.map((o) => o.name);
   const ref = await runReference(g, x);
   for (const faithful of [false, true]) {
-    const c = compileOnnx(g, { opset: 17, faithful, externalData: false, dynamicBatch: false, dynamicHw: false });
+    const c = onnxOf(g, { opset: 17, faithful, externalData: false, dynamicBatch: false, dynamicHw: false });
     const s = await createSession(Buffer.concat(c.model), level);
     const got = await runSession(s, x, outputs);
     await s.release();

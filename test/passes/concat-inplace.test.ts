@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { concatInplace, concatPlacement } from '../../src/passes/concat-inplace.js';
+import { concatPlacement } from '../../src/ir/concat.js';
+import { concatInplace } from '../../src/passes/concat-inplace.js';
 import { body, builder, concat, conv, runPass } from './ir.js';
 
 describe('concat-inplace', () => {

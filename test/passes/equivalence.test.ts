@@ -36,7 +36,7 @@ describe('optimized == unoptimized (reference interpreter, atol = rtol = 1e-4)',
       const { worst, optimized } = await compare(g);
       expect(worst).toBeLessThanOrEqual(1);
       const ops = optimized.nodes.map((n) => n.op);
-      expect(ops.filter((o) => o === 'batchnorm' || o === 'relu' || o === 'flatten')).toEqual([]);
+      expect(ops.filter((o) => o === 'batchnorm' || o === 'act' || o === 'flatten')).toEqual([]);
     }, 120_000);
   }
 

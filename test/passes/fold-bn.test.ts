@@ -27,7 +27,7 @@ describe('fold-bn', () => {
     );
     expect(body(r.after)).toBe(['%l.conv = conv2d(%input) {k=3x3 s=1x1 p=1,1,1,1 g=1} w=l.conv.weight b=l.conv.bias : [1,8,6,6]', '%l.relu = relu(%l.conv) : [1,8,6,6]', 'return y=%l.relu'].join('\n'));
     expect([...r.g.params.keys()]).toEqual(['l.conv.weight', 'l.conv.bias']);
-    expect(r.g.nodes[0].note).toBe('fused l.conv + l.bn');
+    expect(r.g.nodes[0].fused).toEqual(['l.conv', 'l.bn']);
     expect(r.records).toEqual([expect.objectContaining({ kind: 'fused', nodes: ['l.conv', 'l.bn'], into: 'l.conv' })]);
     expect(verify(r.g)).toEqual([]);
   });

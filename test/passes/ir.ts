@@ -32,8 +32,9 @@ export function bn(b: GraphBuilder, id: string, x: string): string {
   return b.add({ id, op: 'batchnorm', inputs: [x], attrs: { eps: 1e-5 }, params: { weight: `${id}.weight`, bias: `${id}.bias`, running_mean: `${id}.running_mean`, running_var: `${id}.running_var` }, scope: 's' });
 }
 
-export function op(b: GraphBuilder, id: string, kind: 'relu' | 'sigmoid' | 'global_avg_pool' | 'flatten' | 'add' | 'mul', inputs: string[]): string {
-  return b.add({ id, op: kind, inputs, attrs: {}, scope: 's' } as never);
+export function op(b: GraphBuilder, id: string, kind: 'relu' | 'sigmoid' | 'silu' | 'hardswish' | 'hardsigmoid' | 'global_avg_pool' | 'flatten' | 'add' | 'mul', inputs: string[]): string {
+  if (kind === 'global_avg_pool' || kind === 'flatten' || kind === 'add' || kind === 'mul') return b.add({ id, op: kind, inputs, attrs: {}, scope: 's' } as never);
+  return b.add({ id, op: 'act', inputs, attrs: { fn: kind }, scope: 's' });
 }
 
 export function concat(b: GraphBuilder, id: string, inputs: string[]): string {

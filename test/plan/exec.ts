@@ -4,7 +4,11 @@
 // Arithmetic in float64, one rounding per stored value.
 import type { Graph } from '../../src/ir/graph.js';
 import { packWeights } from '../../src/plan/weights.js';
-import type { KernelPlan, Launch, TensorView, WeightRef } from '../../src/plan/types.js';
+import type { ConvLaunchAttrs, KernelPlan, Launch, PoolLaunchAttrs, TensorView, WeightRef } from '../../src/plan/types.js';
+
+/** Every launch kind's attributes as one loose record (this executor reads them by name). */
+type AnyAttrs = Partial<Omit<ConvLaunchAttrs & PoolLaunchAttrs, 'kernel'> & { kernel: unknown; mode: string; eps: number; fn: string }>;
+type AnyParams = Partial<Record<'weight' | 'bias' | 'running_mean' | 'running_var', WeightRef>>;
 
 export interface PlanRun {
   outputs: Map<string, Float32Array>;
@@ -13,7 +17,7 @@ export interface PlanRun {
 export function executePlan(plan: KernelPlan, g: Graph, input: Float32Array): PlanRun {
   const arena = new Float32Array(plan.arenaBytes / 4).fill(NaN);
   const outputs = new Map(plan.outputs.map((o) => [o.name, new Float32Array(o.elements).fill(NaN)]));
-  const blob = packWeights(plan, g);
+  const blob = packWeights(plan, (name) => g.params.get(name)?.data);
   const buf = (v: TensorView) => (v.buffer === 'arena' ? arena : v.buffer === 'input' ? input : outputs.get(v.name)!);
   for (const l of plan.launches) run(l, buf, blob);
   return { outputs };
@@ -37,6 +41,10 @@ function act(x: number, a: string | undefined): number {
       return Math.min(1, Math.max(0, x / 6 + 0.5));
     case 'sigmoid':
       return 1 / (1 + Math.exp(-x));
+    case 'silu':
+      return x / (1 + Math.exp(-x));
+    case 'hardswish':
+      return (x * Math.min(6, Math.max(0, x + 3))) / 6;
     default:
       return x;
   }
@@ -51,7 +59,8 @@ function each(l: Launch, buf: Buf, f: (n: number, c: number, h: number, w: numbe
 }
 
 function run(l: Launch, buf: Buf, blob: Float32Array): void {
-  const a = l.attrs;
+  const a = l.attrs as AnyAttrs;
+  const params = l.params as AnyParams;
   const get = (i: number) => {
     const v = l.inputs[i];
     const b = buf(v);
@@ -62,7 +71,7 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
   switch (l.kind) {
     case 'conv':
     case 'dwconv': {
-      const [kh, kw] = a.kernel!;
+      const [kh, kw] = a.kernel as [number, number];
       const [sh, sw] = a.stride!;
       const [pt, pl] = a.pad!;
       const g = a.groups!;
@@ -70,9 +79,9 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
       const cpg = Cin / g;
       const opg = cout / g;
       const r = a.residual ? get(1) : undefined;
-      const W = l.params.weight;
+      const W = params.weight!;
       each(l, buf, (n, co, oh, ow) => {
-        let s = w(blob, l.params.bias, co);
+        let s = w(blob, params.bias, co);
         const cbase = Math.floor(co / opg) * cpg;
         for (let ci = 0; ci < cpg; ci++)
           for (let i = 0; i < kh; i++) {
@@ -91,7 +100,7 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
     }
     case 'maxpool':
     case 'avgpool': {
-      const [kh, kw] = a.kernel!;
+      const [kh, kw] = a.kernel as [number, number];
       const [sh, sw] = a.stride!;
       each(l, buf, (n, c, oh, ow) => {
         const h0 = oh * sh;
@@ -120,16 +129,16 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
           for (let i = 0; i < Hin; i++) for (let j = 0; j < Win; j++) s += x0(n, c, i, j);
           mean[n * Cin + c] = Math.fround(s / (Hin * Win));
         }
-      const k = a.ecaKernel ?? 1;
+      const k = (a.kernel as unknown as number | undefined) ?? 1;
       each(l, buf, (n, co) => {
         let s = 0;
         if (a.mode === 'ese') {
-          s = w(blob, l.params.bias, co);
-          for (let ci = 0; ci < Cin; ci++) s += mean[n * Cin + ci] * w(blob, l.params.weight, co * Cin + ci);
+          s = w(blob, params.bias, co);
+          for (let ci = 0; ci < Cin; ci++) s += mean[n * Cin + ci] * w(blob, params.weight, co * Cin + ci);
         } else {
           for (let j = 0; j < k; j++) {
             const ci = co + j - (k - 1) / 2;
-            if (ci >= 0 && ci < Cin) s += mean[n * Cin + ci] * w(blob, l.params.weight, j);
+            if (ci >= 0 && ci < Cin) s += mean[n * Cin + ci] * w(blob, params.weight, j);
           }
         }
         return act(Math.fround(s), a.act);
@@ -137,12 +146,12 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
       return;
     }
     case 'eca_conv1d': {
-      const k = a.ecaKernel!;
+      const k = a.kernel as unknown as number;
       each(l, buf, (n, co) => {
         let s = 0;
         for (let j = 0; j < k; j++) {
           const ci = co + j - (k - 1) / 2;
-          if (ci >= 0 && ci < Cin) s += x0(n, ci, 0, 0) * w(blob, l.params.weight, j);
+          if (ci >= 0 && ci < Cin) s += x0(n, ci, 0, 0) * w(blob, params.weight, j);
         }
         return s;
       });
@@ -156,8 +165,8 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
     }
     case 'linear':
       each(l, buf, (n, o) => {
-        let s = w(blob, l.params.bias, o);
-        for (let i = 0; i < Cin; i++) s += x0(n, i, 0, 0) * w(blob, l.params.weight, o * Cin + i);
+        let s = w(blob, params.bias, o);
+        for (let i = 0; i < Cin; i++) s += x0(n, i, 0, 0) * w(blob, params.weight, o * Cin + i);
         return s;
       });
       return;
@@ -176,16 +185,12 @@ function run(l: Launch, buf: Buf, blob: Float32Array): void {
       return;
     }
     case 'batchnorm': {
-      const p = l.params;
+      const p = params;
       each(l, buf, (n, c, h, x) => ((x0(n, c, h, x) - w(blob, p.running_mean, c)) / Math.sqrt(w(blob, p.running_var, c) + a.eps!)) * w(blob, p.weight, c) + w(blob, p.bias, c));
       return;
     }
-    case 'relu':
-    case 'sigmoid':
-      each(l, buf, (n, c, h, x) => act(x0(n, c, h, x), l.kind));
-      return;
-    case 'hardsigmoid':
-      each(l, buf, (n, c, h, x) => Math.min(1, Math.max(0, a.alpha! * x0(n, c, h, x) + a.beta!)));
+    case 'act':
+      each(l, buf, (n, c, h, x) => act(x0(n, c, h, x), a.fn));
       return;
     case 'add': {
       const y = get(1);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { optimize } from '../../src/passes/manager.js';
 import { buildPlan } from '../../src/plan/build.js';
-import { buildReport } from '../../src/plan/report.js';
+import { buildFusionReport } from '../../src/analysis/fusion-report.js';
 import { zooNames } from '../../src/dsl/zoo.js';
 import { lower, TINY, tinyDense, zoo } from '../passes/specs.js';
 import { simulateArena } from './memory.js';
@@ -55,7 +55,7 @@ describe('vovnet57 traffic (fp32)', () => {
   test('batch 1: activation bytes at most 0.4x op-by-op, weights read once either way', () => {
     const g = zoo('vovnet57', [1, 3, 224, 224]);
     const opt = optimize(g).graph;
-    const r = buildReport(g, opt, buildPlan(opt));
+    const r = buildFusionReport(g, opt, buildPlan(opt), []);
     expect(r.ratios.activationBytes).toBeLessThanOrEqual(0.4);
     // Published: 8.930 GMACs (conv + linear) for vovnet57 at 224x224.
     expect(r.after.totals.macs / 1e9).toBeCloseTo(8.93, 2);
@@ -72,7 +72,7 @@ describe('vovnet57 traffic (fp32)', () => {
   test('batch 8: total bytes at most 0.45x op-by-op', () => {
     const g = zoo('vovnet57', [8, 3, 224, 224]);
     const opt = optimize(g).graph;
-    const r = buildReport(g, opt, buildPlan(opt));
+    const r = buildFusionReport(g, opt, buildPlan(opt), []);
     expect(r.ratios.totalBytes).toBeLessThanOrEqual(0.45);
   });
 });

@@ -18,11 +18,11 @@ describe('fused ops equal their unfused compositions', () => {
       const b = new GraphBuilder('t', xs, META);
       b.param('w', [6, 6, 3, 3], randn([6, 6, 3, 3], 2));
       b.param('b', [6], randn([6], 3));
-      b.add({ id: 'r', op: 'sigmoid', inputs: ['input'], attrs: {}, scope: 't' });
+      b.add({ id: 'r', op: 'act', inputs: ['input'], attrs: { fn: 'sigmoid' }, scope: 't' });
       if (fused) b.add({ id: 'y', op: 'conv2d', inputs: ['input', 'r'], attrs: convAttrs([3, 3], [1, 1], [1, 1, 1, 1], 1, 'relu', true), params: { weight: 'w', bias: 'b' }, scope: 't' });
       else {
         b.add({ id: 'c', op: 'conv2d', inputs: ['input'], attrs: convAttrs([3, 3], [1, 1], [1, 1, 1, 1]), params: { weight: 'w', bias: 'b' }, scope: 't' });
-        b.add({ id: 'a', op: 'relu', inputs: ['c'], attrs: {}, scope: 't' });
+        b.add({ id: 'a', op: 'act', inputs: ['c'], attrs: { fn: 'relu' }, scope: 't' });
         b.add({ id: 'y', op: 'add', inputs: ['a', 'r'], attrs: {}, scope: 't' });
       }
       b.output('y', 'y');
@@ -39,8 +39,8 @@ describe('fused ops equal their unfused compositions', () => {
         b.param('w', [4, 6, 1, 1], randn([4, 6, 1, 1], 4));
         b.add({ id: fused ? 'y' : 'c', op: 'conv2d', inputs: ['input'], attrs: convAttrs([1, 1], [1, 1], [0, 0, 0, 0], 1, fused ? act : 'none'), params: { weight: 'w' }, scope: 't' });
         if (!fused) {
-          if (unfused === 'hardsigmoid') b.add({ id: 'y', op: 'hardsigmoid', inputs: ['c'], attrs: { alpha: 1 / 6, beta: 0.5 }, scope: 't' });
-          else b.add({ id: 'y', op: 'sigmoid', inputs: ['c'], attrs: {}, scope: 't' });
+          if (unfused === 'hardsigmoid') b.add({ id: 'y', op: 'act', inputs: ['c'], attrs: { fn: 'hardsigmoid' }, scope: 't' });
+          else b.add({ id: 'y', op: 'act', inputs: ['c'], attrs: { fn: 'sigmoid' }, scope: 't' });
         }
         b.output('y', 'y');
         return b.build();
@@ -58,7 +58,7 @@ describe('fused ops equal their unfused compositions', () => {
           b.param('fw', [6, 6, 1, 1], randn([6, 6, 1, 1], 5));
           b.param('fb', [6], randn([6], 6));
         } else b.param('cw', [1, 1, 3], randn([1, 1, 3], 7));
-        b.add({ id: 'z', op: 'relu', inputs: ['input'], attrs: {}, scope: 't' });
+        b.add({ id: 'z', op: 'act', inputs: ['input'], attrs: { fn: 'relu' }, scope: 't' });
         const params: Record<string, string> = mode === 'ese' ? { weight: 'fw', bias: 'fb' } : { weight: 'cw' };
         const act = mode === 'ese' ? 'hardsigmoid' : 'sigmoid';
         if (fused) {
@@ -68,10 +68,10 @@ describe('fused ops equal their unfused compositions', () => {
           b.add({ id: 'gap', op: 'global_avg_pool', inputs: ['z'], attrs: {}, scope: 't' });
           if (mode === 'ese') {
             b.add({ id: 'fc', op: 'conv2d', inputs: ['gap'], attrs: convAttrs([1, 1], [1, 1], [0, 0, 0, 0]), params, scope: 't' });
-            b.add({ id: 's', op: 'hardsigmoid', inputs: ['fc'], attrs: { alpha: 1 / 6, beta: 0.5 }, scope: 't' });
+            b.add({ id: 's', op: 'act', inputs: ['fc'], attrs: { fn: 'hardsigmoid' }, scope: 't' });
           } else {
             b.add({ id: 'fc', op: 'eca_conv1d', inputs: ['gap'], attrs: { kernel: 3 }, params, scope: 't' });
-            b.add({ id: 's', op: 'sigmoid', inputs: ['fc'], attrs: {}, scope: 't' });
+            b.add({ id: 's', op: 'act', inputs: ['fc'], attrs: { fn: 'sigmoid' }, scope: 't' });
           }
           b.add({ id: 'm', op: 'mul', inputs: ['z', 's'], attrs: {}, scope: 't' });
           b.add({ id: 'y', op: 'add', inputs: ['m', 'input'], attrs: {}, scope: 't' });
@@ -95,7 +95,7 @@ describe('fused ops equal their unfused compositions', () => {
       b.param('lw', [4, 11], randn([4, 11], 10));
       b.add({ id: 'c1', op: 'conv2d', inputs: ['input'], attrs: convAttrs([3, 3], [1, 1], [1, 1, 1, 1], 1, 'relu'), params: { weight: 'w1' }, scope: 't' });
       b.add({ id: 'c2', op: 'conv2d', inputs: ['c1'], attrs: convAttrs([3, 3], [1, 1], [1, 1, 1, 1]), params: { weight: 'w2' }, scope: 't' });
-      b.add({ id: 'r2', op: 'relu', inputs: ['c2'], attrs: {}, scope: 't' });
+      b.add({ id: 'r2', op: 'act', inputs: ['c2'], attrs: { fn: 'relu' }, scope: 't' });
       b.add({ id: 'cat', op: 'concat', inputs: ['input', 'c1', 'r2'], attrs: { axis: 1, inplace: fused }, scope: 't' });
       b.add({ id: 'gap', op: 'global_avg_pool', inputs: ['cat'], attrs: {}, scope: 't' });
       if (fused) b.add({ id: 'y', op: 'linear', inputs: ['gap'], attrs: {}, params: { weight: 'lw' }, scope: 't' });
@@ -166,7 +166,7 @@ describe('liveness: every requested value survives', () => {
       const cin = s === 0 ? 3 : 4;
       b.param(`s${s}.w`, [4, cin, 3, 3], randn([4, cin, 3, 3], 30 + s));
       const c = b.add({ id: `s${s}.conv`, op: 'conv2d', inputs: [x], attrs: convAttrs([3, 3], [2, 2], [1, 1, 1, 1]), params: { weight: `s${s}.w` }, scope: 't' });
-      x = b.add({ id: `stage${s}`, op: 'relu', inputs: [c], attrs: {}, scope: 't' });
+      x = b.add({ id: `stage${s}`, op: 'act', inputs: [c], attrs: { fn: 'relu' }, scope: 't' });
       b.output(`stage${s}`, x);
     }
     b.output('again', 'stage1');
@@ -195,7 +195,7 @@ describe('liveness: every requested value survives', () => {
   it('frees each value after its last reader: a chain of 30 ops keeps at most 2 tensors alive', async () => {
     const b = new GraphBuilder('chain', [1, 4, 16, 16], META);
     let v = 'input';
-    for (let i = 0; i < 30; i++) v = b.add({ id: `n${i}`, op: i % 2 ? 'relu' : 'sigmoid', inputs: [v], attrs: {}, scope: 't' });
+    for (let i = 0; i < 30; i++) v = b.add({ id: `n${i}`, op: 'act', inputs: [v], attrs: { fn: i % 2 ? 'relu' : 'sigmoid' }, scope: 't' });
     b.output('y', v);
     const g = b.build();
     const bytes = 4 * 16 * 16 * 4;

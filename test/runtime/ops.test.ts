@@ -45,7 +45,7 @@ describe('conv2d', () => {
     const b = new GraphBuilder('t', xs, META);
     b.param('w', ws, w);
     b.param('b', [4], bias);
-    b.add({ id: 'r', op: 'relu', inputs: ['input'], attrs: {}, scope: 't' });
+    b.add({ id: 'r', op: 'act', inputs: ['input'], attrs: { fn: 'relu' }, scope: 't' });
     b.add({ id: 'y', op: 'conv2d', inputs: ['input', 'r'], attrs: convAttrs([3, 3], [1, 1], [1, 1, 1, 1], 1, 'relu', true), params: { weight: 'w', bias: 'b' }, scope: 't' });
     b.output('y', 'y');
     const x = randn(xs, 6);
@@ -109,12 +109,18 @@ describe('elementwise and head ops', () => {
     expectClose(run1(g, x).data, want);
   });
 
-  it('relu, sigmoid, hardsigmoid(alpha, beta)', () => {
-    expectClose(run1(oneOp(xs, 'relu', {}), x).data, Array.from(x, (v) => Math.max(v, 0)));
-    expectClose(run1(oneOp(xs, 'sigmoid', {}), x).data, Array.from(x, (v) => 1 / (1 + Math.exp(-v))));
-    for (const [alpha, beta] of [[1 / 6, 0.5], [0.2, 0.5], [0.5, 0.25]]) {
-      expectClose(run1(oneOp(xs, 'hardsigmoid', { alpha, beta }), x).data, Array.from(x, (v) => Math.min(1, Math.max(0, alpha * v + beta))));
-    }
+  it('every activation: relu, sigmoid, hardsigmoid, silu, hardswish (PyTorch formulas)', () => {
+    // Scaled so that the hard clips at -3 and 3 are crossed.
+    const y = Float32Array.from(x, (v) => 4 * v);
+    const want = {
+      relu: (v: number) => Math.max(v, 0),
+      sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
+      hardsigmoid: (v: number) => Math.min(6, Math.max(0, v + 3)) / 6,
+      silu: (v: number) => v * (1 / (1 + Math.exp(-v))),
+      hardswish: (v: number) => (v * Math.min(6, Math.max(0, v + 3))) / 6,
+    };
+    expect(y.some((v) => v < -3) && y.some((v) => v > 3)).toBe(true);
+    for (const [fn, f] of Object.entries(want)) expectClose(run1(oneOp(xs, 'act', { fn: fn as keyof typeof want }), y).data, Array.from(y, f));
   });
 
   it('eca_conv1d across channels, zero padded (k 3 and 5)', () => {
@@ -249,7 +255,7 @@ describe('GEMM tile kernels', () => {
     let id = 0;
     const job = (out: Float32Array): ConvJob => ({
       id: id++, x, w: randn([cout, cin / 2, 3, 3], 41), bias: randn([cout], 42), res: null, out,
-      n, cin, inH: h, inW: w, cout, outH: 5, outW: 7, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2, act: 1,
+      n, cin, inH: h, inW: w, cout, outH: 5, outW: 7, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2, act: 1, actFn: (v) => (v > 0 ? v : 0),
     });
     const a = new Float32Array(n * cout * 35);
     const b = new Float32Array(n * cout * 35);

@@ -54,7 +54,7 @@ function buildNet(cfg: { stem: number[]; conv: number[]; out: number[]; layers: 
     let y = b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [x], attrs: { kernel: [k, k], stride: [stride, stride], pad: [p, p, p, p], groups: 1, act: 'none', residual: false }, params: { weight: param(`${base}.conv.weight`) }, scope: base });
     const bn = `${base}.bn`;
     y = b.add({ id: bn, op: 'batchnorm', inputs: [y], attrs: { eps: 1e-5 }, params: { weight: param(`${bn}.weight`), bias: param(`${bn}.bias`), running_mean: param(`${bn}.running_mean`), running_var: param(`${bn}.running_var`) }, scope: base });
-    return b.add({ id: `${base}.relu`, op: 'relu', inputs: [y], attrs: {}, scope: base });
+    return b.add({ id: `${base}.relu`, op: 'act', inputs: [y], attrs: { fn: 'relu' }, scope: base });
   };
   let x = 'input';
   cfg.stem.forEach((_, i) => (x = convBnRelu(`stem.${i}`, x, 3, i === 1 ? 1 : 2)));

@@ -51,6 +51,8 @@ export function act(v: number, a: ConvAttrs['act']): number {
   if (a === 'relu') return Math.max(0, v);
   if (a === 'hardsigmoid') return Math.min(6, Math.max(0, v + 3)) / 6;
   if (a === 'sigmoid') return 1 / (1 + Math.exp(-v));
+  if (a === 'silu') return v / (1 + Math.exp(-v));
+  if (a === 'hardswish') return (v * Math.min(6, Math.max(0, v + 3))) / 6;
   return v;
 }
 

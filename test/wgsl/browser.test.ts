@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { backend } from '../../src/codegen/wgsl/index.js';
+import { buildTarget } from '../helpers/targets.js';
 import { REPO, compare, fixtureCases, readNpyF32 } from '../helpers/fixtures.js';
 import { fixtureGraph } from './load.js';
 
@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`wgsl demo page in headless Chromium (${C
     const { server, url } = await serve(dir);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     try {
-      await backend.build!({ graph: await fixtureGraph(c), options: { 'sample-input': c.input }, log: () => {}, hasWeights: true, stagingDir: dir });
+      await buildTarget('wgsl', await fixtureGraph(c), dir, { 'sample-input': c.input });
       const page = await browser.newPage();
       const console: string[] = [];
       page.on('console', (m) => console.push(m.text()));

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, compileWgsl } from '../../src/codegen/wgsl/index.js';
-import { chunkWeights } from '../../src/codegen/wgsl/render.js';
+import { chunkWeights } from '../../src/codegen/wgsl/chunks.js';
+import { buildTarget } from '../helpers/targets.js';
 import { fixtureCases } from '../helpers/fixtures.js';
-import { fixtureGraph } from './load.js';
+import { fixtureGraph, wgslOf } from './load.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -15,7 +15,7 @@ async function build(name: string): Promise<{ dir: string; files: string[] }> {
   const c = fixtureCases().find((k) => k.name === name)!;
   const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-build-'));
   dirs.push(dir);
-  const files = await backend.build!({ graph: await fixtureGraph(c), options: {}, log: () => {}, hasWeights: true, stagingDir: dir });
+  const files = await buildTarget('wgsl', await fixtureGraph(c), dir);
   return { dir, files };
 }
 
@@ -34,7 +34,7 @@ describe('wgsl build', () => {
 
   it('binds at most 8 storage buffers per shader and never one buffer both read-only and writable', async () => {
     const c = fixtureCases().find((k) => k.name === 'tiny-dw-ese-all-backbone')!;
-    const { rendered } = compileWgsl(await fixtureGraph(c));
+    const { rendered } = wgslOf(await fixtureGraph(c));
     for (const s of rendered.shaders) {
       const decls = [...s.code.matchAll(/var<storage, (read|read_write)> (\w+)/g)];
       expect(decls.length).toBeLessThanOrEqual(8);
@@ -47,7 +47,7 @@ describe('wgsl build', () => {
 
   it('splits the weight blob at parameter boundaries below the binding limit', async () => {
     const c = fixtureCases().find((k) => k.name === 'tiny-timm-a')!;
-    const { rendered } = compileWgsl(await fixtureGraph(c));
+    const { rendered } = wgslOf(await fixtureGraph(c));
     const limit = 64 * 1024; // bytes: small enough to force several chunks on this model
     const { starts, ends } = chunkWeights(rendered.weights, limit);
     expect(starts.length).toBeGreaterThan(1);

@@ -5,14 +5,15 @@
 // (Shader validation on Dawn's null backend lives in validate.test.ts: one Dawn backend per process.)
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backend, compileWgsl, runWgsl } from '../../src/codegen/wgsl/index.js';
+import { runWgsl } from '../../src/codegen/wgsl/index.js';
+import { runTarget, targetContext } from '../helpers/targets.js';
 import { loadModel } from '../../src/dsl/zoo.js';
 import { seedParams } from '../../src/model/init.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { runReferenceSync } from '../../src/runtime/reference.js';
 import { compare, fixtureCases, readNpyF32 } from '../helpers/fixtures.js';
 import { testInput } from '../onnx/util.js';
-import { fixtureGraph } from './load.js';
+import { fixtureGraph, wgslOf } from './load.js';
 import { GoldenOutputs } from '../helpers/golden-outputs.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ describe('wgsl backend on the shared fixtures', () => {
   for (const c of cases) {
     it(`${c.name}: outputs within atol ${c.atol}, rtol ${c.rtol}`, async () => {
       const g = await fixtureGraph(c);
-      const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, readNpyF32(c.input), [...c.outputs.keys()]);
+      const out = await runTarget('wgsl', g, readNpyF32(c.input), [...c.outputs.keys()]);
       for (const [name, file] of c.outputs) {
         const t = out.get(name)!;
         const npy = join(saved, `${c.name}.${name}.npy`);
@@ -49,8 +50,9 @@ describe('wgsl weight chunks', () => {
   // the same multi-chunk layout (weight and bias of a launch in different chunks included).
   it('tiny-timm-a with the weight blob split into 64 KiB chunks', async () => {
     const c = cases.find((k) => k.name === 'tiny-timm-a')!;
-    const ctx = { graph: await fixtureGraph(c), options: {}, log: () => {}, hasWeights: true };
-    const { rendered } = compileWgsl(ctx.graph, { chunkBytes: 64 * 1024 });
+    const g = await fixtureGraph(c);
+    const ctx = targetContext(g, 'plan');
+    const { rendered } = wgslOf(g, { chunkBytes: 64 * 1024 });
     expect(Object.keys(rendered.chunks).length).toBeGreaterThan(3);
     const out = await runWgsl(ctx, readNpyF32(c.input), [...c.outputs.keys()], { chunkBytes: 64 * 1024 });
     for (const [name, file] of c.outputs) expect({ name, ...compare(out.get(name)!, readNpyF32(file), c.atol, c.rtol) }).toMatchObject({ name, ok: true });
@@ -60,12 +62,12 @@ describe('wgsl weight chunks', () => {
 describe('wgsl conv GEMM edge cases', () => {
   it('odd channel counts, batch 2, odd input: the unoptimized graph in the reference interpreter agrees', async () => {
     const g = seedParams(lowerSpec(loadModel(join(import.meta.dirname, 'odd-channels.vov')).spec));
-    const { plan } = compileWgsl(g);
+    const { plan } = wgslOf(g);
     // The model must exercise what it is for: GEMM convs whose Cout is not a multiple of 4.
     expect(plan.launches.some((l) => l.kind === 'conv' && l.output.shape[1] % 4 !== 0)).toBe(true);
     const x = testInput(g.input.shape);
     const ref = runReferenceSync(g, x);
-    const out = await backend.run!({ graph: g, options: {}, log: () => {}, hasWeights: true }, x, ['logits']);
+    const out = await runTarget('wgsl', g, x, ['logits']);
     expect(compare(out.get('logits')!, ref.get('logits')!)).toMatchObject({ ok: true });
   }, 300_000);
 });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ts } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
-import { compileWgsl } from '../../src/codegen/wgsl/index.js';
+import { wgslOf } from './load.js';
 import { deriveJsTemplate } from '../../src/codegen/wgsl/host-template.js';
 import { loadModel } from '../../src/dsl/zoo.js';
 import { seedParams } from '../../src/model/init.js';
@@ -44,7 +44,7 @@ describe('wgsl host module template', () => {
 
   it.each(['vovnet27_slim', 'ese_vovnet19b_dw'])('%s: the rendered model.js is the transpiled model.ts, token for token', (name) => {
     const g = seedParams(lowerSpec(loadModel(name, { inputShape: [1, 3, 32, 32] }).spec));
-    const { rendered } = compileWgsl(g);
+    const { rendered } = wgslOf(g);
     const want = tokens(transpile(rendered.hostTs));
     expect(want.length).toBeGreaterThan(1000);
     expect(tokens(rendered.hostJs)).toEqual(want);

@@ -3,16 +3,16 @@
 // null backend (no driver needed); errors come back as file:line:col.
 import { describe, expect, it } from 'vitest';
 import { nodeDevice, validateShaders } from '../../src/codegen/wgsl/dawn.js';
-import { compileWgsl } from '../../src/codegen/wgsl/index.js';
+import { fixtureGraph, wgslOf } from './load.js';
 import { loadModel, zooNames } from '../../src/dsl/zoo.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { fixtureCases } from '../helpers/fixtures.js';
-import { fixtureGraph } from './load.js';
+
 
 describe('wgsl shaders validate on Dawn null', () => {
   for (const c of fixtureCases()) {
     it(`${c.name}: shaders validate on Dawn's null backend`, async () => {
-      const { rendered } = compileWgsl(await fixtureGraph(c));
+      const { rendered } = wgslOf(await fixtureGraph(c));
       const { device } = await nodeDevice(true);
       try {
         expect(await validateShaders(device, rendered.shaders)).toEqual([]);
@@ -27,7 +27,7 @@ describe('wgsl shaders validate on Dawn null', () => {
 describe('wgsl shaders of every zoo model at 1x3x64x64 validate on Dawn null', () => {
   for (const name of zooNames()) {
     it(name, async () => {
-      const { rendered } = compileWgsl(lowerSpec(loadModel(name, { inputShape: [1, 3, 64, 64] }).spec));
+      const { rendered } = wgslOf(lowerSpec(loadModel(name, { inputShape: [1, 3, 64, 64] }).spec));
       const { device } = await nodeDevice(true);
       try {
         expect(await validateShaders(device, rendered.shaders)).toEqual([]);

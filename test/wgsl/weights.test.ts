@@ -1,9 +1,9 @@
 // The WGSL weight blob (conv weights repacked as the GEMM's [K, N4] operand) and the conv GEMM
 // tile choice. Pure functions: no WebGPU needed.
 import { describe, expect, it } from 'vitest';
-import { compileWgsl } from '../../src/codegen/wgsl/index.js';
+import { wgslOf } from './load.js';
 import { MAX_INVOCATIONS_PER_WORKGROUP, MAX_WORKGROUP_STORAGE_BYTES } from '../../src/codegen/wgsl/limits.js';
-import { gemmTile } from '../../src/codegen/wgsl/render.js';
+import { gemmTile } from '../../src/codegen/wgsl/tile.js';
 import { kxnDims, packWgslWeights, wgslWeightLayout, writeWgslWeights } from '../../src/codegen/wgsl/weights.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ const odd = () => seedParams(lowerSpec(loadModel(`${import.meta.dirname}/odd-cha
 describe('wgsl weight blob', () => {
   it('stores every groups=1 conv weight as [K, N4] and everything else as in the checkpoint', () => {
     const g = odd();
-    const { plan, blob, rendered } = compileWgsl(g);
+    const { plan, blob, rendered } = wgslOf(g);
     // compileWgsl packs the optimized graph's parameters (BN folded into the convs).
     const params = optimize(g).graph.params;
     const layout = rendered.weights;

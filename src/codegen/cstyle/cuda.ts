@@ -11,9 +11,9 @@ export const CUDA_MAX_SHARED_BYTES = 48 * 1024;
 
 const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf' };
 
-/** The CUDA dialect for a launch indexed with `int` or, past 2^31 elements, `long long`. */
+/** The CUDA dialect for a launch indexed with `int` or, past 2^31 elements, `int64_t`. */
 export function cudaDialect(wide: boolean): Dialect {
-  const I = wide ? 'long long' : 'int';
+  const I = wide ? 'int64_t' : 'int';
   return {
     name: 'cuda',
     workgroup: CUDA_THREADS,

@@ -69,7 +69,9 @@ export class KernelBuilder {
       at: (n, c, h, w) => {
         const terms = [d.i(v.offset)];
         [n, c, h, w].forEach((x, k) => {
-          if (strides[k] !== 0) terms.push(strides[k] === 1 ? x : `${x} * ${d.i(strides[k])}`);
+          // A coordinate that is an expression is parenthesized before it is scaled.
+          const xe = /^\w+$/.test(x) ? x : `(${x})`;
+          if (strides[k] !== 0) terms.push(strides[k] === 1 ? xe : `${xe} * ${d.i(strides[k])}`);
         });
         return terms.join(' + ');
       },

@@ -100,25 +100,24 @@ function gemmConv(plan: KernelPlan, l: LaunchOfKind<'conv'>, name: string): { so
   };
 }
 
-/** Every kernel of the plan (source) and its launch in vovc_enqueue. */
-export function renderLaunches(plan: KernelPlan): { kernels: string[]; launches: LaunchVM[] } {
-  const kernels: string[] = [];
-  const launches: LaunchVM[] = [];
-  for (const l of plan.launches) {
-    const comment = launchComment(l);
-    const name = `k${l.index}_${l.kind}`;
-    if (isGemmConv(l)) {
-      const g = gemmConv(plan, l, `Conv${l.index}`);
-      kernels.push(g.source);
-      launches.push({ index: l.index, comment, ...g.vm });
-      continue;
-    }
-    for (const r of renderShared(l as Launch, cudaDialect(l.needs64bit), sitesOf(plan), name)) {
-      kernels.push(r.source);
-      launches.push({ index: l.index, comment, kernel: r.name, grid: dim(r.groups), block: dim([r.workgroup]), args: r.bindings.map((b) => hostArg(plan, b)).join(', ') });
-    }
+/** The kernels of one launch (source) and their launches in vovc_enqueue (a concat of an unoptimized plan is one per input). */
+export function renderLaunch(plan: KernelPlan, l: Launch): { kernels: string[]; launches: LaunchVM[] } {
+  const comment = launchComment(l);
+  if (isGemmConv(l)) {
+    const g = gemmConv(plan, l, `Conv${l.index}`);
+    return { kernels: [g.source], launches: [{ index: l.index, comment, ...g.vm }] };
   }
-  return { kernels, launches };
+  const rs = renderShared(l, cudaDialect(l.needs64bit), sitesOf(plan), `k${l.index}_${l.kind}`);
+  return {
+    kernels: rs.map((r) => r.source),
+    launches: rs.map((r) => ({ index: l.index, comment, kernel: r.name, grid: dim(r.groups), block: dim([r.workgroup]), args: r.bindings.map((b) => hostArg(plan, b)).join(', ') })),
+  };
+}
+
+/** Every kernel of the plan and its launch in vovc_enqueue. */
+export function renderLaunches(plan: KernelPlan): { kernels: string[]; launches: LaunchVM[] } {
+  const all = plan.launches.map((l) => renderLaunch(plan, l));
+  return { kernels: all.flatMap((a) => a.kernels), launches: all.flatMap((a) => a.launches) };
 }
 
 function template(name: string): Template {
