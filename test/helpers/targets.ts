@@ -6,9 +6,9 @@ import { resolveTarget } from '../../src/driver/targets.js';
 import type { Graph } from '../../src/ir/graph.js';
 import type { FlagValues, Stage, TargetContext, Tensor } from '../../src/targets/contract.js';
 
-/** The context a target consuming `stage` gets for the bound graph `g`. */
+/** The context a target consuming `stage` gets for the bound graph `g` (IR and plan verified, as under --verify-each). */
 export function targetContext(g: Graph, stage: Stage, opts: { hasWeights?: boolean; pipeline?: PipelineOptions } = {}): TargetContext {
-  return { input: new Pipeline(g, opts.pipeline).consumed(stage), meta: artifactMeta(g, opts.hasWeights ?? true), log: () => {} };
+  return { input: new Pipeline(g, { verifyEach: true, passes: { log: () => {} }, ...opts.pipeline }).consumed(stage), meta: artifactMeta(g, opts.hasWeights ?? true), log: () => {} };
 }
 
 /** Runs target `name` (with its flags) on the bound graph `g`, as `vovc run` would. */

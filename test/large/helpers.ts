@@ -6,6 +6,7 @@ import { lowerSpec } from '../../src/model/lower.js';
 import { optimize } from '../../src/passes/manager.js';
 import { buildPlan, type BuildPlanOptions } from '../../src/plan/build.js';
 import type { KernelPlan, TensorView } from '../../src/plan/types.js';
+import { verifyPlan } from '../../src/plan/verify.js';
 
 /** The shape the issue names: single tensors of vovnet57 pass 2^31 elements here. */
 export const BIG: readonly number[] = [64, 3, 1024, 1024];
@@ -14,9 +15,12 @@ export function zooGraph(name: string, input: readonly number[]): Graph {
   return lowerSpec(loadModel(name, { inputShape: [...input] }).spec);
 }
 
-/** The optimized plan, as every backend builds it. */
+/** The optimized plan, as every backend gets it (verified). */
 export function optimizedPlan(name: string, input: readonly number[], opts: BuildPlanOptions = {}): KernelPlan {
-  return buildPlan(optimize(zooGraph(name, input), { log: () => {} }).graph, opts);
+  const plan = buildPlan(optimize(zooGraph(name, input), { log: () => {} }).graph, opts);
+  const errs = verifyPlan(plan);
+  if (errs.length) throw new Error(errs.map((e) => e.message).join('\n'));
+  return plan;
 }
 
 /**

@@ -17,7 +17,7 @@ export async function fixtureGraph(c: FixtureCase): Promise<Graph> {
 
 /** The optimized plan of a bound graph and its WGSL artifact (as the driver would hand it over). */
 export function wgslOf(g: Graph, opts: { chunkBytes?: number } = {}) {
-  const p = new Pipeline(g);
+  const p = new Pipeline(g, { verifyEach: true, passes: { log: () => {} } });
   const plan = p.plan();
   const params = p.optimized().graph.params;
   const weights = (name: string) => params.get(name)?.data;

@@ -58,7 +58,7 @@ export class KernelBuilder {
 
   /**
    * Access to a view. `strides` overrides the view's (a broadcast operand reads an [N,C,1,1]
-   * tensor with zero H/W strides). Terms with a zero stride are left out.
+   * tensor with zero H/W strides). Terms with a zero stride or a zero coordinate are left out.
    */
   view(v: TensorView, write: boolean, strides: readonly number[] = v.strides): Access {
     const site = this.sites.view(v);
@@ -71,7 +71,7 @@ export class KernelBuilder {
         [n, c, h, w].forEach((x, k) => {
           // A coordinate that is an expression is parenthesized before it is scaled.
           const xe = /^\w+$/.test(x) ? x : `(${x})`;
-          if (strides[k] !== 0) terms.push(strides[k] === 1 ? xe : `${xe} * ${d.i(strides[k])}`);
+          if (strides[k] !== 0 && x !== d.i(0)) terms.push(strides[k] === 1 ? xe : `${xe} * ${d.i(strides[k])}`);
         });
         return terms.join(' + ');
       },

@@ -1,0 +1,39 @@
+// Golden snapshots of the emitted CUDA and WGSL for two small models, reviewed in diffs: a
+// change to the renderer shows here as text. Refresh with VOVC_UPDATE_GOLDEN=1 npx vitest run
+// test/codegen/golden.test.ts (then read the diff before committing it).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderSources } from '../../src/codegen/cuda/render.js';
+import { compileWgslArtifact } from '../../src/codegen/wgsl/index.js';
+import { artifactMeta } from '../../src/driver/meta.js';
+import { loadModelGraph } from '../../src/driver/model.js';
+import { Pipeline } from '../../src/driver/pipeline.js';
+import { REPO } from '../helpers/fixtures.js';
+
+const GOLDEN = join(import.meta.dirname, 'golden');
+const MODELS = ['tiny-timm-a', 'tiny-dw-ese-all-backbone'];
+// The version is not part of what is reviewed (it changes with every release).
+const unversioned = (s: string) => s.replaceAll(/vovc \d+\.\d+\.\d+/g, 'vovc VERSION');
+
+function snapshot(file: string, text: string): void {
+  const path = join(GOLDEN, file);
+  if (process.env.VOVC_UPDATE_GOLDEN === '1') writeFileSync(path, text);
+  expect(existsSync(path), `${path} is missing (make it with VOVC_UPDATE_GOLDEN=1)`).toBe(true);
+  expect(text, `${file} (refresh with VOVC_UPDATE_GOLDEN=1)`).toBe(readFileSync(path, 'utf8'));
+}
+
+describe('emitted code, golden', () => {
+  for (const name of MODELS) {
+    const { graph } = loadModelGraph({ model: join(REPO, 'test/models', `${name}.vov`) });
+    const plan = new Pipeline(graph, { verifyEach: true, passes: { log: () => {} } }).plan();
+    it(`${name}: CUDA vovc_model.cu and vovc_kernels.cuh`, () => {
+      const files = renderSources(plan, artifactMeta(graph, false));
+      snapshot(`${name}.cuda.txt`, unversioned(['vovc_kernels.cuh', 'vovc_model.cu'].map((f) => `==> ${f} <==\n${files.get(f)}`).join('\n')));
+    });
+    it(`${name}: WGSL shaders`, () => {
+      const r = compileWgslArtifact(plan, '0.0.0');
+      snapshot(`${name}.wgsl.txt`, unversioned(r.shaders.map((s) => `==> ${s.file} <==\n${s.code}`).join('\n')));
+    });
+  }
+});
