@@ -54,16 +54,29 @@ module.exports = {
       '^src/',
       '^cli/',
     ),
-    // Planned (the target registry moves to src/targets/registry.ts and the pipeline driver to
-    // src/driver/): a backend and the interpreter implement the contract in
-    // src/targets/contract.ts and nothing else of src/targets/; the registry and the driver sit
-    // above them and import them, never the other way round.
+    // A backend and the interpreter implement the contract in src/targets/contract.ts and
+    // nothing else of src/targets/; the registry and the driver sit above them and import them,
+    // never the other way round.
     layer(
       'backends-implement-contract-only',
       'Backends (src/codegen/) and the interpreter (src/runtime/) implement src/targets/contract.ts; ' +
         'they never import the registry of targets or the driver that sit above them.',
       '^src/(codegen|runtime)/',
       '^src/(driver/|targets/registry\\.ts$)',
+    ),
+    layer(
+      'analysis-reads-only',
+      'The analysis reads what the driver made (graphs, plans, pass records) and never feeds back: ' +
+        'no stage of the compiler imports it.',
+      '^src/(ir|dsl|model|weights|passes|plan|codegen|runtime|targets)/',
+      '^src/analysis/',
+    ),
+    layer(
+      'one-driver',
+      'The driver (src/driver/) runs the pipeline once per command; only the command line and the ' +
+        'library entry (src/index.ts) call it.',
+      '^src/(?!driver/|index\\.ts$)',
+      '^src/driver/',
     ),
     {
       name: 'no-circular',

@@ -40,7 +40,7 @@ export interface Acc {
   computeFused: number;
 }
 
-export const newAcc = (): Acc => ({ params: 0, macs: 0, otherOps: 0, memAccess: 0, activations: 0, bytesOps: 0, bytesFused: 0, nodes: 0, timeOps: 0, computeOps: 0, timeFused: 0, computeFused: 0 });
+const newAcc = (): Acc => ({ params: 0, macs: 0, otherOps: 0, memAccess: 0, activations: 0, bytesOps: 0, bytesFused: 0, nodes: 0, timeOps: 0, computeOps: 0, timeFused: 0, computeFused: 0 });
 
 /**
  * The sums of a graph, or of a piece of one, per group at each level, before they become rows.

@@ -10,9 +10,9 @@ import type { GroupBy } from './group.js';
 import { finishInt32, type Int32Overflow } from './int32.js';
 import { roofOf, rooflineFigures, type RooflineFigures } from './roofline.js';
 
-export type { Acc, Aggregate, AnalyzeOptions } from './aggregate.js';
+export type { Aggregate, AnalyzeOptions } from './aggregate.js';
 export { aggregateGraph, mergeAggregates } from './aggregate.js';
-export { GROUP_BYS, groupKey, type GroupBy } from './group.js';
+export { GROUP_BYS, type GroupBy } from './group.js';
 export type { RooflineFigures } from './roofline.js';
 
 /** Figures summed over a set of nodes. Counts are elements or multiply-accumulates; bytes are bytes. */

@@ -77,7 +77,7 @@ export interface FusionReport {
   };
 }
 
-export function summarize(plan: KernelPlan): PlanSummary {
+function summarize(plan: KernelPlan): PlanSummary {
   let read = 0;
   let written = 0;
   let weights = 0;
@@ -178,7 +178,7 @@ export function buildFusionReport(before: Graph, after: Graph, plan: KernelPlan,
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const mib = (x: number) => `${(x / 2 ** 20).toFixed(2)} MiB`;
 
-export function renderReportJson(r: FusionReport): string {
+function renderReportJson(r: FusionReport): string {
   return JSON.stringify(r, null, 2) + '\n';
 }
 

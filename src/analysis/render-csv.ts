@@ -8,7 +8,7 @@ import type { GroupRow } from './analyze.js';
 import { groupColumns } from './columns.js';
 import type { AnalysisReport } from './report.js';
 
-export function csvField(v: string | number | null): string {
+function csvField(v: string | number | null): string {
   if (v === null) return '';
   const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)))) : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -8,7 +8,7 @@ import { cell, groupColumns, int, pct, seconds, si, type Column } from './column
 import { DELTA_METRICS, METRIC_TITLES, metricValue, modelLabel, type AnalysisReport, type ReportModel } from './report.js';
 
 /** Charts show at most this many models (a sweep can have thousands); the tables show all. */
-export const MAX_CHART_MODELS = 50;
+const MAX_CHART_MODELS = 50;
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 

@@ -7,7 +7,7 @@ import type { GroupRow, Totals } from './analyze.js';
 import { cell, groupColumns, int, pct, seconds, si, signedInt, type Column } from './columns.js';
 import { DELTA_METRICS, METRIC_TITLES, metricValue, modelLabel, type AnalysisReport, type DeltaMetric, type ReportModel } from './report.js';
 
-export const MAX_SIDE_BY_SIDE = 8;
+const MAX_SIDE_BY_SIDE = 8;
 
 interface Table {
   readonly header: readonly string[];
@@ -85,7 +85,7 @@ function listed<T>(rows: readonly T[], f: (r: T) => string): string {
 }
 
 /** Where 32-bit indexing would overflow (int32.ts); empty when nothing reaches 2^31 - 1. */
-export function int32Notes(m: ReportModel, r: AnalysisReport): string[] {
+function int32Notes(m: ReportModel, r: AnalysisReport): string[] {
   const o = m.int32;
   const items: string[] = [];
   const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;

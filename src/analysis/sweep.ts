@@ -8,7 +8,7 @@ export interface SweepAxis {
 }
 
 /** More variants than this is almost surely a typo in a range (and would take minutes). */
-export const MAX_VARIANTS = 100_000;
+const MAX_VARIANTS = 100_000;
 
 /**
  * Parses one --sweep argument: "stage4.blocks=1..40" (integers, inclusive, either direction),

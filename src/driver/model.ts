@@ -27,7 +27,7 @@ export interface LoadedModel {
 }
 
 /** Runs `f`, attaching `sources` to a VovcError it throws (so its spans print with the text). */
-export function withSources<T>(sources: SourceMap | undefined, f: () => T): T {
+function withSources<T>(sources: SourceMap | undefined, f: () => T): T {
   try {
     return f();
   } catch (e) {

@@ -89,21 +89,21 @@ export interface FileAst {
 // Vocabulary
 
 export const STAGE_NAMES = ['stage2', 'stage3', 'stage4', 'stage5'] as const;
-export const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'activation', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
-export const ITEM_KEYWORDS = ['osa', 'dense', 'layers', 'blocks', 'mid', 'out', 'growth', 'bottleneck', 'transition', 'maxpool', 'residual', 'depthwise', 'attention'] as const;
+const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'activation', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
+const ITEM_KEYWORDS = ['osa', 'dense', 'layers', 'blocks', 'mid', 'out', 'growth', 'bottleneck', 'transition', 'maxpool', 'residual', 'depthwise', 'attention'] as const;
 export const NAMINGS: readonly Naming[] = ['timm', 'vovnet-pytorch', 'detectron2'];
 export const PREPROCESSINGS = ['timm', 'detectron2'] as const;
-export const RESIDUALS: readonly Residual[] = ['none', 'after-first', 'all'];
-export const ATTENTIONS: readonly Attention[] = ['none', 'ese', 'eca'];
+const RESIDUALS: readonly Residual[] = ['none', 'after-first', 'all'];
+const ATTENTIONS: readonly Attention[] = ['none', 'ese', 'eca'];
 export const WHERES: readonly Where[] = ['last', 'all'];
-export const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, yes: true, no: false };
-export const HEADS = ['classifier', 'backbone'] as const;
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, yes: true, no: false };
+const HEADS = ['classifier', 'backbone'] as const;
 const INT_KEYS: readonly IntKey[] = ['layers', 'blocks', 'mid', 'out', 'growth'];
 
 /** Thrown after a diagnostic was recorded; the statement loop catches it and skips the line. */
 class Abort {}
 
-export function joinSpans(a: Span, b: Span): Span {
+function joinSpans(a: Span, b: Span): Span {
   return { file: a.file, line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
 }
 
@@ -540,7 +540,7 @@ export class Parser {
 }
 
 /** The settings an item sets, for "duplicate key on one line". */
-export function itemKeys(item: Item): string[] {
+function itemKeys(item: Item): string[] {
   switch (item.kind) {
     case 'osa':
       return item.blocks ? ['mid', 'out', 'blocks'] : ['mid', 'out'];

@@ -14,10 +14,10 @@ import { MSG, didYouMean } from './messages.js';
 import type { ModelAst } from './parser.js';
 import { applySets } from './set-keys.js';
 
-export { SET_FILE, SET_KEYS, type SetKey } from './set-keys.js';
+export { SET_KEYS } from './set-keys.js';
 
 /** The file name under which the inputShape option is shown. */
-export const INPUT_SHAPE_FILE = '--input-shape';
+const INPUT_SHAPE_FILE = '--input-shape';
 
 export interface ModelLookup {
   /** The model an 'extends' names, looked up from `from`'s file first, then the zoo. */

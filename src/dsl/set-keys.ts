@@ -11,7 +11,7 @@ import { NAMINGS, PREPROCESSINGS, Parser, STAGE_NAMES, WHERES, type Item, type P
 import type { Builder, Draft, StageDraft } from './draft.js';
 
 /** The file name under which --set arguments are shown (one argument per line). */
-export const SET_FILE = '--set';
+const SET_FILE = '--set';
 
 interface SetTarget {
   readonly b: Builder;

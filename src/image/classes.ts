@@ -5,13 +5,13 @@ import { packageRoot } from '../util/paths.js';
 
 let names: string[] | undefined;
 
-export function imagenetClasses(): string[] {
+function imagenetClasses(): string[] {
   names ??= (JSON.parse(readFileSync(join(packageRoot(), 'data', 'imagenet-classes.json'), 'utf8')) as { classes: string[] }).classes;
   return names;
 }
 
 /** Softmax probabilities of one row of logits. */
-export function softmax(logits: Float32Array): Float64Array {
+function softmax(logits: Float32Array): Float64Array {
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
   const p = new Float64Array(logits.length);

@@ -24,7 +24,7 @@ export interface RgbImage {
   readonly rgb: Uint8Array;
 }
 
-export const TIMM_CROP_PCT = 0.875;
+const TIMM_CROP_PCT = 0.875;
 
 export function decodeImage(buf: Uint8Array, file = 'image'): RgbImage {
   let w: number, h: number, rgba: Uint8Array;
@@ -71,7 +71,7 @@ export const BILINEAR: Filter = { support: 1, f: (x) => Math.max(0, 1 - Math.abs
  * source window [lo, lo + w.length) and normalized weights. Output pixel centers map to
  * source coordinates (i + 0.5) * scale (half-pixel centers, as PIL).
  */
-export function resampleWeights(inSize: number, outSize: number, filter: Filter): { lo: number; w: Float64Array }[] {
+function resampleWeights(inSize: number, outSize: number, filter: Filter): { lo: number; w: Float64Array }[] {
   const scale = inSize / outSize;
   const fscale = Math.max(1, scale);
   const support = filter.support * fscale;
@@ -147,7 +147,7 @@ export function torchvisionShortSide(w: number, h: number, short: number): [numb
 }
 
 /** [w, h] as detectron2's ResizeShortestEdge: scale to `short`, cap the longer side, round. */
-export function detectron2ShortSide(w: number, h: number, short: number, maxLong: number): [number, number] {
+function detectron2ShortSide(w: number, h: number, short: number, maxLong: number): [number, number] {
   let s = short / Math.min(w, h);
   if (Math.max(w, h) * s > maxLong) s = maxLong / Math.max(w, h);
   return [Math.floor(w * s + 0.5), Math.floor(h * s + 0.5)];

@@ -17,7 +17,7 @@ export const isFloatDtype = (d: Dtype): boolean => d === 'float64' || d === 'flo
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A copy of `bytes` with every `size`-byte element reversed (endianness swap). */
-export function byteswap(bytes: Uint8Array, size: number): Uint8Array {
+function byteswap(bytes: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(bytes.length);
   for (let i = 0; i + size <= bytes.length; i += size) for (let j = 0; j < size; j++) out[i + j] = bytes[i + size - 1 - j];
   return out;

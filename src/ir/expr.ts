@@ -21,15 +21,14 @@ export const X: Expr = { k: 'x' };
 export const lit = (v: number): Expr => ({ k: 'lit', v });
 const bin = (op: '+' | '-' | '*' | '/') => (a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b });
 export const add = bin('+');
-export const sub = bin('-');
 export const mul = bin('*');
 export const div = bin('/');
 export const neg = (a: Expr): Expr => ({ k: 'neg', a });
 const call = (fn: Builtin) => (...args: Expr[]): Expr => ({ k: 'call', fn, args });
 export const max = call('max');
-export const min = call('min');
+const min = call('min');
 export const exp = call('exp');
-export const sqrt = call('sqrt');
+const sqrt = call('sqrt');
 /** clamp(x, lo, hi) = min(max(x, lo), hi). */
 export const clamp = call('clamp');
 

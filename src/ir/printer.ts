@@ -39,7 +39,7 @@ function attrText(n: Node): string {
   return parts.length ? ` {${parts.join(' ')}}` : '';
 }
 
-export function printNode(n: Node): string {
+function printNode(n: Node): string {
   const params = Object.entries(n.params)
     .map(([role, name]) => `${role === 'weight' ? 'w' : role === 'bias' ? 'b' : role}=${name}`)
     .join(' ');

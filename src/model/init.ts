@@ -13,13 +13,13 @@
 import { fail } from '../diag/diagnostics.js';
 import type { Graph, Param } from '../ir/graph.js';
 
-export const DEFAULT_SEED = 0;
+const DEFAULT_SEED = 0;
 
 /**
  * The most parameter values seeded in memory (1 GiB of float32; ese_vovnet99b has 63M). A
  * model past it has a typo in a width or kernel size, and allocating it would end the process.
  */
-export const MAX_SEEDED_VALUES = 1 << 28;
+const MAX_SEEDED_VALUES = 1 << 28;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

@@ -19,7 +19,6 @@ import { INPUT } from '../ir/graph.js';
 import { ecaKernelSize, type DenseStage, type ModelSpec, type OsaStage, type StageSpec } from './spec.js';
 import { fail } from '../diag/diagnostics.js';
 
-export const STAGE_NAMES = ['stage2', 'stage3', 'stage4', 'stage5'] as const;
 
 function convAttrs(k: number, stride: number, groups = 1): ConvAttrs {
   const p = Math.floor(k / 2);

@@ -40,7 +40,7 @@ function unitLeaf(sub: string, separable: boolean): string | undefined {
  * when the convention cannot represent it. `separable(unit)` tells whether the conv unit
  * with canonical prefix `unit` (e.g. "stem.1") is a separable conv.
  */
-export function conventionKey(name: string, naming: Naming, separable: (unit: string) => boolean): string | undefined {
+function conventionKey(name: string, naming: Naming, separable: (unit: string) => boolean): string | undefined {
   if (naming === 'timm') return name;
   let m = /^stem\.(\d+)\.(conv|conv_dw|conv_pw|bn)\.(\w+)$/.exec(name);
   if (m) {

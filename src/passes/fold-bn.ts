@@ -27,7 +27,7 @@ function paramUsers(g: Graph): Map<string, string[]> {
 }
 
 /** Why `bn` cannot be folded into its input, or undefined when it can. */
-export function whyNotFoldable(g: Graph, bn: Node, ctx = { nodes: nodeMap(g), cons: consumers(g), outs: outputValues(g), users: paramUsers(g) }): string | undefined {
+function whyNotFoldable(g: Graph, bn: Node, ctx = { nodes: nodeMap(g), cons: consumers(g), outs: outputValues(g), users: paramUsers(g) }): string | undefined {
   const src = bn.inputs[0];
   if (src === INPUT) return 'its input is the graph input, not a conv';
   const conv = ctx.nodes.get(src)!;

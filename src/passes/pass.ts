@@ -77,7 +77,7 @@ export function emptyRewrite(): Rewrite {
   return { replace: new Map(), drop: new Set(), rename: new Map(), params: new Map() };
 }
 
-export function isEmpty(rw: Rewrite): boolean {
+function isEmpty(rw: Rewrite): boolean {
   return rw.replace.size === 0 && rw.drop.size === 0 && rw.rename.size === 0 && rw.params.size === 0;
 }
 

@@ -56,7 +56,7 @@ interface Draft {
 const as4 = (s: Shape): Vec4 => (s.length === 4 ? [s[0], s[1], s[2], s[3]] : s.length === 2 ? [s[0], s[1], 1, 1] : [numel(s), 1, 1, 1]);
 const dense = (s: Vec4): Vec4 => [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
 
-export function weightsLayout(g: Graph): WeightsLayout {
+function weightsLayout(g: Graph): WeightsLayout {
   const entries: WeightRef[] = [];
   let off = 0;
   for (const [name, p] of g.params) {

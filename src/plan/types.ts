@@ -251,11 +251,6 @@ export type Launch = { [K in LaunchKind]: LaunchOf<K> }[LaunchKind];
 /** A launch of one kind, for functions that handle only that kind. */
 export type LaunchOfKind<K extends LaunchKind> = LaunchOf<K>;
 
-/** Every parameter of a launch, whatever its kind. */
-export function launchParams(l: Launch): WeightRef[] {
-  return Object.values(l.params as Readonly<Record<string, WeightRef | undefined>>).filter((p): p is WeightRef => p !== undefined);
-}
-
 /** The graph input or one graph output. */
 export interface IoDesc {
   /** 'input', or the output's name ('logits', 'stage3', ...). */

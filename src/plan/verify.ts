@@ -55,7 +55,7 @@ const ROLES: Readonly<Record<LaunchKind, { readonly required: readonly string[];
 };
 
 /** The contiguous element runs [start, end) a view covers, in address order of its dims. */
-export function viewRuns(v: TensorView): [number, number][] {
+function viewRuns(v: TensorView): [number, number][] {
   const dims = [0, 1, 2, 3].filter((d) => v.shape[d] > 1).sort((a, b) => Math.abs(v.strides[a]) - Math.abs(v.strides[b]));
   if (v.shape.some((d) => d === 0)) return [];
   // Merge the innermost dims while each continues the run exactly.

@@ -126,9 +126,3 @@ export function getPool(size: number): Pool {
   return p;
 }
 
-/** Stops every cached worker (they never hold the process open, so this is optional). */
-export async function closePools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((p) => p.close()));
-}

@@ -37,7 +37,7 @@ export interface LoadOptions {
 }
 
 /** Wrapper keys, in order of preference. */
-export const WRAPPERS = ['state_dict', 'model', 'state_dict_ema', 'model_ema', 'ema', 'module'] as const;
+const WRAPPERS = ['state_dict', 'model', 'state_dict_ema', 'model_ema', 'ema', 'module'] as const;
 const MAX_WRAPPER_DEPTH = 4;
 
 /** Reads and decodes every tensor of a checkpoint. Values may be views of the file buffer. */

@@ -11,11 +11,11 @@ export const TARGETS = ['onnx', 'cuda', 'wgsl'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** The model every test builds: the tiny-timm-a fixture net with its PyTorch weights. */
-export const CASE = join(FIXTURES, 'tiny-timm-a');
+const CASE = join(FIXTURES, 'tiny-timm-a');
 export const MODEL = join(REPO, 'test/models/tiny-timm-a.vov');
 export const WEIGHTS = join(CASE, 'weights.safetensors');
 export const INPUT = join(CASE, 'input.npy');
-export const SHAPE = '1,3,33,33';
+const SHAPE = '1,3,33,33';
 
 export const buildArgs = (target: Target, out: string, extra: string[] = []) => ['build', MODEL, '--target', target, '--weights', WEIGHTS, '--input-shape', SHAPE, '--out', out, '--quiet', ...extra];
 

@@ -36,7 +36,7 @@ const CPU_DEPENDENT = new Set(['onnx', 'onnx-faithful', 'wgsl']);
 const FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_tile'];
 
 /** The CPU model and the instruction-set flags that select numeric kernels. */
-export function cpuFingerprint(): string {
+function cpuFingerprint(): string {
   let flags: string[] = [];
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
@@ -48,9 +48,9 @@ export function cpuFingerprint(): string {
   return `${process.arch} ${cpus()[0]?.model.trim() ?? 'unknown'} [${flags.join(' ')}]`;
 }
 
-export const goldenPath = (target: string) => join(REPO, 'test/golden/outputs', `${target}.json`);
+const goldenPath = (target: string) => join(REPO, 'test/golden/outputs', `${target}.json`);
 
-export const sha256 = (data: Float32Array): string => createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+const sha256 = (data: Float32Array): string => createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
 
 /**
  * Collects one target's outputs during a test file and checks (or records) them at the end.

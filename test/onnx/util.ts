@@ -17,7 +17,7 @@ import { compare } from '../helpers/fixtures.js';
 export const pb = onnxProto.onnx;
 
 /** The small test nets of tiny.vov ('tiny-eca', 'tiny-ese-dw'), as model arguments. */
-export const TINY_VOV = fileURLToPath(new URL('tiny.vov', import.meta.url));
+const TINY_VOV = fileURLToPath(new URL('tiny.vov', import.meta.url));
 export const tiny = (name: 'tiny-eca' | 'tiny-ese-dw') => `${TINY_VOV}:${name}`;
 
 /** A model (zoo name or file) lowered for `shape`, parameters seeded unless `seed` is false. */

@@ -21,7 +21,7 @@ export interface NetConfig {
   input?: [number, number, number, number];
 }
 
-export function spec(c: NetConfig): ModelSpec {
+function spec(c: NetConfig): ModelSpec {
   const stem: StemLayer[] = [
     { kind: 'conv', kernel: 3, stride: 2, out: c.stem[0] },
     { kind: c.depthwise ? 'sepconv' : 'conv', kernel: 3, stride: 1, out: c.stem[1] },

@@ -8,7 +8,7 @@ import type { ConvAttrs, Graph, GraphMeta, OpAttrs, OpKind, PoolAttrs } from '..
 
 export const META: GraphMeta = { naming: 'timm', preprocessing: 'timm', bnEps: 1e-5, numClasses: 0 };
 
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x9e3779b9) >>> 0;
@@ -47,7 +47,7 @@ export function poolAttrs(k: number, s: number, pad: number, ceil: boolean): Poo
   return { kernel: [k, k], stride: [s, s], pad: [pad, pad, pad, pad], ceil };
 }
 
-export function act(v: number, a: ConvAttrs['act']): number {
+function act(v: number, a: ConvAttrs['act']): number {
   if (a === 'relu') return Math.max(0, v);
   if (a === 'hardsigmoid') return Math.min(6, Math.max(0, v + 3)) / 6;
   if (a === 'sigmoid') return 1 / (1 + Math.exp(-v));
@@ -90,7 +90,7 @@ export function naiveConv(
 }
 
 /** PyTorch's pooled size: ceil mode drops a last window starting in the right padding or beyond. */
-export function torchPoolSize(size: number, k: number, s: number, p: number, ceil: boolean): number {
+function torchPoolSize(size: number, k: number, s: number, p: number, ceil: boolean): number {
   let o = (ceil ? Math.ceil((size + 2 * p - k) / s) : Math.floor((size + 2 * p - k) / s)) + 1;
   if (ceil && (o - 1) * s >= size + p) o--;
   return o;

@@ -5,9 +5,9 @@
 import { floatText, type Binding, type Dialect } from './dialect.js';
 
 /** Threads per block of the 1-D kernels; must match nothing in vovc_kernels.cuh (the GEMM has its own). */
-export const CUDA_THREADS = 256;
+const CUDA_THREADS = 256;
 /** Static shared memory per block without opting in (CUDA's default limit). */
-export const CUDA_MAX_SHARED_BYTES = 48 * 1024;
+const CUDA_MAX_SHARED_BYTES = 48 * 1024;
 
 const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf' };
 

@@ -13,7 +13,7 @@ import type { Launch, LaunchOfKind, TensorView, WeightRef } from '../../plan/typ
 import type { Binding, Dialect } from './dialect.js';
 import { renderExpr } from './dialect.js';
 import { foldGroups, gridFor } from './dispatch.js';
-import { KernelBuilder, type Access, type Sites } from './kernel.js';
+import { KernelBuilder, type Sites } from './kernel.js';
 
 export interface RenderedKernel {
   readonly name: string;
@@ -42,7 +42,7 @@ function broadcastStrides(v: TensorView, out: readonly number[]): number[] {
 }
 
 /** An activation applied to the value `x`. */
-export function activate(act: Activation, x: string, d: Dialect): string {
+function activate(act: Activation, x: string, d: Dialect): string {
   return renderExpr(ACTIVATIONS[act].expr, x, d);
 }
 
@@ -184,7 +184,7 @@ function gap(k: KernelBuilder, l: LaunchOfKind<'gap'>): Kernel {
 }
 
 /** Gate workgroups per image: each recomputes the channel means, then computes its block of the fc. */
-export function gateGroups(eca: boolean, channels: number, workgroup: number): number {
+function gateGroups(eca: boolean, channels: number, workgroup: number): number {
   // The eSE fc (C x C fmas) is split over up to 16 workgroups per image: one would leave most
   // of a GPU (and all but one core of a CPU adapter) idle. ECA's k-tap fc is cheap; the means
   // dominate, so one workgroup.
@@ -361,4 +361,3 @@ export function renderShared(l: Launch, d: Dialect, sites: Sites, name: string, 
   }
 }
 
-export type { Access };

@@ -19,7 +19,7 @@ import { blobChunks, renderSources } from './render.js';
 export type FileData = string | Buffer | readonly Uint8Array[];
 
 /** The plan and its weights, as the driver hands them to a CUDA target. */
-export function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
+function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
   if (ctx.input.stage !== 'plan') throw new Error('internal: the CUDA targets render kernel plans');
   return ctx.input;
 }
@@ -40,7 +40,7 @@ export function writeFiles(dir: string, files: Map<string, FileData>): string[] 
   return [...files.keys()].sort();
 }
 
-export async function buildInto(ctx: TargetContext, options: CudaOptions, dir: string, extra: Map<string, FileData> = new Map()): Promise<string[]> {
+async function buildInto(ctx: TargetContext, options: CudaOptions, dir: string, extra: Map<string, FileData> = new Map()): Promise<string[]> {
   const files = artifactFiles(ctx, !options.noWeights);
   for (const [k, v] of extra) files.set(k, v);
   return writeFiles(dir, files);
@@ -81,7 +81,7 @@ export function hasCommand(cmd: string): boolean {
  * the weights are a run-time file) and runs it on `input`; returns the outputs it wrote.
  * Exit code 3 of the demo (no GPU) becomes VovcError exit 3.
  */
-export function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain): Map<string, Tensor> {
+function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain): Map<string, Tensor> {
   const { plan } = planOf(ctx);
   const model = plan.model;
   const files = artifactFiles(ctx, true);

@@ -14,8 +14,8 @@ import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/ker
 import { backendTemplates, type Template } from '../templates.js';
 
 /** Weight blob format (see templates/cuda/README.md.hbs). */
-export const BLOB_VERSION = 1;
-export const BLOB_HEADER_BYTES = 32;
+const BLOB_VERSION = 1;
+const BLOB_HEADER_BYTES = 32;
 const BLOB_MAGIC = 'VOVCWTS\0';
 
 /** Files rendered from templates/cuda/<name>.hbs, in the order `build` lists them. */

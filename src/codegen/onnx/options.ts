@@ -6,7 +6,7 @@ import type { TargetSpec } from '../../targets/contract.js';
 
 export const MIN_OPSET = 13;
 export const MAX_OPSET = 21;
-export const DEFAULT_OPSET = 17;
+const DEFAULT_OPSET = 17;
 
 export interface OnnxOptions {
   readonly opset: number;

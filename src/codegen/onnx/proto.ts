@@ -17,7 +17,7 @@ export const INT64 = 7;
 /** A protobuf message may not exceed 2 GiB; models above this keep their weights outside. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
 /** Tensors smaller than this stay inline even in external-data mode (as onnx's own converter does). */
-export const EXTERNAL_MIN_BYTES = 1024;
+const EXTERNAL_MIN_BYTES = 1024;
 /** Offsets into the external data file are aligned so that runtimes can memory-map them. */
 export const EXTERNAL_ALIGN = 4096;
 

@@ -27,6 +27,5 @@ export const MAX_INVOCATIONS_PER_WORKGROUP = 128;
 /** The 1-D workgroup size of every kernel but the conv GEMM. */
 export const WORKGROUP_SIZE = 64;
 
-/** minStorageBufferOffsetAlignment default: 256 bytes. Bindings here always cover whole
- *  buffers and every element offset is a shader constant, so no binding offset is ever used. */
-export const STORAGE_OFFSET_ALIGNMENT = 256;
+// minStorageBufferOffsetAlignment (default 256 bytes) does not apply: bindings always cover
+// whole buffers and every element offset is a shader constant, so no binding offset is used.

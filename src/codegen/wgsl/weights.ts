@@ -38,7 +38,7 @@ export interface WgslWeightLayout {
 }
 
 /** How launch `l` reads its parameter of role `role` (the GEMM conv shader wants its weight as 'kxn'). */
-export function packingOf(l: Launch, role: string): Packing {
+function packingOf(l: Launch, role: string): Packing {
   return role === 'weight' && isGemmConv(l) ? 'kxn' : 'dense';
 }
 

@@ -16,7 +16,7 @@ import { crc32 } from 'node:zlib';
 const tag = (kind, props) => ({ [Symbol.for('pk')]: kind, ...props });
 const kindOf = (v) => (v !== null && typeof v === 'object' ? v[Symbol.for('pk')] : undefined);
 
-export const float = (value) => tag('float', { value });
+const float = (value) => tag('float', { value });
 export const list = (items) => tag('list', { items });
 export const dict = (entries) => tag('dict', { entries });
 export const odict = (entries) => tag('odict', { entries });
