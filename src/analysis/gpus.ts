@@ -33,7 +33,7 @@ function checkSourced(v: unknown, where: string, file: string, nullable: boolean
   if (v === null && nullable) return null;
   const s = v as Sourced;
   if (!s || typeof s !== 'object' || typeof s.value !== 'number' || !(s.value > 0) || typeof s.source !== 'string' || !s.source) {
-    fail('E6001', `${where}: expected {"value": positive number, "source": non-empty string}${nullable ? ' or null' : ''}`, { subject: file });
+    fail('E4301', `${where}: expected {"value": positive number, "source": non-empty string}${nullable ? ' or null' : ''}`, { subject: file });
   }
   return { value: s.value, source: s.source };
 }
@@ -46,16 +46,16 @@ export function loadGpus(path?: string): GpuProfile[] {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    fail('E6001', `cannot read GPU profiles: ${(e as Error).message}`, { subject: file });
+    fail('E4301', `cannot read GPU profiles: ${(e as Error).message}`, { subject: file });
   }
-  if (doc.schema !== 'vovc.gpus/1' || !Array.isArray(doc.gpus)) fail('E6001', `expected {"schema": "vovc.gpus/1", "gpus": [...]}`, { subject: file });
+  if (doc.schema !== 'vovc.gpus/1' || !Array.isArray(doc.gpus)) fail('E4301', `expected {"schema": "vovc.gpus/1", "gpus": [...]}`, { subject: file });
   const gpus = doc.gpus.map((raw, i) => {
     const g = raw as Record<string, unknown>;
     const where = `gpus[${i}]${typeof g.name === 'string' ? ` (${g.name})` : ''}`;
-    if (typeof g.name !== 'string' || typeof g.label !== 'string') fail('E6001', `${where}: expected string fields "name" and "label"`, { subject: file });
+    if (typeof g.name !== 'string' || typeof g.label !== 'string') fail('E4301', `${where}: expected string fields "name" and "label"`, { subject: file });
     const peakRaw = (g.peak ?? {}) as Record<string, unknown>;
     const peak = Object.fromEntries(PRECISIONS.map((p) => [p, checkSourced(peakRaw[p], `${where}.peak.${p}`, file, true)])) as Record<Precision, Sourced | null>;
-    if (!peak.fp32) fail('E6001', `${where}.peak.fp32: every GPU needs an fp32 peak`, { subject: file });
+    if (!peak.fp32) fail('E4301', `${where}.peak.fp32: every GPU needs an fp32 peak`, { subject: file });
     const aliases = Array.isArray(g.aliases) ? g.aliases.filter((a): a is string => typeof a === 'string') : [];
     return { name: g.name, label: g.label, aliases, peak, bandwidth: checkSourced(g.bandwidth, `${where}.bandwidth`, file, false)! };
   });
@@ -72,12 +72,12 @@ export function findGpu(name: string, gpus = loadGpus()): GpuProfile {
   if (hit) return hit;
   const names = gpus.map((g) => g.name);
   const guess = closest(name, [...names, ...gpus.flatMap((g) => g.aliases)]);
-  return fail('E6002', `unknown GPU '${name}' (known: ${names.join(', ')})`, { subject: '--gpu', notes: guess ? [`did you mean '${guess}'?`] : undefined });
+  return fail('E4302', `unknown GPU '${name}' (known: ${names.join(', ')})`, { subject: '--gpu', notes: guess ? [`did you mean '${guess}'?`] : undefined });
 }
 
 /** Peak FLOP/s of `gpu` at `precision`; a VovcError when the GPU has no such mode. */
 export function peakFlops(gpu: GpuProfile, precision: Precision): Sourced {
   const p = gpu.peak[precision];
-  if (!p) return fail('E6003', `${gpu.name} has no ${precision} mode (it has ${PRECISIONS.filter((q) => gpu.peak[q]).join(', ')})`, { subject: '--precision' });
+  if (!p) return fail('E4303', `${gpu.name} has no ${precision} mode (it has ${PRECISIONS.filter((q) => gpu.peak[q]).join(', ')})`, { subject: '--precision' });
   return p;
 }

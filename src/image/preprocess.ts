@@ -36,10 +36,10 @@ export function decodeImage(buf: Uint8Array, file = 'image'): RgbImage {
       const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
       [w, h, rgba] = [img.width, img.height, img.data];
     } else {
-      return fail('E7001', `${file}: not a PNG or JPEG file (unrecognized signature)`, { subject: file });
+      return fail('E4201', `${file}: not a PNG or JPEG file (unrecognized signature)`, { subject: file });
     }
   } catch (e) {
-    return fail('E7002', `${file}: cannot decode image: ${(e as Error).message}`, { subject: file });
+    return fail('E4202', `${file}: cannot decode image: ${(e as Error).message}`, { subject: file });
   }
   const rgb = new Uint8Array(w * h * 3);
   for (let i = 0; i < w * h; i++) {
@@ -193,7 +193,7 @@ export async function loadImageTensor(file: string, family: 'timm' | 'detectron2
   try {
     buf = readFileSync(file);
   } catch (e) {
-    return fail('E7003', `${file}: cannot read image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { subject: file });
+    return fail('E4203', `${file}: cannot read image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { subject: file });
   }
   const img = decodeImage(buf, file);
   return family === 'timm' ? preprocessTimm(img, inputShape[2]) : preprocessDetectron2(img, inputShape[2]);

@@ -18,9 +18,9 @@ export function packWeights(plan: KernelPlan, data: WeightData): Float32Array {
 export function weightData(plan: KernelPlan, data: WeightData): { entry: WeightRef; data: Float32Array }[] {
   return plan.weights.entries.map((e) => {
     const d = data(e.name);
-    if (d === undefined) fail('E3004', `the plan of '${plan.model}' needs parameter '${e.name}', which its weights do not hold`, { subject: e.name });
-    if (d === null) fail('E3005', `parameter '${e.name}' has no data (shape-only graph): bind weights before packing`, { subject: e.name });
-    if (d.length !== e.numel) fail('E3006', `parameter '${e.name}' holds ${d.length} values, the plan expects ${e.numel}`, { subject: e.name });
+    if (d === undefined) fail('E3102', `the plan of '${plan.model}' needs parameter '${e.name}', which its weights do not hold`, { subject: e.name });
+    if (d === null) fail('E3103', `parameter '${e.name}' has no data (shape-only graph): bind weights before packing`, { subject: e.name });
+    if (d.length !== e.numel) fail('E3104', `parameter '${e.name}' holds ${d.length} values, the plan expects ${e.numel}`, { subject: e.name });
     return { entry: e, data: d };
   });
 }

@@ -23,7 +23,7 @@ export const referenceTarget: TargetSpec<ReferenceOptions> = {
   parse(v) {
     if (v.threads === undefined) return { opt: !!v.opt };
     const threads = Number(v.threads);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E6205', `--threads must be an integer from 1 to 256, got '${String(v.threads)}'`, { subject: '--threads' });
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E9205', `--threads must be an integer from 1 to 256, got '${String(v.threads)}'`, { subject: '--threads' });
     return { opt: !!v.opt, threads };
   },
   consumes: (o) => (o.opt ? 'optimized' : 'graph'),

@@ -71,10 +71,10 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
   const errs = verify(g);
   if (errs.length) throw new VovcError(errs);
   if (input.shape.length !== g.input.shape.length || input.shape.some((d, i) => d !== g.input.shape[i])) {
-    fail('E6201', `input shape ${fmt(input.shape)} does not match the model's ${fmt(g.input.shape)}`, { subject: g.name });
+    fail('E9201', `input shape ${fmt(input.shape)} does not match the model's ${fmt(g.input.shape)}`, { subject: g.name });
   }
   if (input.data.length !== numel(input.shape)) {
-    fail('E6202', `input holds ${input.data.length} values, but its shape ${fmt(input.shape)} needs ${numel(input.shape)}`, { subject: g.name });
+    fail('E9202', `input holds ${input.data.length} values, but its shape ${fmt(input.shape)} needs ${numel(input.shape)}`, { subject: g.name });
   }
   const nodes = nodeMap(g);
   const wanted: [string, string][] = [];
@@ -85,7 +85,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
     else {
       const names = g.outputs.map((o) => o.name);
       const guess = closest(name, [...names, ...nodes.keys()]);
-      fail('E6203', `model '${g.name}' has no output or value '${name}' (its outputs: ${names.join(', ')})`, { subject: name, notes: guess ? [`did you mean '${guess}'?`] : undefined });
+      fail('E9203', `model '${g.name}' has no output or value '${name}' (its outputs: ${names.join(', ')})`, { subject: name, notes: guess ? [`did you mean '${guess}'?`] : undefined });
     }
   }
 
@@ -103,7 +103,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
   for (const n of order) {
     for (const [role, name] of Object.entries(n.params)) {
       if (!g.params.get(name)?.data) {
-        fail('E6204', `parameter '${name}' (${role} of ${opName(n)} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
+        fail('E9204', `parameter '${name}' (${role} of ${opName(n)} '${n.id}') has no data: bind weights (--weights) or seed them before running`, { subject: name, span: n.span });
       }
     }
   }
@@ -131,7 +131,7 @@ function plan(g: Graph, input: { shape: readonly number[]; data: Float32Array },
 
 function resolveThreads(threads: number | undefined): number {
   if (threads === undefined) return Math.max(1, availableParallelism());
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E6205', `threads must be an integer from 1 to 256, got ${threads}`, { subject: 'threads' });
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E9205', `threads must be an integer from 1 to 256, got ${threads}`, { subject: 'threads' });
   return threads;
 }
 

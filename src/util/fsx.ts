@@ -25,7 +25,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 export function safeJoin(dir: string, name: string): string {
   const root = resolve(dir);
   const p = resolve(root, name);
-  if (p !== root && !p.startsWith(root + sep)) fail('E5001', `output name '${name}' would be written outside the output folder ${dir}`, { subject: name });
+  if (p !== root && !p.startsWith(root + sep)) fail('E8101', `output name '${name}' would be written outside the output folder ${dir}`, { subject: name });
   return p;
 }
 
@@ -67,10 +67,10 @@ export function commitStaging(staging: string, outDir: string): string[] {
   for (const f of files) {
     const dst = safeJoin(outDir, f);
     for (let p = dirname(dst); ; p = dirname(p)) {
-      if (kind(p) === 'other') fail('E5002', `cannot write '${f}' into ${outDir}: '${relative(root, p) || outDir}' is a file, not a folder`, { subject: p });
+      if (kind(p) === 'other') fail('E8102', `cannot write '${f}' into ${outDir}: '${relative(root, p) || outDir}' is a file, not a folder`, { subject: p });
       if (p === root) break;
     }
-    if (kind(dst) === 'dir') fail('E5002', `cannot write '${f}' into ${outDir}: a folder of that name is in the way`, { subject: dst });
+    if (kind(dst) === 'dir') fail('E8102', `cannot write '${f}' into ${outDir}: a folder of that name is in the way`, { subject: dst });
   }
   mkdirSync(outDir, { recursive: true });
   for (const f of files) {

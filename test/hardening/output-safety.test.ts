@@ -69,7 +69,7 @@ describe.each(TARGETS)('vovc build --target %s', (target: Target) => {
     rmSync(join(out, last));
     mkdirSync(join(out, last));
     const before = snapshot(out);
-    expectDiagnostic(await vovc(buildArgs(target, out)), 'E5002');
+    expectDiagnostic(await vovc(buildArgs(target, out)), 'E8102');
     expect(snapshot(out)).toEqual(before);
     expect(leftovers(parent)).toEqual([]);
   });
@@ -147,7 +147,7 @@ describe('names cannot leave the output folder', () => {
     expect(Object.keys(snapshot(parent))).toEqual(['m.vov']);
   });
 
-  it.each(['../x', '/abs/x', 'a/../../x', '..'])('the writer refuses the name %s (E5001)', (name) => {
+  it.each(['../x', '/abs/x', 'a/../../x', '..'])('the writer refuses the name %s (E8101)', (name) => {
     const { out } = fresh();
     let err: unknown;
     try {
@@ -156,7 +156,7 @@ describe('names cannot leave the output folder', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(VovcError);
-    expect((err as VovcError).diagnostics[0].code).toBe('E5001');
+    expect((err as VovcError).diagnostics[0].code).toBe('E8101');
   });
 
   it('names inside the folder are accepted', () => {

@@ -58,6 +58,11 @@ describe('layering rules (.dependency-cruiser.cjs)', () => {
         'ir-imports-nothing-above: src/ir/bad.ts -> src/model/m.ts',
         // the library never imports the command line
         'library-not-cli: src/util/bad.ts -> cli/c.ts',
+        // no stage of the compiler imports the analysis
+        'analysis-reads-only: src/codegen/bad.ts -> src/analysis/a.ts',
+        // only the command line (and the library entry) call the driver
+        'one-driver: src/codegen/bad.ts -> src/driver/d.ts',
+        'one-driver: src/runtime/bad.ts -> src/driver/d.ts',
       ].sort(),
     );
   });

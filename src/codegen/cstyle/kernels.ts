@@ -201,7 +201,7 @@ function seGate(k: KernelBuilder, l: LaunchOfKind<'se_gate'> | LaunchOfKind<'eca
   const d = k.d;
   const [z, y] = [l.inputs[0], l.output];
   const [N, C, H, W] = z.shape;
-  if (C * 4 > d.maxSharedBytes) launchError(l, 'E5106', `the gate keeps its ${C} channel means in shared memory, which holds ${d.maxSharedBytes / 4} on ${d.name}`);
+  if (C * 4 > d.maxSharedBytes) launchError(l, 'E5401', `the gate keeps its ${C} channel means in shared memory, which holds ${d.maxSharedBytes / 4} on ${d.name}`);
   const eca = l.kind === 'eca_conv1d' || l.attrs.mode === 'eca';
   const taps = l.kind === 'eca_conv1d' ? l.attrs.kernel : l.attrs.mode === 'eca' ? l.attrs.kernel : 0;
   const act: Activation = l.kind === 'se_gate' ? l.attrs.act : 'none';

@@ -3,10 +3,8 @@
 
 import type { KernelPlan } from '../../plan/types.js';
 import { backendTemplates } from '../templates.js';
-import { MAX_STORAGE_BINDING_BYTES } from './limits.js';
 import type { RenderedShaders } from './render.js';
 import { describeLayout } from './weights.js';
-import { fail } from '../../diag/diagnostics.js';
 
 export interface RenderedModel extends RenderedShaders {
   /** Storage buffers by name with their byte sizes. */
@@ -26,7 +24,6 @@ export function renderHost(plan: KernelPlan, r: RenderedShaders, version: string
   const t = backendTemplates('wgsl');
   // Zero-size buffers cannot be bound; 4 bytes is the smallest legal storage binding.
   const buffers: Record<string, number> = { arena: Math.max(4, plan.arenaBytes), input: plan.input.elements * 4 };
-  if (plan.arenaBytes > MAX_STORAGE_BINDING_BYTES) fail('E5108', `wgsl: the arena needs ${plan.arenaBytes} bytes, more than one WebGPU storage binding may hold (${MAX_STORAGE_BINDING_BYTES}); build for a smaller input`);
   for (const o of plan.outputs) buffers[`out:${o.name}`] = o.elements * 4;
   const chunks: Record<string, [number, number]> = {};
   r.chunkStarts.forEach((s, k) => {
