@@ -11,7 +11,7 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dist = (p) => import(new URL(`../../dist/${p}`, import.meta.url).href);
 const { loadModel } = await dist('src/dsl/zoo.js');
 const { lowerSpec } = await dist('src/model/lower.js');
-const { planOf } = await dist('src/codegen/cuda/artifact.js');
+const { Pipeline } = await dist('src/driver/pipeline.js');
 const { conventionKeys } = await dist('src/model/naming.js');
 
 // [model, torch source, input shapes]
@@ -29,7 +29,9 @@ for (const [model, source, shapes] of CASES) {
     const dir = join(travel, 'artifacts', id);
     execFileSync(process.execPath, [join(root, 'dist/cli/vovc.js'), 'build', model, '--target', 'cuda', '--no-weights', '--input-shape', shape.join(','), '--out', dir, '-q'], { stdio: 'inherit' });
     const graph = lowerSpec(loadModel(model, { inputShape: shape }).spec);
-    const { plan, optimized } = planOf(graph, {}, () => undefined);
+    const pipeline = new Pipeline(graph, { passes: { log: () => undefined } });
+    const optimized = pipeline.optimized().graph;
+    const plan = pipeline.plan();
     const keys = conventionKeys(graph.params.keys(), graph.meta.naming);
     const key = (canonical) => {
       const k = keys.get(canonical);

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { emitOnnx } from '../../dist/src/codegen/onnx/emit.js';
 import { createSession, runSession, writeOnnx } from '../../dist/src/codegen/onnx/index.js';
 import { metadataProps } from '../../dist/src/codegen/onnx/meta.js';
+import { artifactMeta } from '../../dist/src/driver/meta.js';
 import { serialize } from '../../dist/src/codegen/onnx/proto.js';
 import { loadModel } from '../../dist/src/dsl/zoo.js';
 import { lowerSpec } from '../../dist/src/model/lower.js';
@@ -84,7 +85,8 @@ for (let r = 0; r < runs; r++) {
   lap('bind');
   const og = optimize(g).graph;
   lap('optimize');
-  const parts = emitOnnx(og, { opset: 17, dynamicBatch: false, dynamicHw: false, docString: '', metadata: metadataProps({ graph: g, mode: 'optimized', hasWeights: true }) });
+  const meta = artifactMeta(g, true);
+  const parts = emitOnnx(og, { opset: 17, producerVersion: meta.vovcVersion, dynamicBatch: false, dynamicHw: false, docString: '', metadata: metadataProps(meta, 'optimized') });
   lap('emit ONNX graph');
   const c = serialize(parts);
   lap('serialize');

@@ -6,39 +6,32 @@
 //   that checkout, built with `npx tsc -p .`), interleaved with the others, e.g. the previous
 //   commit for a before/after on the same adapter.
 // Prints a markdown table (append it to BENCHMARKS.md under "## WGSL / WebGPU").
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dist = (p) => import(pathToFileURL(join(REPO, 'dist/src', p)).href);
 const { values: args } = parseArgs({ options: { sizes: { type: 'string', default: '64,224' }, models: { type: 'string', default: 'vovnet27_slim,ese_vovnet19b_dw' }, rounds: { type: 'string' }, baseline: { type: 'string' } } });
 
-const { loadModel } = await dist('dsl/zoo.js');
-const { lowerSpec } = await dist('model/lower.js');
-const { seedParams } = await dist('model/init.js');
-const wgsl = (await dist('codegen/wgsl/index.js')).backend;
-const onnx = (await dist('codegen/onnx/index.js')).backend;
-const baseline = args.baseline ? (await import(pathToFileURL(join(resolve(args.baseline), 'dist/src/codegen/wgsl/index.js')).href)).backend : undefined;
+// Artifacts as a user makes them: `vovc build` (seeded weights), of this checkout and of the baseline's.
+const build = (repo, model, shape, target, out) => execFileSync(process.execPath, [join(repo, 'dist/cli/vovc.js'), 'build', model, '--input-shape', shape.join(','), '--target', target, '--out', out, '-q'], { stdio: 'inherit' });
 
 const root = mkdtempSync(join(tmpdir(), 'vovc-wgsl-bench-'));
 const cases = [];
 for (const model of args.models.split(',')) {
   for (const size of args.sizes.split(',').map(Number)) {
     const shape = [1, 3, size, size];
-    const g = seedParams(lowerSpec(loadModel(model, { inputShape: shape }).spec));
     const dir = `${model}-${size}`;
-    const ctx = (sub) => ({ graph: g, options: {}, log: () => {}, hasWeights: true, stagingDir: join(root, dir, sub) });
-    for (const sub of ['wgsl', 'onnx', 'base']) mkdirSync(join(root, dir, sub), { recursive: true });
-    await wgsl.build(ctx('wgsl'));
-    if (baseline) await baseline.build(ctx('base'));
-    const files = await onnx.build(ctx('onnx'));
-    const onnxFile = files.find((f) => f.endsWith('.onnx'));
-    const { renameSync } = await import('node:fs');
+    build(REPO, model, shape, 'wgsl', join(root, dir, 'wgsl'));
+    if (args.baseline) build(resolve(args.baseline), model, shape, 'wgsl', join(root, dir, 'base'));
+    build(REPO, model, shape, 'onnx', join(root, dir, 'onnx'));
+
+    const onnxFile = readdirSync(join(root, dir, 'onnx')).find((f) => f.endsWith('.onnx'));
     renameSync(join(root, dir, 'onnx', onnxFile), join(root, dir, 'onnx', 'model.onnx'));
     cases.push({ model, size, shape, dir });
   }
@@ -71,7 +64,7 @@ try {
     page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
     await page.goto(url);
     await page.waitForFunction(() => window.ready);
-    const names = await page.evaluate(([d, s, b]) => window.setup(d, s, b), [c.dir, c.shape, !!baseline]);
+    const names = await page.evaluate(([d, s, b]) => window.setup(d, s, b), [c.dir, c.shape, !!args.baseline]);
     adapterInfo.text ||= await page.evaluate(async () => { const a = await navigator.gpu.requestAdapter(); const i = a.info; return [i.vendor, i.architecture, i.description].filter(Boolean).join(' / '); });
     // Warm-up: pipelines compile on the first WebGPU runs; wasm needs ~2 s to reach V8's top tier.
     for (const n of names) {
@@ -94,7 +87,7 @@ try {
 }
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 console.log(`Headless Chromium ${browser.version?.() ?? ''} (Debian), WebGPU adapter: ${adapterInfo.text || 'SwiftShader'}; batch 1, fp32; median of interleaved runs after warm-up; onnxruntime-web ${JSON.parse(readFileSync(join(REPO, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version}.\n`);
-const b = baseline ? [' baseline vovc (ms) |', ' --- |', (r) => ` ${f(r.base)} |`] : ['', '', () => ''];
+const b = args.baseline ? [' baseline vovc (ms) |', ' --- |', (r) => ` ${f(r.base)} |`] : ['', '', () => ''];
 console.log(`| model | input | runs | vovc WGSL (ms) |${b[0]} ORT WebGPU EP (ms) | ORT wasm EP (ms) | ORT WebGPU / vovc | ORT wasm / vovc |`);
 console.log(`| --- | --- | --- | --- |${b[1]} --- | --- | --- | --- |`);
 for (const r of rows) console.log(`| ${r.model} | ${r.size}x${r.size} | ${r.rounds} | ${f(r.vovc)} |${b[2](r)} ${f(r.webgpu)} | ${f(r.wasm)} | ${(r.webgpu / r.vovc).toFixed(2)} | ${(r.wasm / r.vovc).toFixed(2)} |`);

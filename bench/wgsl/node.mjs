@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { wgslCompiler } from './compile.mjs';
 
 process.env.EGL_PLATFORM ??= 'surfaceless';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,8 +25,8 @@ const { loadModel } = await dist(REPO, 'dsl/zoo.js');
 const { lowerSpec } = await dist(REPO, 'model/lower.js');
 const { seedParams } = await dist(REPO, 'model/init.js');
 const { nodeDevice } = await dist(REPO, 'codegen/wgsl/dawn.js');
-const builds = [['vovc', (await dist(REPO, 'codegen/wgsl/index.js')).compileWgsl]];
-if (args.baseline) builds.push([`baseline ${args.baseline}`, (await dist(resolve(args.baseline), 'codegen/wgsl/index.js')).compileWgsl]);
+const builds = [['vovc', await wgslCompiler(REPO)]];
+if (args.baseline) builds.push([`baseline ${args.baseline}`, await wgslCompiler(resolve(args.baseline))]);
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-node-'));

@@ -9,6 +9,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { wgslCompiler } from './compile.mjs';
 
 process.env.EGL_PLATFORM ??= 'surfaceless';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,7 +19,7 @@ const { values: args } = parseArgs({ options: { model: { type: 'string', default
 const { loadModel } = await dist('dsl/zoo.js');
 const { lowerSpec } = await dist('model/lower.js');
 const { seedParams } = await dist('model/init.js');
-const { compileWgsl } = await dist('codegen/wgsl/index.js');
+const compileWgsl = await wgslCompiler(REPO);
 const { nodeDevice } = await dist('codegen/wgsl/dawn.js');
 
 const size = Number(args.size);

@@ -26,9 +26,7 @@ export const div = bin('/');
 export const neg = (a: Expr): Expr => ({ k: 'neg', a });
 const call = (fn: Builtin) => (...args: Expr[]): Expr => ({ k: 'call', fn, args });
 export const max = call('max');
-const min = call('min');
 export const exp = call('exp');
-const sqrt = call('sqrt');
 /** clamp(x, lo, hi) = min(max(x, lo), hi). */
 export const clamp = call('clamp');
 

@@ -34,7 +34,6 @@ export interface UnpickleHooks {
   persistentLoad(pid: unknown): unknown;
 }
 
-const MARK = Symbol('mark');
 /** The longest integer we accept (LONG1 / LONG4), in bytes; checkpoints use a few. */
 const MAX_LONG_BYTES = 64;
 const UTF8 = new TextDecoder();
