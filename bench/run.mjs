@@ -15,6 +15,8 @@ const BENCHES = {
   analysis: ['analysis/sweep.mjs'],
   memory: ['memory/build.mjs'],
   wgsl: ['wgsl/bench.mjs'],
+  // A/B against another checkout: needs --baseline DIR, so it runs only when named (npm run bench -- ab --baseline DIR).
+  ab: ['build/ab.mjs'],
 };
 const DEFAULT = ['check', 'reference', 'weights', 'onnx', 'analysis', 'memory'];
 
@@ -23,7 +25,7 @@ if (args.includes('--list')) {
   console.log(Object.keys(BENCHES).join('\n'));
   process.exit(0);
 }
-const names = args.length ? args : DEFAULT;
+const names = args.length ? args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) : DEFAULT;
 let failed = 0;
 for (const name of names) {
   const b = BENCHES[name];
@@ -32,7 +34,8 @@ for (const name of names) {
     process.exit(2);
   }
   console.log(`\n### ${name}: node bench/${b[0]}\n`);
-  const r = spawnSync(process.execPath, [here(b[0]), ...b.slice(1)], { stdio: 'inherit' });
+  const extra = name === 'ab' ? args.slice(args.indexOf('ab') + 1).filter((a, i, all) => a.startsWith('--') || all[i - 1]?.startsWith('--')) : [];
+  const r = spawnSync(process.execPath, [here(b[0]), ...b.slice(1), ...extra], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.error(`bench ${name} exited with ${r.status}`);
