@@ -28,6 +28,7 @@
 
 import type { Span } from '../diag/diagnostics.js';
 import type { Activation } from '../ir/activations.js';
+import type { ConvAttrs, PoolAttrs } from '../ir/graph.js';
 
 /** Bumped whenever a field changes meaning. */
 export const PLAN_VERSION = 2;
@@ -132,28 +133,11 @@ export interface LaunchCost {
   readonly bytesWritten: number;
 }
 
-/** Convolution geometry and epilogue. */
-export interface ConvLaunchAttrs {
-  /** [kh, kw] */
-  readonly kernel: readonly [number, number];
-  /** [sh, sw] */
-  readonly stride: readonly [number, number];
-  /** [top, left, bottom, right] */
-  readonly pad: readonly [number, number, number, number];
-  readonly groups: number;
-  /** Epilogue activation, after the bias (src/ir/activations.ts). */
-  readonly act: Activation;
-  /** inputs[1] is added after the activation. */
-  readonly residual: boolean;
-}
+/** Convolution geometry and epilogue: the IR's (kernel, stride, pad [top, left, bottom, right], groups, act, residual). */
+export type ConvLaunchAttrs = ConvAttrs;
 
-/** Pooling window, PyTorch semantics (ceil_mode; max pads with -inf; average counts the padded window). */
-export interface PoolLaunchAttrs {
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly pad: readonly [number, number, number, number];
-  readonly ceil: boolean;
-}
+/** Pooling window, PyTorch semantics (ceil_mode; max pads with -inf; average counts the padded window): the IR's. */
+export type PoolLaunchAttrs = PoolAttrs;
 
 type NoAttrs = Readonly<Record<string, never>>;
 

@@ -13,6 +13,18 @@ export interface Sites {
   param(p: WeightRef): { readonly key: string; readonly name: string; readonly offset: number };
 }
 
+/**
+ * The binding of a view's buffer, the same on every C-style target: the arena, the input, or
+ * output i of the plan (key `out:<name>`, identifier `out<i>`).
+ */
+export function viewSite(plan: { readonly outputs: readonly { readonly name: string }[] }, v: TensorView): { readonly key: string; readonly name: string } {
+  if (v.buffer === 'arena') return { key: 'arena', name: 'arena' };
+  if (v.buffer === 'input') return { key: 'input', name: 'inp' };
+  const i = plan.outputs.findIndex((o) => o.name === v.name);
+  if (i < 0) throw new Error(`internal: a view names output buffer '${v.name}', which the plan does not have`);
+  return { key: `out:${v.name}`, name: `out${i}` };
+}
+
 /** How a kernel reads a parameter: its element i. */
 export interface ParamAccess {
   readonly buf: string;

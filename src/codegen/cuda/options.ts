@@ -11,24 +11,24 @@ export interface CudaOptions {
 const flags = [{ name: 'no-weights', type: 'boolean', help: 'write the sources without weights.bin' }] as const;
 const parse = (v: Readonly<Record<string, string | boolean | undefined>>): CudaOptions => ({ noWeights: !!v['no-weights'] });
 
-export const cudaTarget: TargetSpec<CudaOptions> = {
-  name: 'cuda',
-  description: 'CUDA C++ artifact: kernels, host runtime (C API), demo, CMakeLists.txt, weight blob; runs with nvcc on a GPU',
+/** What the real and the emulated CUDA target share: the options, the stage and the weights. */
+const common = {
   builds: true,
   runs: true,
   flags,
   parse,
   consumes: () => 'plan',
-  needsWeights: (o) => !o.noWeights,
+  needsWeights: (o: CudaOptions) => !o.noWeights,
+} as const satisfies Omit<TargetSpec<CudaOptions>, 'name' | 'description'>;
+
+export const cudaTarget: TargetSpec<CudaOptions> = {
+  name: 'cuda',
+  description: 'CUDA C++ artifact: kernels, host runtime (C API), demo, CMakeLists.txt, weight blob; runs with nvcc on a GPU',
+  ...common,
 };
 
 export const cudaEmuTarget: TargetSpec<CudaOptions> = {
   name: 'cuda-emu',
   description: 'the CUDA artifact emulated on the CPU (g++ and the vovc shim); for checking without a GPU',
-  builds: true,
-  runs: true,
-  flags,
-  parse,
-  consumes: () => 'plan',
-  needsWeights: (o) => !o.noWeights,
+  ...common,
 };

@@ -9,7 +9,7 @@ import { weightData } from '../../plan/weights.js';
 import type { ArtifactMeta } from '../../targets/contract.js';
 import { cudaDialect, cudaParam } from '../cstyle/cuda.js';
 import type { Binding } from '../cstyle/dialect.js';
-import { KernelBuilder, type Sites } from '../cstyle/kernel.js';
+import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
 import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
 import { backendTemplates, type Template } from '../templates.js';
 
@@ -47,13 +47,7 @@ function hostArg(plan: KernelPlan, b: Binding): string {
 
 function sitesOf(plan: KernelPlan): Sites {
   return {
-    view(v: TensorView) {
-      if (v.buffer === 'arena') return { key: 'arena', name: 'arena' };
-      if (v.buffer === 'input') return { key: 'input', name: 'inp' };
-      const i = plan.outputs.findIndex((o) => o.name === v.name);
-      if (i < 0) throw new Error(`internal: a view names output buffer '${v.name}', which the plan does not have`);
-      return { key: `out:${v.name}`, name: `out${i}` };
-    },
+    view: (v: TensorView) => viewSite(plan, v),
     param: (p) => ({ key: 'w', name: 'wts', offset: p.offset }),
   };
 }

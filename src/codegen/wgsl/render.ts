@@ -14,7 +14,7 @@
 import type { KernelPlan, Launch, LaunchOfKind, TensorView, WeightRef } from '../../plan/types.js';
 import type { Binding } from '../cstyle/dialect.js';
 import { foldGroups } from '../cstyle/dispatch.js';
-import { KernelBuilder, type Sites } from '../cstyle/kernel.js';
+import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
 import { epilogue, isGemmConv, launchComment, launchError, renderShared } from '../cstyle/kernels.js';
 import { wgslBindings, wgslDialect } from '../cstyle/wgsl.js';
 import { backendTemplates } from '../templates.js';
@@ -54,13 +54,7 @@ function chunkOf(w: WeightsVm, offset: number): { k: number; local: number } {
 
 function sitesOf(plan: KernelPlan, w: WeightsVm): Sites {
   return {
-    view(v: TensorView) {
-      if (v.buffer === 'arena') return { key: 'arena', name: 'arena' };
-      if (v.buffer === 'input') return { key: 'input', name: 'inp' };
-      const i = plan.outputs.findIndex((o) => o.name === v.name);
-      if (i < 0) throw new Error(`internal: a view names output buffer '${v.name}', which the plan does not have`);
-      return { key: `out:${v.name}`, name: `out${i}` };
-    },
+    view: (v: TensorView) => viewSite(plan, v),
     param(p: WeightRef) {
       const e = w.byKey.get(entryKey(p.name, 'dense'));
       if (!e) throw new Error(`internal: parameter '${p.name}' is missing from the WGSL weight layout`);
