@@ -113,7 +113,7 @@ export function targetFlagsHelp(filter: (name: string) => boolean): string {
   const lines: string[] = [];
   for (const name of TARGET_NAMES.filter(filter)) {
     const s = TARGETS[name].spec;
-    lines.push(`  --target ${name}: ${s.description}`);
+    lines.push(`  --target ${name}: ${s.description} [precisions: ${s.precisions.join(', ')}]`);
     for (const f of s.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(30) + f.help);
   }
   return lines.join('\n');

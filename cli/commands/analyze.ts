@@ -20,7 +20,7 @@ const FUSION = ['auto', 'on', 'off'] as const;
 export const HTML_DEFAULT_GPU = 'H100-SXM';
 
 const USAGE = `usage: vovc analyze MODEL... [--input-shape N,C,H,W] [--set key=value ...]
-                    [--sweep key=a..b|key=a,b,c ...] [--gpu NAME] [--precision fp32|tf32|fp16]
+                    [--sweep key=a..b|key=a,b,c ...] [--gpu NAME] [--precision fp32|tf32|fp16|bf16]
                     [--format table|json|csv|md|html] [--group layer|block|stage|op]
                     [--fusion auto|on|off] [--out FILE]
 
@@ -28,7 +28,7 @@ const USAGE = `usage: vovc analyze MODEL... [--input-shape N,C,H,W] [--set key=v
   --set        applies to every model and variant
   --sweep      one variant per value (a..b: integers, inclusive); several --sweep: every combination
   --gpu        roofline with a GPU profile of data/gpus.json (${HTML_DEFAULT_GPU} by default for html)
-  --precision  peak of the roofline and bytes per element (default fp32; fp16 halves the bytes)
+  --precision  peak of the roofline and bytes per element (default fp32; fp16 and bf16 halve the bytes; the fused bytes come from the plan's dtypes)
   --group      rows of the tables (default: layer for one model, stage for several)
   --fusion     bytes of the optimized kernel plan (auto: on unless --sweep is given)
   --out        write to FILE (atomically) instead of stdout`;

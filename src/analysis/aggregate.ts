@@ -119,11 +119,11 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
   }
 
   if (plan) {
-    // Plans count f32 bytes; rescale to the element size of the precision.
-    const scale = eb / 4;
+    // The plan counts bytes in its own dtypes (built for the same precision).
+    if (plan.precision !== roof.precision) throw new Error(`internal: a ${plan.precision} plan analysed at ${roof.precision}`);
     for (const l of plan.launches) {
       const accs = accsOf!.get(l.nodes[0]) ?? [total];
-      const bytes = (l.cost.activationBytesRead + l.cost.weightBytesRead + l.cost.bytesWritten) * scale;
+      const bytes = l.cost.activationBytesRead + l.cost.weightBytesRead + l.cost.bytesWritten;
       const [t, tc] = kernelTime(roof, l.cost.macs, bytes);
       for (const a of accs) {
         a.bytesFused += bytes;

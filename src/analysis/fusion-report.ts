@@ -8,7 +8,8 @@ import { concatPlacement } from '../ir/concat.js';
 import type { Graph } from '../ir/graph.js';
 import type { FusionRecord } from '../passes/pass.js';
 import { buildPlan } from '../plan/build.js';
-import type { KernelPlan, LaunchKind } from '../plan/types.js';
+import { DTYPE_BYTES, type DType, type KernelPlan, type LaunchKind } from '../plan/types.js';
+import type { Precision } from '../ir/precision.js';
 
 export interface PlanTotals {
   readonly launches: number;
@@ -56,6 +57,9 @@ export interface ConcatInfo {
 export interface FusionReport {
   readonly model: string;
   readonly input: readonly number[];
+  /** The plan's precision and the storage type every byte figure counts in. */
+  readonly precision: Precision;
+  readonly storage: DType;
   /** Optimized launches that compute more than one unoptimized IR op. */
   readonly fused: readonly { readonly launch: number; readonly kind: LaunchKind; readonly nodes: readonly string[] }[];
   readonly concats: readonly ConcatInfo[];
@@ -114,7 +118,7 @@ function summarize(plan: KernelPlan): PlanSummary {
     totals: {
       launches: plan.launches.length,
       arenaBytes: plan.arenaBytes,
-      arenaLiveMaxBytes: 4 * liveMax,
+      arenaLiveMaxBytes: DTYPE_BYTES[plan.weights.dtype] * liveMax,
       activationBytesRead: read,
       activationBytesWritten: written,
       activationBytes: read + written,
@@ -134,7 +138,7 @@ function summarize(plan: KernelPlan): PlanSummary {
  * gives the passes' reasons for what they left alone.
  */
 export function buildFusionReport(before: Graph, after: Graph, plan: KernelPlan, records: readonly FusionRecord[]): FusionReport {
-  const b = summarize(buildPlan(before, { reuse: false }));
+  const b = summarize(buildPlan(before, { reuse: false, precision: plan.precision }));
   const a = summarize(plan);
   const placement = concatPlacement(after, true);
   const concats: ConcatInfo[] = after.nodes
@@ -158,6 +162,8 @@ export function buildFusionReport(before: Graph, after: Graph, plan: KernelPlan,
   return {
     model: after.name,
     input: [...after.input.shape],
+    precision: plan.precision,
+    storage: plan.weights.dtype,
     fused: plan.launches.filter((l) => l.nodes.length > 1 && l.kind !== 'copy').map((l) => ({ launch: l.index, kind: l.kind, nodes: l.nodes })),
     concats,
     keptCopies,
@@ -189,7 +195,7 @@ export function renderFusionReport(r: FusionReport, format: 'text' | 'json', opt
 
 export function renderReportText(r: FusionReport, opts: { perLaunch?: boolean } = {}): string {
   const L: string[] = [];
-  L.push(`fusion report: ${r.model}, input [${r.input.join(',')}] (fp32)`);
+  L.push(`fusion report: ${r.model}, input [${r.input.join(',')}] (${r.precision}: ${r.storage} storage)`);
   L.push('');
   const rows: [string, number, number, (x: number) => string][] = [
     ['kernel launches', r.before.totals.launches, r.after.totals.launches, int],

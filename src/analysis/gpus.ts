@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { closest, fail } from '../diag/diagnostics.js';
 import { packageRoot } from '../util/paths.js';
 
-export type Precision = 'fp32' | 'tf32' | 'fp16';
-export const PRECISIONS: readonly Precision[] = ['fp32', 'tf32', 'fp16'];
+import { PRECISIONS, STORAGE, type Precision } from '../ir/precision.js';
 
-/** Bytes per activation / weight element: tf32 is fp32 data on tensor cores. */
-export const ELEMENT_BYTES: Readonly<Record<Precision, number>> = { fp32: 4, tf32: 4, fp16: 2 };
+export { PRECISIONS, type Precision };
+
+/** Bytes per activation / weight element (the storage type): tf32 is fp32 data on tensor cores. */
+export const ELEMENT_BYTES: Readonly<Record<Precision, number>> = Object.fromEntries(PRECISIONS.map((p) => [p, STORAGE[p] === 'f32' ? 4 : 2])) as Record<Precision, number>;
 
 export interface Sourced {
   readonly value: number;

@@ -135,11 +135,13 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E7103: c('onnx', 'an output the ONNX model does not have'),
   E7104: c('onnx', "an input shape that does not match the model's"),
   E7106: c('onnx', 'onnxruntime-node cannot be loaded (exit code 3)'),
+  E7107: c('onnx', 'a bad --io value, or --faithful with a reduced precision'),
 
   E8001: c('driver', 'a target that builds artifacts but cannot run them (exit code 3)'),
   E8002: c('driver', 'an input .npy that is not 4-D NCHW'),
   E8003: c('driver', 'a target that runs models but writes no artifact'),
   E8004: c('driver', 'an unknown target (exit code 2)'),
+  E8005: c('driver', 'a --precision the target does not offer, or an unknown precision'),
   E8101: c('outputs', 'an output name that would be written outside the output folder'),
   E8102: c('outputs', 'a folder (or file) in the output folder in the way of an artifact file, found before anything is moved'),
 

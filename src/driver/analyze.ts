@@ -56,7 +56,7 @@ export function analyzeVariants(jobs: readonly VariantJob[], opts: VariantOption
         if (errs.length) throw new VovcError(errs);
       }
       if (!opts.fusion) return pieces.analyze(spec);
-      return analyzeGraph(graph, { ...aopts, plan: new Pipeline(graph, { passes: { log: () => {} } }).plan() });
+      return analyzeGraph(graph, { ...aopts, plan: new Pipeline(graph, { passes: { log: () => {} }, precision: opts.precision }).plan() });
     } catch (e) {
       // Lowering errors point into the model text and the --set lines: attach them for printing.
       if (e instanceof VovcError) e.sources ??= sources;

@@ -32,13 +32,14 @@ export interface BuildResult {
 }
 
 export async function buildArtifact(req: BuildRequest, io: Reporter): Promise<BuildResult> {
-  const target = resolveTarget(req.target, req.flags);
+  const precision = req.pipeline.precision ?? 'fp32';
+  const target = resolveTarget(req.target, req.flags, precision);
   if (!target.spec.builds) fail('E8003', `target '${req.target}' runs models but writes no artifact`, { subject: req.target });
   const model = loadModelGraph(req);
   return withSourcesAsync(model.sources, async () => {
     // A target that needs shapes only (CUDA --no-weights) gets no weights, bound or seeded.
     const bound = target.needsWeights ? await bindWeights(model.graph, req.weights, io) : { graph: shapesOnly(model.graph), hasWeights: false };
-    const meta = artifactMeta(bound.graph, bound.hasWeights);
+    const meta = artifactMeta(bound.graph, bound.hasWeights, precision);
     // The graph is this build's own (bound or seeded just now): when the target reads the
     // optimized graph or the plan, the unoptimized one's parameter arrays are donated, so the
     // build holds one copy of the weights. A target of the unoptimized graph (ONNX --faithful)
@@ -61,7 +62,7 @@ export async function buildArtifact(req: BuildRequest, io: Reporter): Promise<Bu
     process.once('SIGTERM', onSignal);
     try {
       staging = makeStaging(req.out);
-      await impl.build!({ input: consumed, meta, log: io.log }, target.options, staging);
+      await impl.build!({ input: consumed, precision, meta, log: io.log }, target.options, staging);
       // A signal that came during a synchronous backend is handled in the event loop's poll
       // phase: wait until one has run (the second immediate follows it), so that an interrupted
       // build exits here instead of committing.

@@ -6,10 +6,11 @@ import { countParams, type Graph } from '../ir/graph.js';
 import { workOf } from '../ir/ops.js';
 import { INPUT, valueShape } from '../ir/graph.js';
 import { NORMALIZATION } from '../image/normalization.js';
+import type { Precision } from '../ir/precision.js';
 import type { ArtifactMeta } from '../targets/contract.js';
 import { VERSION } from '../version.js';
 
-export function artifactMeta(g: Graph, hasWeights: boolean): ArtifactMeta {
+export function artifactMeta(g: Graph, hasWeights: boolean, precision: Precision = 'fp32'): ArtifactMeta {
   let macs = 0;
   const shapes = new Map<string, readonly number[]>([[INPUT, g.input.shape]]);
   for (const n of g.nodes) {
@@ -26,5 +27,6 @@ export function artifactMeta(g: Graph, hasWeights: boolean): ArtifactMeta {
     inputShape: [...g.input.shape],
     parameters: countParams(g),
     macs,
+    precision,
   };
 }

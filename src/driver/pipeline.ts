@@ -4,6 +4,7 @@
 
 import { VovcError } from '../diag/diagnostics.js';
 import type { Graph } from '../ir/graph.js';
+import type { Precision } from '../ir/precision.js';
 import { optimize, type OptimizeOptions, type OptimizeResult } from '../passes/manager.js';
 import { buildPlan } from '../plan/build.js';
 import type { KernelPlan } from '../plan/types.js';
@@ -21,6 +22,8 @@ export interface PipelineOptions {
    * they lie (OptimizeOptions.donateParams), so a build holds one copy of the weights.
    */
   readonly donateParams?: boolean;
+  /** Numeric precision of the plan (default fp32); graph targets get it through TargetContext. */
+  readonly precision?: Precision;
 }
 
 export class Pipeline {
@@ -33,6 +36,10 @@ export class Pipeline {
     private readonly options: PipelineOptions = {},
   ) {}
 
+  get precision(): Precision {
+    return this.options.precision ?? 'fp32';
+  }
+
   optimized(): OptimizeResult {
     this.opt ??= optimize(this.graph, { ...this.options.passes, verifyEach: this.options.verifyEach || this.options.passes?.verifyEach, donateParams: !!this.options.donateParams });
     return this.opt;
@@ -40,7 +47,7 @@ export class Pipeline {
 
   plan(): KernelPlan {
     if (!this.kernelPlan) {
-      const plan = buildPlan(this.optimized().graph);
+      const plan = buildPlan(this.optimized().graph, { precision: this.precision });
       if (this.options.verifyEach || this.options.passes?.verifyEach) {
         const errs = verifyPlan(plan);
         if (errs.length) throw new VovcError(errs);

@@ -43,17 +43,18 @@ async function inputAndModel(req: RunRequest): Promise<{ input: Tensor; model: L
 }
 
 export async function runModel(req: RunRequest, io: Reporter): Promise<RunResult> {
-  const target = resolveTarget(req.target, req.flags);
+  const precision = req.pipeline.precision ?? 'fp32';
+  const target = resolveTarget(req.target, req.flags, precision);
   if (!target.spec.runs) fail('E8001', `target '${req.target}' builds artifacts but cannot run them from vovc`, { subject: req.target }, 3);
   const { input, model } = await inputAndModel(req);
   return withSourcesAsync(model.sources, async () => {
     const bound = await bindWeights(model.graph, req.weights, io);
-    const meta = artifactMeta(bound.graph, bound.hasWeights);
+    const meta = artifactMeta(bound.graph, bound.hasWeights, precision);
     const pipeline = new Pipeline(bound.graph, req.pipeline);
     const consumed = pipeline.consumed(target.stage);
     const impl = await target.load();
     const t0 = performance.now();
-    const outputs = await impl.run!({ input: consumed, meta, log: io.log }, target.options, input, model.graph.outputs.map((o) => o.name));
+    const outputs = await impl.run!({ input: consumed, precision, meta, log: io.log }, target.options, input, model.graph.outputs.map((o) => o.name));
     return { model, outputs, ms: performance.now() - t0 };
   });
 }

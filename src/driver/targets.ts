@@ -2,6 +2,7 @@
 // flag values into a declaration, typed options and, when needed, the implementation.
 
 import { fail } from '../diag/diagnostics.js';
+import type { Precision } from '../ir/precision.js';
 import type { FlagValues, Stage, TargetImpl, TargetSpec } from '../targets/contract.js';
 import { TARGETS, TARGET_NAMES } from '../targets/registry.js';
 
@@ -13,17 +14,23 @@ export interface ResolvedTarget {
   load(): Promise<TargetImpl<unknown>>;
 }
 
-/** The target of `name` with its flags typed; an unknown name is E8004. */
-export function resolveTarget(name: string, flags: FlagValues): ResolvedTarget {
+/**
+ * The target of `name` with its flags typed, for `precision` (default fp32); an unknown name is
+ * E8004, a precision the target does not offer E8005.
+ */
+export function resolveTarget(name: string, flags: FlagValues, precision: Precision = 'fp32'): ResolvedTarget {
   const entry = TARGETS[name];
   if (!entry) fail('E8004', `unknown target '${name}' (targets: ${TARGET_NAMES.join(', ')})`, { subject: name }, 2);
   const own: Record<string, string | boolean | undefined> = {};
   for (const f of entry.spec.flags) own[f.name] = flags[f.name];
   const options = entry.spec.parse(own);
+  if (!entry.spec.precisions.includes(precision)) {
+    fail('E8005', `target '${name}' does not compute in ${precision} (it offers ${entry.spec.precisions.join(', ')})`, { subject: '--precision' });
+  }
   return {
     spec: entry.spec,
     options,
-    stage: entry.spec.consumes(options),
+    stage: entry.spec.consumes(options, precision),
     needsWeights: entry.spec.needsWeights?.(options) ?? true,
     load: () => entry.load(),
   };

@@ -17,12 +17,10 @@ import { concatPlacement } from '../ir/concat.js';
 import type { Graph, Node, Shape } from '../ir/graph.js';
 import { INPUT, covers, isOp, nodeMap, numel, valueShape } from '../ir/graph.js';
 import { FLOPS_PER_MAC, workOf } from '../ir/ops.js';
+import { STORAGE, type Precision } from '../ir/precision.js';
 import { assignArena, alignUp } from './arena.js';
 import type { ArenaBlock, BufferDesc, BufferKind, DType, IoDesc, KernelPlan, Launch, LaunchAttrsOf, LaunchCost, LaunchKind, TensorView, WeightRef, WeightsLayout } from './types.js';
 import { DTYPE_BYTES, MAX_INT32, PLAN_VERSION } from './types.js';
-
-/** Every buffer and parameter is f32 today (the precision work adds the others). */
-const DTYPE: DType = 'f32';
 
 type Vec4 = readonly [number, number, number, number];
 
@@ -56,7 +54,7 @@ interface Draft {
 const as4 = (s: Shape): Vec4 => (s.length === 4 ? [s[0], s[1], s[2], s[3]] : s.length === 2 ? [s[0], s[1], 1, 1] : [numel(s), 1, 1, 1]);
 const dense = (s: Vec4): Vec4 => [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
 
-function weightsLayout(g: Graph): WeightsLayout {
+function weightsLayout(g: Graph, DTYPE: DType): WeightsLayout {
   const entries: WeightRef[] = [];
   let off = 0;
   for (const [name, p] of g.params) {
@@ -101,10 +99,14 @@ export interface BuildPlanOptions {
    * shapes small enough to compare them with the 32-bit ones (docs/LARGE-SHAPES.md).
    */
   index64?: 'auto' | 'always';
+  /** Numeric precision (default fp32): every buffer and the weight blob take its storage type. */
+  precision?: Precision;
 }
 
 export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
   const reuse = opts.reuse ?? true;
+  const precision = opts.precision ?? 'fp32';
+  const DTYPE: DType = STORAGE[precision];
   const nodes = nodeMap(g);
   const shape4 = (v: string) => as4(valueShape(g, v, nodes));
 
@@ -202,7 +204,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
   const rootOffset = new Map(roots.map((r, i) => [r, offsets[i]]));
   const arena: ArenaBlock[] = roots.map((r, i) => ({ value: r, offset: offsets[i], elements: requests[i].elements, firstLaunch: requests[i].first, lastLaunch: requests[i].last }));
 
-  const weights = weightsLayout(g);
+  const weights = weightsLayout(g, DTYPE);
   const wref = new Map(weights.entries.map((e) => [e.name, e]));
   const view = (value: string, h: Home): TensorView => ({
     buffer: h.buffer,
@@ -257,6 +259,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     totalElements > MAX_INT32 || weights.totalElements > MAX_INT32 || input.elements > MAX_INT32 || outputs.some((o) => o.elements > MAX_INT32) || launches.some((l) => l.needs64bit);
   return {
     version: PLAN_VERSION,
+    precision,
     model: g.name,
     reuse,
     input,

@@ -11,9 +11,10 @@
 //     docs/PASSES.md), so two values whose lifetimes do not overlap may share bytes;
 // plus one packed, read-only weight blob holding every parameter.
 //
-// Every buffer and view has a dtype and a layout. Today every dtype is f32 and every layout
-// NCHW; reduced precision and the channels-last tensor-core kernels are values of these fields,
-// not new plan shapes. Offsets, shapes and strides count ELEMENTS of the view's dtype, never
+// Every buffer and view has a dtype and a layout. The dtype is the storage type of the plan's
+// precision (f32 for fp32 and tf32, f16, bf16: src/ir/precision.ts), the same for every buffer
+// and the weight blob; every layout is NCHW today (the channels-last tensor-core kernels are a
+// value of that field, not a new plan shape). Offsets, shapes and strides count ELEMENTS of the view's dtype, never
 // bytes, except the fields whose names end in "Bytes". 2-D IR values ([N,F], the classifier's
 // logits) are described as [N,F,1,1].
 //
@@ -29,9 +30,10 @@
 import type { Span } from '../diag/diagnostics.js';
 import type { Activation } from '../ir/activations.js';
 import type { ConvAttrs, PoolAttrs } from '../ir/graph.js';
+import type { Precision } from '../ir/precision.js';
 
 /** Bumped whenever a field changes meaning. */
-export const PLAN_VERSION = 2;
+export const PLAN_VERSION = 3;
 
 /** Parameters and arena blocks start on multiples of this many elements (256 bytes of f32). */
 export const ALIGN_ELEMENTS = 64;
@@ -40,10 +42,10 @@ export const ALIGN_ELEMENTS = 64;
 export const MAX_INT32 = 2 ** 31 - 1;
 
 /** Element types of buffers and views. */
-export type DType = 'f32';
+export type DType = 'f32' | 'f16' | 'bf16';
 
 /** Bytes per element of each dtype. */
-export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4 };
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, bf16: 2 };
 
 /**
  * Which logical dimension each stride of a view belongs to. 'nchw': strides are listed as
@@ -262,6 +264,11 @@ export interface ArenaBlock {
 
 export interface KernelPlan {
   readonly version: number;
+  /**
+   * The numeric precision (src/ir/precision.ts): every buffer and the weight blob are stored in
+   * its storage type; tf32 also rounds the operands of the 'conv' launches to TF32.
+   */
+  readonly precision: Precision;
   /** Model (graph) name. */
   readonly model: string;
   /**
@@ -273,7 +280,7 @@ export interface KernelPlan {
   readonly outputs: readonly IoDesc[];
   /** Every buffer a view may name: the input, each output, the arena. */
   readonly buffers: readonly BufferDesc[];
-  /** Arena size in bytes (a multiple of 256). */
+  /** Arena size in bytes (ALIGN_ELEMENTS elements: a multiple of 256 for f32, 128 for f16 and bf16). */
   readonly arenaBytes: number;
   /** The arena's blocks; with `reuse: false` no two blocks overlap. */
   readonly arena: readonly ArenaBlock[];

@@ -16,6 +16,7 @@ export const referenceTarget: TargetSpec<ReferenceOptions> = {
   description: 'CPU reference interpreter (the test oracle)',
   builds: false,
   runs: true,
+  precisions: ['fp32', 'tf32', 'fp16', 'bf16'],
   flags: [
     { name: 'opt', type: 'boolean', help: 'run the optimized graph instead of the unoptimized one' },
     { name: 'threads', type: 'string', value: 'N', help: 'threads for the convolutions (default: every core)' },
@@ -26,5 +27,6 @@ export const referenceTarget: TargetSpec<ReferenceOptions> = {
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('E9205', `--threads must be an integer from 1 to 256, got '${String(v.threads)}'`, { subject: '--threads' });
     return { opt: !!v.opt, threads };
   },
-  consumes: (o) => (o.opt ? 'optimized' : 'graph'),
+  // Reduced precision folds BN in fp32 before rounding the weights: the optimized graph.
+  consumes: (o, precision) => (o.opt || precision !== 'fp32' ? 'optimized' : 'graph'),
 };

@@ -17,6 +17,7 @@ import { VovcError, closest, fail } from '../diag/diagnostics.js';
 import { INPUT, nodeMap, numel, opName, type Graph, type Node, type OpAttrs, type Shape } from '../ir/graph.js';
 import { verify } from '../ir/verify.js';
 import { ACTIVATIONS, ACTIVATION_NAMES, type Activation } from '../ir/activations.js';
+import { STORAGE, roundArray, rounded, type Precision, type StorageType } from '../ir/precision.js';
 import { convDepthwise, convGemm, createWorkspace, runChunks, type ConvJob, type Workspace } from './gemm.js';
 import * as K from './kernels.js';
 import { getPool, type Pool, type TaskKind } from './worker.js';
@@ -40,7 +41,38 @@ export interface ReferenceOptions {
    * activations alive after it (distinct buffers, the input included).
    */
   readonly onNode?: (node: Node, ms: number, liveBytes: number) => void;
+  /**
+   * Emulated precision (default fp32, which changes nothing): every parameter and every stored
+   * value (each node's output, the input) rounded to the storage type, fp32 accumulation;
+   * tf32 rounds the operands of each dense convolution (src/ir/precision.ts). Give the graph
+   * with BN folded (the optimized one) for the semantics every target shares.
+   */
+  readonly precision?: Precision;
 }
+
+/** A dense (implicit-GEMM) convolution: the plan's 'conv' launch kind, the one tf32 rounds. */
+const isDenseConv = (n: Node): boolean => n.op === 'conv2d' && !((n.attrs as OpAttrs['conv2d']).groups > 1 && (n.attrs as OpAttrs['conv2d']).groups === n.shape[1]);
+
+/** `g` with its parameters rounded as `precision` stores them (the same graph for fp32). */
+function roundedParams(g: Graph, precision: Precision): Graph {
+  if (precision === 'fp32') return g;
+  const dense = new Set(g.nodes.filter(isDenseConv).map((n) => n.params.weight));
+  const params = new Map(
+    [...g.params].map(([name, p]) => {
+      const to = precision === 'tf32' ? (dense.has(name) ? 'tf32' : 'f32') : STORAGE[precision];
+      return [name, p.data && to !== 'f32' ? { ...p, data: rounded(p.data, to) } : p] as const;
+    }),
+  );
+  return { ...g, params };
+}
+
+/** How `execute` rounds: the storage type of every stored value, and whether dense convs take TF32 operands. */
+interface Rounding {
+  readonly storage: StorageType;
+  readonly tf32: boolean;
+}
+const EXACT: Rounding = { storage: 'f32', tf32: false };
+const roundingOf = (p: Precision | undefined): Rounding => ({ storage: STORAGE[p ?? 'fp32'], tf32: p === 'tf32' });
 
 /**
  * Below this many multiply-accumulates (~1 ms of one thread's work) a conv runs on the calling
@@ -203,10 +235,11 @@ function conv(job: ConvJob, pool: Pool | null): Promise<void> | undefined {
  * The interpreter proper, as a generator so that one body serves the sync and async entry
  * points: it yields a promise whenever worker threads are computing (never without a pool).
  */
-function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: ReferenceOptions['onNode']): Generator<Promise<void>, Map<string, RefTensor>, void> {
+function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: ReferenceOptions['onNode'], rounding: Rounding = EXACT): Generator<Promise<void>, Map<string, RefTensor>, void> {
   const { g, nodes } = p;
   const alloc = (size: number) => (pool ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size));
-  const values = new Map<string, Float32Array>([[INPUT, pool ? shared(input) : input]]);
+  const stored = rounding.storage === 'f32' ? input : rounded(input, rounding.storage);
+  const values = new Map<string, Float32Array>([[INPUT, pool ? shared(stored) : stored]]);
   const shapeOf = (v: string): Shape => (v === INPUT ? g.input.shape : nodes.get(v)!.shape);
   const get = (v: string) => values.get(v)!;
   const param = (n: Node, role: string) => g.params.get(n.params[role])!.data!;
@@ -243,7 +276,7 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
         const a = n.attrs as OpAttrs['conv2d'];
         out = bufferFor(n.id);
         const job: ConvJob = {
-          id: nextJobId++, x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
+          id: nextJobId++, x: rounding.tf32 && isDenseConv(n) ? rounded(x, 'tf32') : x, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: a.residual ? ins[1] : null, out,
           n: xs[0], cin: xs[1], inH: xs[2], inW: xs[3], cout: n.shape[1], outH: n.shape[2], outW: n.shape[3],
           kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1],
           groups: a.groups, act: ACTIVATION_NAMES.indexOf(a.act), actFn: actFn(a.act),
@@ -315,6 +348,9 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
       default:
         throw new Error(`internal: the reference interpreter has no kernel for op '${(n as Node).op}'`);
     }
+    // Every stored value in the storage type (idempotent: a flatten sharing its input's data, a
+    // concat of slices rounded when written).
+    roundArray(out, rounding.storage);
     values.set(n.id, out);
     // Liveness: drop every value whose last reader this node was (and unread results).
     for (const v of n.inputs) if (p.lastUse.get(v) === idx) values.delete(v);
@@ -340,9 +376,9 @@ export async function runReference(
   input: { readonly shape: readonly number[]; readonly data: Float32Array },
   opts: ReferenceOptions = {},
 ): Promise<Map<string, RefTensor>> {
-  const p = plan(g, input, opts.outputs);
+  const p = plan(roundedParams(g, opts.precision ?? 'fp32'), input, opts.outputs);
   const threads = resolveThreads(opts.threads);
-  const it = execute(p, input.data, threads > 1 ? getPool(threads - 1) : null, opts.onNode);
+  const it = execute(p, input.data, threads > 1 ? getPool(threads - 1) : null, opts.onNode, roundingOf(opts.precision));
   for (let r = it.next(); ; r = it.next()) {
     if (r.done) return r.value;
     await r.value;
@@ -355,7 +391,7 @@ export function runReferenceSync(
   input: { readonly shape: readonly number[]; readonly data: Float32Array },
   opts: Omit<ReferenceOptions, 'threads'> = {},
 ): Map<string, RefTensor> {
-  const r = execute(plan(g, input, opts.outputs), input.data, null, opts.onNode).next();
+  const r = execute(plan(roundedParams(g, opts.precision ?? 'fp32'), input, opts.outputs), input.data, null, opts.onNode, roundingOf(opts.precision)).next();
   if (!r.done) throw new Error('internal: the single-threaded interpreter tried to wait for workers');
   return r.value;
 }

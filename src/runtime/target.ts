@@ -7,6 +7,6 @@ import { runReference } from './reference.js';
 export const target: TargetImpl<ReferenceOptions> = {
   async run(ctx, options, input, outputs) {
     if (ctx.input.stage === 'plan') throw new Error('internal: the reference target runs graphs, not plans');
-    return runReference(ctx.input.graph, input, { outputs: [...outputs], threads: options.threads });
+    return runReference(ctx.input.graph, input, { outputs: [...outputs], threads: options.threads, precision: ctx.precision });
   },
 };

@@ -13,6 +13,7 @@
 
 import type { Normalization } from '../image/normalization.js';
 import type { Graph } from '../ir/graph.js';
+import type { Precision } from '../ir/precision.js';
 import type { KernelPlan, WeightData } from '../plan/types.js';
 
 export interface Tensor {
@@ -35,6 +36,8 @@ export interface ArtifactMeta {
   /** Learnable parameters and multiply-accumulates of the whole input (the op table's rules on the unoptimized graph). */
   readonly parameters: number;
   readonly macs: number;
+  /** The numeric precision the artifact computes in (src/ir/precision.ts). */
+  readonly precision: Precision;
 }
 
 export type Stage = 'graph' | 'optimized' | 'plan';
@@ -46,6 +49,12 @@ export type Consumed =
 
 export interface TargetContext {
   readonly input: Consumed;
+  /**
+   * The numeric precision, one of the target's `precisions`. A graph target gets the graph in
+   * fp32 (BN folded in fp32 when it consumes the optimized graph) and applies the precision's
+   * roundings itself; a plan's dtypes already say it (KernelPlan.precision).
+   */
+  readonly precision: Precision;
   readonly meta: ArtifactMeta;
   /** Progress and info messages (stderr; silent under --quiet). */
   readonly log: (msg: string) => void;
@@ -83,10 +92,12 @@ export interface TargetSpec<O> {
   readonly flags: readonly FlagSpec[];
   readonly builds: boolean;
   readonly runs: boolean;
+  /** The precisions the target computes in (the driver refuses any other, E8005). */
+  readonly precisions: readonly Precision[];
   /** Typed options from the target's flag values; a bad value is a VovcError naming the flag. */
   parse(values: FlagValues): O;
-  /** The stage the target consumes with these options. */
-  consumes(options: O): Stage;
+  /** The stage the target consumes with these options and precision. */
+  consumes(options: O, precision: Precision): Stage;
   /** false when the target needs shapes only (then no weights are bound or seeded). */
   needsWeights?(options: O): boolean;
 }

@@ -22,7 +22,7 @@ const GPU: GpuProfile = {
   name: 'Test',
   aliases: [],
   label: 'test GPU',
-  peak: { fp32: { value: 1e12, source: 'test' }, tf32: null, fp16: { value: 4e12, source: 'test' } },
+  peak: { fp32: { value: 1e12, source: 'test' }, tf32: null, fp16: { value: 4e12, source: 'test' }, bf16: null },
   bandwidth: { value: 1e11, source: 'test' },
 };
 
@@ -72,10 +72,14 @@ describe('bytes moved', () => {
       expect(a.totals.bytesFused, name).toBe(planBytes(plan));
       expect(a.totals.bytesFused!).toBeLessThan(a.totals.bytesOps);
       for (const level of ['layer', 'block', 'stage', 'op'] as const) expect(a.groups[level]!.reduce((s, r) => s + r.bytesFused!, 0), level).toBe(a.totals.bytesFused);
-      // fp16 halves every byte figure
-      const h = analyzeGraph(g, { plan, precision: 'fp16' });
-      expect(h.totals.bytesOps * 2).toBe(a.totals.bytesOps);
-      expect(h.totals.bytesFused! * 2).toBe(a.totals.bytesFused);
+      // fp16 and bf16 halve every byte figure; the fused ones come from a plan built in that precision
+      for (const precision of ['fp16', 'bf16'] as const) {
+        const h = analyzeGraph(g, { plan: buildPlan(optimize(g, { log: () => {} }).graph, { precision }), precision });
+        expect(h.totals.bytesOps * 2).toBe(a.totals.bytesOps);
+        expect(h.totals.bytesFused! * 2).toBe(a.totals.bytesFused);
+      }
+      // A plan of another precision is an internal error, not a silent rescale.
+      expect(() => analyzeGraph(g, { plan, precision: 'fp16' })).toThrow(/fp32 plan analysed at fp16/);
     }
   });
 });

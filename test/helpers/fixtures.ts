@@ -95,6 +95,36 @@ export function compare(actual: { shape: readonly number[]; data: Float32Array }
   return { ok: shapeOk && finite && failures === 0, shapeOk, finite, maxAbs, worstRatio, failures };
 }
 
+/** ../shared/fixtures/compare.py's reduced-precision bounds: max|diff| <= k * max|expected| and cosine >= c. */
+export const REDUCED_RULE = { tf32: [1e-2, 0.9999], fp16: [1e-2, 0.9999], bf16: [6e-2, 0.999] } as const;
+
+export interface ReducedComparison {
+  ok: boolean;
+  /** max|actual - expected| / max|expected| */
+  relMax: number;
+  cosine: number;
+}
+
+/** compare.py --precision P for one output (shape, finiteness, the relative max and the cosine, in float64). */
+export function compareReduced(actual: { shape: readonly number[]; data: Float32Array }, expected: { shape: readonly number[]; data: Float32Array }, precision: keyof typeof REDUCED_RULE): ReducedComparison {
+  const shapeOk = actual.shape.length === expected.shape.length && actual.shape.every((d, i) => d === expected.shape[i]);
+  if (!shapeOk) return { ok: false, relMax: Infinity, cosine: 0 };
+  let finite = true, maxDiff = 0, maxExp = 0, dot = 0, na = 0, ne = 0;
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = actual.data[i], e = expected.data[i];
+    if (!Number.isFinite(a)) finite = false;
+    maxDiff = Math.max(maxDiff, Math.abs(a - e));
+    maxExp = Math.max(maxExp, Math.abs(e));
+    dot += a * e;
+    na += a * a;
+    ne += e * e;
+  }
+  const relMax = maxDiff / maxExp;
+  const cosine = dot / Math.sqrt(na * ne);
+  const [k, c] = REDUCED_RULE[precision];
+  return { ok: finite && relMax <= k && cosine >= c, relMax, cosine };
+}
+
 /** Runs `vovc` (the compiled CLI) and returns exit code, stdout and stderr. */
 export async function vovc(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');

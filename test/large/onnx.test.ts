@@ -24,7 +24,7 @@ function wide(layers: number): Graph {
   return { ...g, params: new Map([...g.params].map(([k, p]) => [k, { ...p, data: shared }])) };
 }
 
-const OPTS: OnnxOptions = { opset: 17, faithful: true, externalData: false, dynamicBatch: false, dynamicHw: false };
+const OPTS: OnnxOptions = { opset: 17, faithful: true, externalData: false, dynamicBatch: false, dynamicHw: false, ioNative: false };
 // compileOnnx keeps a 64 MiB margin below the limit for the graph's own messages.
 const margin = 64 * 1024 * 1024;
 

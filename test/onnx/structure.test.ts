@@ -16,7 +16,7 @@ import { runReference } from '../../src/runtime/reference.js';
 import { VERSION } from '../../src/version.js';
 import { checkStructure, decode, expectClose, irShapes, pb, testInput, tiny, onnxOf, zooGraph } from './util.js';
 
-const OPTS: OnnxOptions = { opset: 17, faithful: false, externalData: false, dynamicBatch: false, dynamicHw: false };
+const OPTS: OnnxOptions = { opset: 17, faithful: false, externalData: false, dynamicBatch: false, dynamicHw: false, ioNative: false };
 const bytesOf = (g: Graph, o: Partial<OnnxOptions> = {}) => Buffer.concat(onnxOf(g, { ...OPTS, ...o }).model);
 const tmp = mkdtempSync(join(tmpdir(), 'vovc-onnx-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -21,7 +21,7 @@ async function check(g: Graph, level: 'all' | 'disabled'): Promise<void> {
   const outputs = g.outputs.map((o) => o.name);
   const ref = await runReference(g, x);
   for (const faithful of [false, true]) {
-    const c = onnxOf(g, { opset: 17, faithful, externalData: false, dynamicBatch: false, dynamicHw: false });
+    const c = onnxOf(g, { opset: 17, faithful, externalData: false, dynamicBatch: false, dynamicHw: false, ioNative: false });
     const s = await createSession(Buffer.concat(c.model), level);
     const got = await runSession(s, x, outputs);
     await s.release();

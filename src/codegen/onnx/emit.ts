@@ -7,6 +7,10 @@
 //   scale                         -> Mul(x, s) [-> Add(., r)]
 //   linear                        -> [Flatten, only on an [N,C,1,1] input ->] Gemm(transB = 1)
 //   concat {inplace}              -> Concat (in-place writing is a backend memory plan, not semantics)
+// An fp16 model stores every initializer and every tensor as float16 (the weights rounded once,
+// after BN folding, to nearest even); its graph input and outputs stay float32, converted by a
+// Cast at each end, unless `ioNative` (then they are float16 too). onnxruntime accumulates fp16
+// Conv and Gemm in fp32 on the CPU.
 // Tensor names are the IR value names (node ids, timm module paths), except that each value a
 // graph output exports is named after the output ('logits', 'stage2', ...); the expansion's
 // intermediate tensors are '<node id>/<step>'. Every tensor other than the graph's input and
@@ -19,7 +23,8 @@ import { INPUT, type Activation, type Graph, type Node, type PoolAttrs, type Sha
 import { outSize } from '../../ir/ops.js';
 import { encodeFloat } from '../../io/dtype.js';
 import { MAX_OPSET, MIN_OPSET } from './options.js';
-import { FLOAT, INT64, int64Bytes, type Initializer, type ModelParts } from './proto.js';
+import { toF16Bits } from '../../ir/precision.js';
+import { FLOAT, FLOAT16, INT64, int64Bytes, type Initializer, type ModelParts } from './proto.js';
 
 /** The lowest IR version that each opset needs (onnx's release table). */
 const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
@@ -34,7 +39,14 @@ export interface EmitOptions {
   readonly dynamicHw: boolean;
   readonly docString: string;
   readonly metadata: readonly (readonly [string, string])[];
+  /** Storage type of the initializers and tensors (default fp32). */
+  readonly precision?: 'fp32' | 'fp16';
+  /** With fp16: the graph input and outputs are float16 too (no Casts at the ends). */
+  readonly ioNative?: boolean;
 }
+
+/** The name of the graph input's float16 copy (fp16 models with float32 I/O). */
+const INPUT_CAST = `${INPUT}/cast_fp16`;
 
 // AttributeProto.AttributeType
 const A_FLOAT = 1;
@@ -70,14 +82,29 @@ class Emitter {
   /** Tensors whose spatial dims follow the (symbolic) input size under --dynamic-hw. */
   private readonly spatial = new Set<string>([INPUT]);
   private readonly rename = new Map<string, string>();
+  /** Element type of every tensor inside the graph. */
+  readonly elem: number;
+  /** Casts at the ends: float32 graph input and outputs around a float16 graph. */
+  readonly castEnds: boolean;
 
   constructor(
     private readonly g: Graph,
     private readonly opts: EmitOptions,
   ) {
+    this.elem = opts.precision === 'fp16' ? FLOAT16 : FLOAT;
+    this.castEnds = opts.precision === 'fp16' && !opts.ioNative;
     this.shapes.set(INPUT, g.input.shape);
-    // A value exported by a graph output carries the output's name (the first one, if several).
-    for (const o of g.outputs) if (o.value !== INPUT && !this.rename.has(o.value)) this.rename.set(o.value, o.name);
+    // A value exported by a graph output carries the output's name (the first one, if several);
+    // with Casts at the ends, the float16 value is '<output>/fp16' and the Cast writes the output.
+    for (const o of g.outputs) if (o.value !== INPUT && !this.rename.has(o.value)) this.rename.set(o.value, this.castEnds ? `${o.name}/fp16` : o.name);
+    if (this.castEnds) {
+      this.claim(INPUT_CAST);
+      this.shapes.set(INPUT_CAST, g.input.shape);
+      this.spatial.add(INPUT_CAST);
+      this.rename.set(INPUT, INPUT_CAST);
+      this.nodes.push({ input: [INPUT], output: [INPUT_CAST], name: `${INPUT}/Cast`, opType: 'Cast', attribute: [int('to', FLOAT16)] });
+      this.valueInfo.push(this.info(INPUT_CAST));
+    }
   }
 
   name(value: string): string {
@@ -96,7 +123,8 @@ class Emitter {
     if (!p) throw new Error(`internal: unknown parameter '${name}'`);
     if (!p.data) throw new Error(`internal: parameter '${name}' has no data (seed the graph first)`);
     this.claim(name);
-    this.initializers.push({ name, dims: p.shape, dataType: FLOAT, bytes: encodeFloat(p.data) });
+    const bytes = this.elem === FLOAT16 ? halfBytes(p.data) : encodeFloat(p.data);
+    this.initializers.push({ name, dims: p.shape, dataType: this.elem, bytes });
     return name;
   }
 
@@ -118,9 +146,12 @@ class Emitter {
     });
   }
 
+  /** The value info of `tensor`: float32 for the graph's ends under castEnds, else the graph's element type. */
   info(tensor: string): onnx.IValueInfoProto {
     const shape = this.shapes.get(tensor)!;
-    return { name: tensor, type: { tensorType: { elemType: FLOAT, shape: { dim: this.dims(tensor, shape) } } } };
+    const end = tensor === INPUT || this.g.outputs.some((o) => o.name === tensor);
+    const elemType = end && this.castEnds ? FLOAT : this.elem;
+    return { name: tensor, type: { tensorType: { elemType, shape: { dim: this.dims(tensor, shape) } } } };
   }
 
   /**
@@ -155,18 +186,28 @@ class Emitter {
   }
 
   /** Identity nodes for outputs whose value is exported under another name already (or is the input). */
+  /** With castEnds, a Cast to float32 for every output instead. */
   finishOutputs(): onnx.IValueInfoProto[] {
     return this.g.outputs.map((o) => {
-      const src = o.value === INPUT ? INPUT : this.name(o.value);
+      const src = o.value === INPUT && !this.castEnds ? INPUT : this.name(o.value);
       if (src !== o.name) {
         this.claim(o.name);
         this.shapes.set(o.name, this.shapes.get(src)!);
         if (this.spatial.has(src)) this.spatial.add(o.name);
-        this.nodes.push({ input: [src], output: [o.name], name: `${o.name}/Identity`, opType: 'Identity' });
+        if (this.castEnds) this.nodes.push({ input: [src], output: [o.name], name: `${o.name}/Cast`, opType: 'Cast', attribute: [int('to', FLOAT)] });
+        else this.nodes.push({ input: [src], output: [o.name], name: `${o.name}/Identity`, opType: 'Identity' });
       }
       return this.info(o.name);
     });
   }
+}
+
+/** Little-endian float16 bytes of float32 data (round to nearest even). */
+function halfBytes(data: Float32Array): Uint8Array {
+  const h = toF16Bits(data);
+  const bytes = new Uint8Array(h.buffer);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) for (let i = 0; i < bytes.length; i += 2) [bytes[i], bytes[i + 1]] = [bytes[i + 1], bytes[i]];
+  return bytes;
 }
 
 /** An activation's ONNX lowering (the activation table's, for the opset) as chain steps. */

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../../diag/diagnostics.js';
+import { fromF16Bits, toF16Bits } from '../../ir/precision.js';
 import type { Graph } from '../../ir/graph.js';
 import type { ArtifactMeta, TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { writeChunks } from '../../util/fsx.js';
@@ -29,19 +30,32 @@ export interface CompiledOnnx extends Serialized {
  */
 export function compileOnnx(graph: Graph, opts: OnnxOptions, meta: ArtifactMeta, fileName = `${graph.name}.onnx`): CompiledOnnx {
   const mode = opts.faithful ? 'faithful' : 'optimized';
+  const precision = onnxPrecision(meta.precision, opts);
   const parts = emitOnnx(graph, {
+    precision,
+    ioNative: opts.ioNative,
     opset: opts.opset,
     producerVersion: meta.vovcVersion,
     dynamicBatch: opts.dynamicBatch,
     dynamicHw: opts.dynamicHw,
-    docString: `${graph.name}, compiled by vovc (${mode} graph)`,
-    metadata: metadataProps(meta, mode),
+    docString: `${graph.name}, compiled by vovc (${mode} graph, ${precision})`,
+    metadata: metadataProps(meta, mode, ioType(precision, opts)),
   });
   // The weights plus a margin for the graph's own messages must fit one protobuf message.
   const external = opts.externalData || payloadBytes(parts) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
   const dataFile = external ? `${fileName}.data` : undefined;
   return { ...serialize(parts, dataFile), dataFile };
 }
+
+/** The file's precision: fp32 or fp16 (the target declares no other); --faithful keeps BatchNormalization, so it is fp32 only. */
+function onnxPrecision(p: ArtifactMeta['precision'], opts: OnnxOptions): 'fp32' | 'fp16' {
+  if (p !== 'fp32' && p !== 'fp16') throw new Error(`internal: the onnx target was given precision ${p}`);
+  if (p === 'fp16' && opts.faithful) fail('E7107', '--faithful keeps BatchNormalization with its fp32 statistics: it is fp32 only (an fp16 file folds BN in fp32 first; drop --faithful)', { subject: '--faithful' });
+  return p;
+}
+
+/** The element type of the graph input and outputs. */
+const ioType = (p: 'fp32' | 'fp16', opts: OnnxOptions): 'float32' | 'float16' => (p === 'fp16' && opts.ioNative ? 'float16' : 'float32');
 
 /** Writes the compiled model (and its data file) into `dir`; returns the file names. */
 export function writeOnnx(c: CompiledOnnx, dir: string, fileName: string): string[] {
@@ -70,13 +84,18 @@ export async function createSession(model: Uint8Array | string, level: Optimizat
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
-/** Runs a session on one NCHW float32 input; returns the named outputs. */
-export async function runSession(session: Awaited<ReturnType<typeof createSession>>, input: Tensor, outputs: readonly string[]): Promise<Map<string, Tensor>> {
+/**
+ * Runs a session on one NCHW float32 input; returns the named outputs as float32. `io`
+ * 'float16': the model's input and outputs are float16 (converted here, round to nearest even).
+ */
+export async function runSession(session: Awaited<ReturnType<typeof createSession>>, input: Tensor, outputs: readonly string[], io: 'float32' | 'float16' = 'float32'): Promise<Map<string, Tensor>> {
   const ort = await loadOrt();
   const unknown = outputs.filter((o) => !session.outputNames.includes(o));
   if (unknown.length) fail('E7103', `the ONNX model has no output ${unknown.map((u) => `'${u}'`).join(', ')} (it has ${session.outputNames.join(', ')})`, { subject: unknown[0] });
-  const r = await session.run({ input: new ort.Tensor('float32', input.data, [...input.shape]) }, [...outputs]);
-  return new Map(outputs.map((o) => [o, { shape: r[o].dims.map(Number), data: r[o].data as Float32Array }]));
+  const x = io === 'float16' ? new ort.Tensor('float16', toF16Bits(input.data), [...input.shape]) : new ort.Tensor('float32', input.data, [...input.shape]);
+  const r = await session.run({ input: x }, [...outputs]);
+  const f32 = (d: unknown): Float32Array => (io === 'float16' ? fromF16Bits(d as Uint16Array) : (d as Float32Array));
+  return new Map(outputs.map((o) => [o, { shape: r[o].dims.map(Number), data: f32(r[o].data) }]));
 }
 
 function graphOf(ctx: TargetContext): Graph {
@@ -108,7 +127,7 @@ export const target: TargetImpl<OnnxOptions> = {
     try {
       const session = await createSession(dir ? join(dir, writeOnnx(c, dir, fileName)[0]) : Buffer.concat(c.model));
       try {
-        return await runSession(session, input, outputs);
+        return await runSession(session, input, outputs, ioType(onnxPrecision(ctx.meta.precision, opts), opts));
       } finally {
         await session.release();
       }

@@ -3,12 +3,14 @@
 
 import type { ArtifactMeta } from '../../targets/contract.js';
 
-export function metadataProps(meta: ArtifactMeta, mode: 'faithful' | 'optimized'): [string, string][] {
+export function metadataProps(meta: ArtifactMeta, mode: 'faithful' | 'optimized', io: 'float32' | 'float16' = 'float32'): [string, string][] {
   const pre = meta.normalization;
   const props: [string, string][] = [
     ['model', meta.model],
     ['vovc_version', meta.vovcVersion],
     ['graph', mode],
+    ['precision', meta.precision],
+    ['io_type', io],
     ['weights', meta.weights === 'checkpoint' ? 'checkpoint' : 'seeded (no checkpoint given)'],
     ['preprocessing', meta.preprocessing],
     ['input_channels', pre.channels],

@@ -16,6 +16,8 @@ export interface OnnxOptions {
   readonly externalData: boolean;
   readonly dynamicBatch: boolean;
   readonly dynamicHw: boolean;
+  /** fp16 models: float16 graph input and outputs instead of float32 with Casts at the ends. */
+  readonly ioNative: boolean;
 }
 
 export const onnxTarget: TargetSpec<OnnxOptions> = {
@@ -23,12 +25,14 @@ export const onnxTarget: TargetSpec<OnnxOptions> = {
   description: `ONNX model (opset ${MIN_OPSET}..${MAX_OPSET}, default ${DEFAULT_OPSET}) with weights as initializers; runs with onnxruntime-node`,
   builds: true,
   runs: true,
+  precisions: ['fp32', 'fp16'],
   flags: [
     { name: 'opset', type: 'string', value: 'N', help: `ONNX opset ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})` },
     { name: 'faithful', type: 'boolean', help: 'one ONNX op per module of the unoptimized graph (BatchNormalization kept)' },
     { name: 'external-data', type: 'boolean', help: 'weights in <model>.onnx.data (automatic past the 2 GB protobuf limit)' },
     { name: 'dynamic-batch', type: 'boolean', help: "symbolic batch dimension 'batch'" },
     { name: 'dynamic-hw', type: 'boolean', help: "symbolic input height and width ('height', 'width')" },
+    { name: 'io', type: 'string', value: 'float32|native', help: 'type of the graph input and outputs of a reduced-precision model (default float32, Casts inside)' },
   ],
   parse(v) {
     let opset = DEFAULT_OPSET;
@@ -36,7 +40,11 @@ export const onnxTarget: TargetSpec<OnnxOptions> = {
       opset = Number(v.opset);
       if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) fail('E7101', `--opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got '${String(v.opset)}'`, { subject: '--opset' });
     }
-    return { opset, faithful: !!v.faithful, externalData: !!v['external-data'], dynamicBatch: !!v['dynamic-batch'], dynamicHw: !!v['dynamic-hw'] };
+    const io = v.io === undefined ? 'float32' : String(v.io);
+    if (io !== 'float32' && io !== 'native') fail('E7107', `--io takes float32 or native, got '${io}'`, { subject: '--io' });
+    return { opset, faithful: !!v.faithful, externalData: !!v['external-data'], dynamicBatch: !!v['dynamic-batch'], dynamicHw: !!v['dynamic-hw'], ioNative: io === 'native' };
   },
+  // A reduced-precision file is made from the optimized graph: BN is folded in fp32 before the
+  // weights are rounded (--faithful keeps BatchNormalization, so it is fp32 only: see emit.ts).
   consumes: (o) => (o.faithful ? 'graph' : 'optimized'),
 };

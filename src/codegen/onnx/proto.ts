@@ -13,6 +13,7 @@ import { graphHead, graphTail, lengthPrefix, modelHead, modelTail, tensorHead } 
 /** TensorProto.DataType values used here. */
 export const FLOAT = 1;
 export const INT64 = 7;
+export const FLOAT16 = 10;
 
 /** A protobuf message may not exceed 2 GiB; models above this keep their weights outside. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
