@@ -2,6 +2,7 @@
 // vovc_model.cu, one per launch, with every shape, offset and stride a constant; pointers are
 // parameters (const and __restrict__ where the kernel only reads).
 
+import type { DType } from '../../plan/types.js';
 import { floatText, type Binding, type Dialect } from './dialect.js';
 
 /** Threads per block of the 1-D kernels; must match nothing in vovc_kernels.cuh (the GEMM has its own). */
@@ -10,6 +11,11 @@ const CUDA_THREADS = 256;
 const CUDA_MAX_SHARED_BYTES = 48 * 1024;
 
 const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf' };
+
+/** The CUDA type of each storage dtype (cuda_fp16.h, cuda_bf16.h; the shim emulates both). */
+export const CUDA_TYPE: Readonly<Record<DType, string>> = { f32: 'float', f16: '__half', bf16: '__nv_bfloat16' };
+const TO_FLOAT: Readonly<Record<DType, string>> = { f32: '', f16: '__half2float', bf16: '__bfloat162float' };
+const FROM_FLOAT: Readonly<Record<DType, string>> = { f32: '', f16: '__float2half_rn', bf16: '__float2bfloat16_rn' };
 
 /** The CUDA dialect for a launch indexed with `int` or, past 2^31 elements, `int64_t`. */
 export function cudaDialect(wide: boolean): Dialect {
@@ -23,6 +29,8 @@ export function cudaDialect(wide: boolean): Dialect {
     f: (x) => `${floatText(x)}f`,
     i: (n) => (Math.abs(n) > 2 ** 31 - 1 ? `${n}LL` : String(n)),
     call: (fn, a) => (fn === 'clamp' ? `fminf(fmaxf(${a[0]}, ${a[1]}), ${a[2]})` : `${CALLS[fn]}(${a.join(', ')})`),
+    load: (buf, idx, t) => (t === 'f32' ? `${buf}[${idx}]` : `${TO_FLOAT[t]}(${buf}[${idx}])`),
+    store: (buf, idx, v, t) => (t === 'f32' ? `${buf}[${idx}] = ${v};` : `${buf}[${idx}] = ${FROM_FLOAT[t]}(${v});`),
     imin: (a, b) => `((${a}) < (${b}) ? (${a}) : (${b}))`,
     toFloat: (e) => `float(${e})`,
     negInf: '-INFINITY',
@@ -53,5 +61,6 @@ export function cudaDialect(wide: boolean): Dialect {
 
 /** A kernel parameter: writable buffers may also be read; read-only ones are const __restrict__. */
 export function cudaParam(b: Binding): string {
-  return b.write ? `float* ${b.name}` : `const float* __restrict__ ${b.name}`;
+  const t = CUDA_TYPE[b.dtype];
+  return b.write ? `${t}* ${b.name}` : `const ${t}* __restrict__ ${b.name}`;
 }

@@ -4,6 +4,7 @@
 // kernels themselves are written once (kernels.ts) against this interface.
 
 import type { Builtin, Expr } from '../../ir/expr.js';
+import type { DType } from '../../plan/types.js';
 
 /** A buffer a kernel binds, in first-use order. */
 export interface Binding {
@@ -15,6 +16,8 @@ export interface Binding {
   readonly write: boolean;
   /** Element type: f32, or vec4 of f32 (the WGSL GEMM's weight operand). */
   readonly vec4: boolean;
+  /** The storage type of the buffer's elements (the plan's dtype). */
+  readonly dtype: DType;
 }
 
 export interface Dialect {
@@ -33,6 +36,10 @@ export interface Dialect {
   i(n: number): string;
   /** A builtin over floats; clamp(x, lo, hi) means min(max(x, lo), hi). */
   call(fn: Builtin | 'fma', args: readonly string[]): string;
+  /** Element `idx` of buffer `buf` (stored as `dtype`) as a float32 value. */
+  load(buf: string, idx: string, dtype: DType): string;
+  /** The statement storing float32 `value` into element `idx` of `buf` (rounded to nearest even into `dtype`). */
+  store(buf: string, idx: string, value: string, dtype: DType): string;
   /** The smaller of two index values. */
   imin(a: string, b: string): string;
   /** An index value as float. */

@@ -2,7 +2,7 @@
 // indexing, shared memory and the body's lines, in a dialect. Kernels (kernels.ts) are written
 // once against it; the dialects (cuda.ts, wgsl.ts) spell the result.
 
-import type { TensorView, WeightRef } from '../../plan/types.js';
+import type { DType, TensorView, WeightRef } from '../../plan/types.js';
 import type { Binding, Dialect } from './dialect.js';
 
 /** Where a target keeps buffers and parameters (CUDA: one weight blob; WGSL: chunks). */
@@ -25,16 +25,21 @@ export function viewSite(plan: { readonly outputs: readonly { readonly name: str
   return { key: `out:${v.name}`, name: `out${i}` };
 }
 
-/** How a kernel reads a parameter: its element i. */
+/** How a kernel reads a parameter: its element i, as a float32 value. */
 export interface ParamAccess {
   readonly buf: string;
   at(i: string): string;
 }
 
-/** How a kernel reads or writes one view: the identifier and the index of element (n, c, h, w). */
+/**
+ * How a kernel reads or writes one view: the identifier, the index of element (n, c, h, w),
+ * and the float32 load and store of that element through the view's storage type.
+ */
 export interface Access {
   readonly buf: string;
   at(n: string, c: string, h: string, w: string): string;
+  load(n: string, c: string, h: string, w: string): string;
+  store(n: string, c: string, h: string, w: string, value: string): string;
 }
 
 export class KernelBuilder {
@@ -61,9 +66,10 @@ export class KernelBuilder {
   }
 
   /** Binds a buffer (once; a later write upgrades the access). */
-  bind(key: string, name: string, write: boolean, vec4 = false): string {
+  bind(key: string, name: string, write: boolean, dtype: DType, vec4 = false): string {
     const i = this.bindings.findIndex((b) => b.key === key);
-    if (i < 0) this.bindings.push({ key, name, write, vec4 });
+    if (i >= 0 && this.bindings[i].dtype !== dtype) throw new Error(`internal: buffer '${key}' bound as ${this.bindings[i].dtype} and ${dtype}`);
+    if (i < 0) this.bindings.push({ key, name, write, vec4, dtype });
     else if (write && !this.bindings[i].write) this.bindings[i] = { ...this.bindings[i], write: true };
     return i < 0 ? name : this.bindings[i].name;
   }
@@ -74,19 +80,22 @@ export class KernelBuilder {
    */
   view(v: TensorView, write: boolean, strides: readonly number[] = v.strides): Access {
     const site = this.sites.view(v);
-    const buf = this.bind(site.key, site.name, write);
+    const buf = this.bind(site.key, site.name, write, v.dtype);
     const d = this.d;
+    const at = (n: string, c: string, h: string, w: string) => {
+      const terms = [d.i(v.offset)];
+      [n, c, h, w].forEach((x, k) => {
+        // A coordinate that is an expression is parenthesized before it is scaled.
+        const xe = /^\w+$/.test(x) ? x : `(${x})`;
+        if (strides[k] !== 0 && x !== d.i(0)) terms.push(strides[k] === 1 ? xe : `${xe} * ${d.i(strides[k])}`);
+      });
+      return terms.join(' + ');
+    };
     return {
       buf,
-      at: (n, c, h, w) => {
-        const terms = [d.i(v.offset)];
-        [n, c, h, w].forEach((x, k) => {
-          // A coordinate that is an expression is parenthesized before it is scaled.
-          const xe = /^\w+$/.test(x) ? x : `(${x})`;
-          if (strides[k] !== 0 && x !== d.i(0)) terms.push(strides[k] === 1 ? xe : `${xe} * ${d.i(strides[k])}`);
-        });
-        return terms.join(' + ');
-      },
+      at,
+      load: (n, c, h, w) => d.load(buf, at(n, c, h, w), v.dtype),
+      store: (n, c, h, w, value) => d.store(buf, at(n, c, h, w), value, v.dtype),
     };
   }
 
@@ -96,10 +105,10 @@ export class KernelBuilder {
    */
   param(p: WeightRef): ParamAccess {
     const site = this.sites.param(p);
-    const buf = this.bind(site.key, site.name, false);
+    const buf = this.bind(site.key, site.name, false, p.dtype);
     const vec4 = this.bindings.find((b) => b.key === site.key)!.vec4;
     const off = this.d.i(site.offset);
-    return { buf, at: (i) => (vec4 ? `${buf}[(${off} + ${i}) / ${this.d.i(4)}][(${off} + ${i}) % ${this.d.i(4)}]` : `${buf}[${off} + ${i}]`) };
+    return { buf, at: (i) => (vec4 ? `${buf}[(${off} + ${i}) / ${this.d.i(4)}][(${off} + ${i}) % ${this.d.i(4)}]` : this.d.load(buf, `${off} + ${i}`, p.dtype)) };
   }
 
   /** A workgroup-shared float array. */

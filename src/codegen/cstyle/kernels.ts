@@ -68,10 +68,10 @@ export function epilogue(k: KernelBuilder, e: EpilogueSpec, [n, c, h, w]: readon
   if (e.act !== 'none') k.line(`v = ${activate(e.act, 'v', d)};`);
   if (e.residual) {
     const r = k.view(e.residual, false);
-    k.line(`v = v + ${r.buf}[${r.at(n, c, h, w)}];`);
+    k.line(`v = v + ${r.load(n, c, h, w)};`);
   }
   const y = k.view(e.output, true);
-  k.line(`${y.buf}[${y.at(n, c, h, w)}] = v;`);
+  k.line(y.store(n, c, h, w, `v`));
 }
 
 interface Kernel {
@@ -88,16 +88,16 @@ function elementwise(k: KernelBuilder, l: Launch, operands: readonly TensorView[
   const names = operands.map((v, i) => {
     const a = k.view(v, false, broadcastStrides(v, out.shape));
     const name = `op${i}`;
-    k.line(d.letF(name, `${a.buf}[${a.at('n', 'c', 'h', 'w')}]`));
+    k.line(d.letF(name, `${a.load('n', 'c', 'h', 'w')}`));
     return name;
   });
   k.line(d.varF('v', expr(names, k)));
   if (residual) {
     const r = k.view(residual, false);
-    k.line(`v = v + ${r.buf}[${r.at('n', 'c', 'h', 'w')}];`);
+    k.line(`v = v + ${r.load('n', 'c', 'h', 'w')};`);
   }
   const y = k.view(out, true);
-  k.line(`${y.buf}[${y.at('n', 'c', 'h', 'w')}] = v;`);
+  k.line(y.store('n', 'c', 'h', 'w', `v`));
   return { workgroup: d.workgroup, groups: gridFor(total, d.workgroup) };
 }
 
@@ -131,19 +131,19 @@ function pool(k: KernelBuilder, l: LaunchOfKind<'maxpool'> | LaunchOfKind<'avgpo
       k.for('kx', d.i(0), d.i(kw), () => {
         k.line(d.letI('iw', 'w0 + kx'));
         k.if(`iw >= ${d.i(0)} && iw < ${d.i(W)}`, () => {
-          const v = `${xa.buf}[${xa.at('n', 'c', 'ih', 'iw')}]`;
+          const v = `${xa.load('n', 'c', 'ih', 'iw')}`;
           k.line(max ? `acc = ${d.call('max', ['acc', v])};` : `acc = acc + ${v};`);
         });
       });
     });
   });
   const ya = k.view(y, true);
-  if (max) k.line(`${ya.buf}[${ya.at('n', 'c', 'h', 'w')}] = acc;`);
+  if (max) k.line(ya.store('n', 'c', 'h', 'w', `acc`));
   else {
     // The divisor: the window clipped to the padded input.
     k.line(d.letI('h1', d.imin(`h0 + ${d.i(kh)}`, d.i(H + pb))));
     k.line(d.letI('w1', d.imin(`w0 + ${d.i(kw)}`, d.i(W + pr))));
-    k.line(`${ya.buf}[${ya.at('n', 'c', 'h', 'w')}] = acc / ${d.toFloat('(h1 - h0) * (w1 - w0)')};`);
+    k.line(ya.store('n', 'c', 'h', 'w', `acc / ${d.toFloat('(h1 - h0) * (w1 - w0)')}`));
   }
   return { workgroup: d.workgroup, groups: gridFor(total, d.workgroup) };
 }
@@ -174,12 +174,12 @@ function gap(k: KernelBuilder, l: LaunchOfKind<'gap'>): Kernel {
   k.line(d.letI('c', `g % ${d.i(C)}`));
   const xa = k.view(x, false);
   k.line(d.varF('s', d.f(0)));
-  k.for('i', 'l', d.i(H * W), () => k.line(`s = s + ${xa.buf}[${xa.at('n', 'c', `i / ${d.i(W)}`, `i % ${d.i(W)}`)}];`), d.i(r));
+  k.for('i', 'l', d.i(H * W), () => k.line(`s = s + ${xa.load('n', 'c', `i / ${d.i(W)}`, `i % ${d.i(W)}`)};`), d.i(r));
   k.line(`${part}[l] = s;`);
   k.line(d.barrier);
   treeSum(k, part, r);
   const ya = k.view(y, true);
-  k.if(`l == ${d.i(0)}`, () => k.line(`${ya.buf}[${ya.at('n', 'c', d.i(0), d.i(0))}] = ${part}[0] / ${d.toFloat(d.i(H * W))};`));
+  k.if(`l == ${d.i(0)}`, () => k.line(ya.store('n', 'c', d.i(0), d.i(0), `${part}[0] / ${d.toFloat(d.i(H * W))}`)));
   return { workgroup: r, groups: foldGroups(N * C) };
 }
 
@@ -217,7 +217,7 @@ function seGate(k: KernelBuilder, l: LaunchOfKind<'se_gate'> | LaunchOfKind<'eca
   const za = k.view(z, false);
   k.for('c', 'l', d.i(C), () => {
     k.line(d.varF('s', d.f(0)));
-    k.for('i', d.i(0), d.i(H * W), () => k.line(`s = s + ${za.buf}[${za.at('n', 'c', `i / ${d.i(W)}`, `i % ${d.i(W)}`)}];`));
+    k.for('i', d.i(0), d.i(H * W), () => k.line(`s = s + ${za.load('n', 'c', `i / ${d.i(W)}`, `i % ${d.i(W)}`)};`));
     k.line(`${mean}[c] = s / ${d.toFloat(d.i(H * W))};`);
   }, d.i(r));
   k.line(d.barrier);
@@ -233,7 +233,7 @@ function seGate(k: KernelBuilder, l: LaunchOfKind<'se_gate'> | LaunchOfKind<'eca
         k.line(d.letI('ci', `co + j - ${d.i((taps - 1) / 2)}`));
         k.if(`ci >= ${d.i(0)} && ci < ${d.i(C)}`, () => k.line(`acc = ${d.call('fma', [wt.at('j'), `${mean}[ci]`, 'acc'])};`));
       });
-    k.line(`${ya.buf}[${ya.at('n', 'co', d.i(0), d.i(0))}] = ${act === 'none' ? 'acc' : activate(act, 'acc', d)};`);
+    k.line(ya.store('n', 'co', d.i(0), d.i(0), `${act === 'none' ? 'acc' : activate(act, 'acc', d)}`));
   }, d.i(r));
   return { workgroup: r, groups: foldGroups(N * g) };
 }
@@ -251,9 +251,9 @@ function linear(k: KernelBuilder, l: LaunchOfKind<'linear'>): Kernel {
   const wt = k.param(l.params.weight);
   const b = l.params.bias ? k.param(l.params.bias) : undefined;
   k.line(d.varF('acc', b ? b.at('o') : d.f(0)));
-  k.for('f', d.i(0), d.i(F), () => k.line(`acc = ${d.call('fma', [wt.at(`o * ${d.i(F)} + f`), `${xa.buf}[${xa.at('n', 'f', d.i(0), d.i(0))}]`, 'acc'])};`));
+  k.for('f', d.i(0), d.i(F), () => k.line(`acc = ${d.call('fma', [wt.at(`o * ${d.i(F)} + f`), `${xa.load('n', 'f', d.i(0), d.i(0))}`, 'acc'])};`));
   const ya = k.view(y, true);
-  k.line(`${ya.buf}[${ya.at('n', 'o', d.i(0), d.i(0))}] = acc;`);
+  k.line(ya.store('n', 'o', d.i(0), d.i(0), `acc`));
   return { workgroup: d.workgroup, groups: gridFor(N * O, d.workgroup) };
 }
 
@@ -286,7 +286,7 @@ function groupedConv(k: KernelBuilder, l: LaunchOfKind<'conv'> | LaunchOfKind<'d
           k.line(d.letI('iw', `ow * ${d.i(a.stride[1])} - ${d.i(a.pad[1])} + kx`));
           k.if(`iw >= ${d.i(0)} && iw < ${d.i(W)}`, () => {
             const wi = `((c * ${d.i(cing)} + ci) * ${d.i(kh)} + ky) * ${d.i(kw)} + kx`;
-            k.line(`acc = ${d.call('fma', [wt.at(wi), `${xa.buf}[${xa.at('n', 'ci0 + ci', 'ih', 'iw')}]`, 'acc'])};`);
+            k.line(`acc = ${d.call('fma', [wt.at(wi), `${xa.load('n', 'ci0 + ci', 'ih', 'iw')}`, 'acc'])};`);
           });
         });
       });

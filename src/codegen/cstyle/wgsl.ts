@@ -14,6 +14,10 @@ export function wgslBindings(comment: string, bindings: readonly Binding[]): str
   ].join('\n');
 }
 
+function unsupported(t: string): never {
+  throw new Error(`internal: the WGSL dialect has no ${t} storage (the target offers fp32 only)`);
+}
+
 const CALLS: Readonly<Record<string, string>> = { max: 'max', min: 'min', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'clamp' };
 
 export const wgslDialect: Dialect = {
@@ -25,6 +29,9 @@ export const wgslDialect: Dialect = {
   f: floatText,
   i: (n) => `${n}i`,
   call: (fn, a) => `${CALLS[fn]}(${a.join(', ')})`,
+  // Reduced-precision storage (packed pairs) is not rendered yet; the target declares fp32 only.
+  load: (buf, idx, t) => (t === 'f32' ? `${buf}[${idx}]` : unsupported(t)),
+  store: (buf, idx, v, t) => (t === 'f32' ? `${buf}[${idx}] = ${v};` : unsupported(t)),
   imin: (a, b) => `min(${a}, ${b})`,
   toFloat: (e) => `f32(${e})`,
   negInf: '-3.4028234663852886e38',

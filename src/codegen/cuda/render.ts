@@ -75,7 +75,7 @@ function gemmConv(plan: KernelPlan, l: LaunchOfKind<'conv'>, name: string): { so
     `  using I = ${I};`,
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
-    `  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
+    `  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.load('n', 'ci', 'ih', 'iw')}; }`,
     `  __device__ __forceinline__ float weight(I m, I kk) const { return ${wt.at(`m * ${d.i(K)} + kk`)}; }`,
     `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
     ...store.body().map((s) => `  ${s}`),

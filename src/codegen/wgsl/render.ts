@@ -81,7 +81,7 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const we = w.byKey.get(entryKey(l.params.weight.name, 'kxn'));
   if (!we) throw new Error(`internal: conv weight '${l.params.weight.name}' is missing from the WGSL weight layout`);
   const wc = chunkOf(w, we.offset);
-  const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, true);
+  const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, 'f32', true);
   const epi = k.fork();
   epilogue(epi, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
   const m = N * H * W;
