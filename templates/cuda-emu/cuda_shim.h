@@ -40,6 +40,7 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 #ifdef VOVC_SHIM_THREADS
 #define __shared__ static
 #else
@@ -287,6 +288,60 @@ inline void launch(void (*kernel)(P...), dim3 g, dim3 b, size_t, cudaStream_t s,
 }  // namespace vovc_shim
 
 inline void __syncthreads() { vovc_shim::sync(); }
+
+// cuda_fp16.h / cuda_bf16.h: the storage types of reduced-precision artifacts, and the
+// conversions they use, exact as the hardware's (round to nearest even; NaN stays NaN).
+struct __half {
+  uint16_t x;
+};
+struct __nv_bfloat16 {
+  uint16_t x;
+};
+inline float __half2float(__half h) {
+  const uint32_t sign = uint32_t(h.x & 0x8000) << 16, exp = (h.x >> 10) & 0x1f, man = h.x & 0x3ff;
+  float mag;
+  if (exp == 0) mag = std::ldexp(float(man), -24);
+  else if (exp == 31) mag = man ? NAN : INFINITY;
+  else mag = std::ldexp(float(1024 + man), int(exp) - 25);
+  uint32_t u;
+  std::memcpy(&u, &mag, 4);
+  u |= sign;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline __half __float2half_rn(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000, exp = (u >> 23) & 0xff, man = u & 0x7fffff;
+  if (exp == 0xff) return __half{uint16_t(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0))};
+  const int e = int(exp) - 127 + 15;
+  if (e >= 31) return __half{uint16_t(sign | 0x7c00)};
+  if (e <= 0) {
+    if (e < -10) return __half{uint16_t(sign)};
+    const uint32_t m = man | 0x800000, shift = uint32_t(14 - e);
+    uint32_t h = m >> shift;
+    const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return __half{uint16_t(sign | h)};
+  }
+  uint32_t h = (uint32_t(e) << 10) | (man >> 13);
+  const uint32_t rem = man & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
+  return __half{uint16_t(sign | h)};
+}
+inline float __bfloat162float(__nv_bfloat16 b) {
+  const uint32_t u = uint32_t(b.x) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline __nv_bfloat16 __float2bfloat16_rn(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7f800000) == 0x7f800000 && (u & 0x7fffff)) return __nv_bfloat16{uint16_t((u | 0x400000) >> 16)};
+  return __nv_bfloat16{uint16_t((u + 0x7fff + ((u >> 16) & 1)) >> 16)};
+}
 
 // CUDA's device min/max overloads for int and float.
 using std::max;

@@ -15,8 +15,8 @@ const parse = (v: Readonly<Record<string, string | boolean | undefined>>): CudaO
 const common = {
   builds: true,
   runs: true,
-  // fp16, bf16 and tf32 (tensor-core convolutions) are not built yet: refused by the driver.
-  precisions: ['fp32'],
+  // fp32: SIMT kernels; tf32, fp16, bf16: tensor-core convolutions (sm_80+), storage in the type.
+  precisions: ['fp32', 'tf32', 'fp16', 'bf16'],
   flags,
   parse,
   consumes: () => 'plan',

@@ -4,10 +4,11 @@
 // GEMM of vovc_kernels.cuh instantiated with a hook struct (input read, weight read,
 // epilogue) that the same renderer writes. templates/cuda/*.hbs only lay the strings out.
 
-import { ALIGN_ELEMENTS, type KernelPlan, type Launch, type LaunchOfKind, type TensorView, type WeightData } from '../../plan/types.js';
+import { toBf16Bits, toF16Bits } from '../../ir/precision.js';
+import { ALIGN_ELEMENTS, DTYPE_BYTES, type DType, type KernelPlan, type Launch, type LaunchOfKind, type TensorView, type WeightData, type WeightRef } from '../../plan/types.js';
 import { weightData } from '../../plan/weights.js';
 import type { ArtifactMeta } from '../../targets/contract.js';
-import { cudaDialect, cudaParam } from '../cstyle/cuda.js';
+import { CUDA_TYPE, cudaDialect, cudaParam } from '../cstyle/cuda.js';
 import type { Binding } from '../cstyle/dialect.js';
 import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
 import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
@@ -18,8 +19,54 @@ const BLOB_VERSION = 1;
 const BLOB_HEADER_BYTES = 32;
 const BLOB_MAGIC = 'VOVCWTS\0';
 
-/** Files rendered from templates/cuda/<name>.hbs, in the order `build` lists them. */
-const TEMPLATE_FILES = ['CMakeLists.txt', 'README.md', 'vovc.h', 'vovc_cuda.h', 'vovc_demo.cu', 'vovc_kernels.cuh', 'vovc_model.cu', 'vovc_model.h', 'vovc_runtime.cu'] as const;
+/** Files rendered from templates/cuda/<name>.hbs, in the order `build` lists them (vovc_tc.cuh only with tensor cores). */
+const TEMPLATE_FILES = ['CMakeLists.txt', 'README.md', 'vovc.h', 'vovc_cuda.h', 'vovc_demo.cu', 'vovc_kernels.cuh', 'vovc_model.cu', 'vovc_model.h', 'vovc_runtime.cu', 'vovc_tc.cuh'] as const;
+
+/** Element type codes of the weight blob header (bytes 28..31; 0 = f32, the only type of earlier blobs). */
+const BLOB_DTYPE: Readonly<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+/** Tile of the tensor-core convolution (kTcBM x kTcBN outputs, kTcThreads threads; vovc_kernels.cuh). */
+const TC_TILE_M = 64;
+const TC_TILE_P = 64;
+const TC_THREADS = 128;
+/** Weight rows of a tensor-core convolution are K padded to this many elements (16-byte cp.async chunks of f16). */
+const TC_K_ALIGN = 8;
+
+/** Whether the plan's groups-1 convolutions run on tensor cores (every precision but fp32). */
+export const usesTensorCores = (plan: KernelPlan): boolean => plan.precision !== 'fp32';
+
+/**
+ * Where each parameter sits in weights.bin. fp32: the plan's own layout. With tensor cores, each
+ * groups-1 convolution's weight is pre-arranged as a [COUT][KP] matrix (KP = K rounded up to
+ * TC_K_ALIGN, zero padded) so that every row starts 16-byte aligned for cp.async; everything
+ * else keeps its shape; every entry starts on ALIGN_ELEMENTS.
+ */
+export interface CudaWeightLayout {
+  readonly offset: ReadonlyMap<string, number>;
+  /** K pitch of the pre-arranged convolution weights, by parameter name. */
+  readonly pitch: ReadonlyMap<string, number>;
+  readonly totalElements: number;
+}
+
+export function cudaWeightLayout(plan: KernelPlan): CudaWeightLayout {
+  const pitch = new Map<string, number>();
+  if (usesTensorCores(plan)) {
+    for (const l of plan.launches) {
+      if (!isGemmConv(l)) continue;
+      const [, cin, kh, kw] = l.params.weight.shape;
+      pitch.set(l.params.weight.name, Math.ceil((cin * kh * kw) / TC_K_ALIGN) * TC_K_ALIGN);
+    }
+  }
+  if (!pitch.size) return { offset: new Map(plan.weights.entries.map((e) => [e.name, e.offset])), pitch, totalElements: plan.weights.totalElements };
+  const offset = new Map<string, number>();
+  let at = 0;
+  for (const e of plan.weights.entries) {
+    offset.set(e.name, at);
+    const size = pitch.has(e.name) ? e.shape[0] * pitch.get(e.name)! : e.numel;
+    at = Math.ceil((at + size) / ALIGN_ELEMENTS) * ALIGN_ELEMENTS;
+  }
+  return { offset, pitch, totalElements: at };
+}
 
 /** Tile of the implicit-GEMM convolution (kBM x kBN outputs, kConvThreads threads; vovc_kernels.cuh). */
 const CONV_TILE_M = 64;
@@ -45,10 +92,10 @@ function hostArg(plan: KernelPlan, b: Binding): string {
   return `out[${plan.outputs.findIndex((o) => `out:${o.name}` === b.key)}]`;
 }
 
-function sitesOf(plan: KernelPlan): Sites {
+function sitesOf(plan: KernelPlan, layout: CudaWeightLayout): Sites {
   return {
     view: (v: TensorView) => viewSite(plan, v),
-    param: (p) => ({ key: 'w', name: 'wts', offset: p.offset }),
+    param: (p: WeightRef) => ({ key: 'w', name: 'wts', offset: layout.offset.get(p.name)! }),
   };
 }
 
@@ -56,9 +103,10 @@ function sitesOf(plan: KernelPlan): Sites {
  * A groups-1 convolution: the hook struct vovc::conv_igemm<E> reads its geometry from, loads
  * the input and the weight through, and hands each accumulator to (the shared epilogue).
  */
-function gemmConv(plan: KernelPlan, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+  if (usesTensorCores(plan)) return tensorCoreConv(plan, layout, l, name);
   const d = cudaDialect(l.needs64bit);
-  const k = new KernelBuilder(d, sitesOf(plan));
+  const k = new KernelBuilder(d, sitesOf(plan, layout));
   const [x, y] = [l.inputs[0], l.output];
   const a = l.attrs;
   const K = x.shape[1] * a.kernel[0] * a.kernel[1];
@@ -94,14 +142,60 @@ function gemmConv(plan: KernelPlan, l: LaunchOfKind<'conv'>, name: string): { so
   };
 }
 
+/**
+ * A groups-1 convolution on tensor cores: the hook struct of vovc::conv_tc<E> (the storage
+ * type, the raw input read, the pre-arranged weight rows, the shared epilogue).
+ */
+function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+  const d = cudaDialect(l.needs64bit);
+  const sites = sitesOf(plan, layout);
+  const k = new KernelBuilder(d, sites);
+  const [x, y] = [l.inputs[0], l.output];
+  const a = l.attrs;
+  const xa = k.view(x, false);
+  const w = l.params.weight;
+  const wt = k.param(w);
+  const store = k.fork();
+  epilogue(store, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  const [n, , oh, ow] = y.shape;
+  const KP = layout.pitch.get(w.name)!;
+  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP };
+  const I = d.index;
+  const source = [
+    `// ${launchComment(l)}`,
+    `struct ${name} {`,
+    `  using I = ${I};`,
+    `  using T = ${CUDA_TYPE[x.dtype]};`,
+    `  static constexpr bool TF32 = ${plan.precision === 'tf32'}, BF16 = ${plan.precision === 'bf16'};`,
+    `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
+    ...k.bindings.map((b) => `  ${cudaParam(b)};`),
+    `  __device__ __forceinline__ T xs(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
+    `  __device__ __forceinline__ const T* wrow(I m) const { return ${wt.buf} + ${d.i(sites.param(w).offset)} + m * ${d.i(KP)}; }`,
+    `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
+    ...store.body().map((s) => `  ${s}`),
+    '  }',
+    '};',
+  ].join('\n');
+  const pixels = n * oh * ow;
+  return {
+    source,
+    vm: {
+      kernel: `vovc::conv_tc<${name}>`,
+      grid: dim([Math.ceil(pixels / TC_TILE_P), Math.ceil(y.shape[1] / TC_TILE_M)]),
+      block: dim([TC_THREADS]),
+      args: `${name}{${k.bindings.map((b) => hostArg(plan, b)).join(', ')}}`,
+    },
+  };
+}
+
 /** The kernels of one launch (source) and their launches in vovc_enqueue (a concat of an unoptimized plan is one per input). */
-export function renderLaunch(plan: KernelPlan, l: Launch): { kernels: string[]; launches: LaunchVM[] } {
+export function renderLaunch(plan: KernelPlan, l: Launch, layout: CudaWeightLayout = cudaWeightLayout(plan)): { kernels: string[]; launches: LaunchVM[] } {
   const comment = launchComment(l);
   if (isGemmConv(l)) {
-    const g = gemmConv(plan, l, `Conv${l.index}`);
+    const g = gemmConv(plan, layout, l, `Conv${l.index}`);
     return { kernels: [g.source], launches: [{ index: l.index, comment, ...g.vm }] };
   }
-  const rs = renderShared(l, cudaDialect(l.needs64bit), sitesOf(plan), `k${l.index}_${l.kind}`);
+  const rs = renderShared(l, cudaDialect(l.needs64bit), sitesOf(plan, layout), `k${l.index}_${l.kind}`);
   return {
     kernels: rs.map((r) => r.source),
     launches: rs.map((r) => ({ index: l.index, comment, kernel: r.name, grid: dim(r.groups), block: dim([r.workgroup]), args: r.bindings.map((b) => hostArg(plan, b)).join(', ') })),
@@ -110,7 +204,8 @@ export function renderLaunch(plan: KernelPlan, l: Launch): { kernels: string[]; 
 
 /** Every kernel of the plan and its launch in vovc_enqueue. */
 export function renderLaunches(plan: KernelPlan): { kernels: string[]; launches: LaunchVM[] } {
-  const all = plan.launches.map((l) => renderLaunch(plan, l));
+  const layout = cudaWeightLayout(plan);
+  const all = plan.launches.map((l) => renderLaunch(plan, l, layout));
   return { kernels: all.flatMap((a) => a.kernels), launches: all.flatMap((a) => a.launches) };
 }
 
@@ -124,7 +219,19 @@ function template(name: string): Template {
 function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
   const shape4 = (s: readonly number[]) => [...s, 0, 0, 0, 0].slice(0, 4).join(', ');
   const { kernels, launches } = renderLaunches(plan);
+  const layout = cudaWeightLayout(plan);
+  const dtype = plan.weights.dtype;
+  const reduced = dtype !== 'f32';
   return {
+    precision: plan.precision,
+    tensorCores: usesTensorCores(plan),
+    // The storage type of every buffer and its conversions (cuda_fp16.h / cuda_bf16.h).
+    st: CUDA_TYPE[dtype],
+    reduced,
+    toFloat: dtype === 'bf16' ? '__bfloat162float' : '__half2float',
+    fromFloat: dtype === 'bf16' ? '__float2bfloat16_rn' : '__float2half_rn',
+    elementBytes: DTYPE_BYTES[dtype],
+    blobDtype: BLOB_DTYPE[dtype],
     version: meta.vovcVersion,
     model: plan.model,
     weightsOrigin: meta.weights === 'checkpoint' ? 'the checkpoint given to vovc build' : 'vovc\'s seeded initialization (no checkpoint was given)',
@@ -133,11 +240,11 @@ function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
     inputElements: plan.input.elements,
     outputs: plan.outputs.map((o) => ({ name: o.name, rank: o.shape.length, shape: shape4(o.shape), shapeText: o.shape.join(', '), elements: o.elements })),
     arenaBytes: plan.arenaBytes,
-    weightElements: plan.weights.totalElements,
+    weightElements: layout.totalElements,
     kernels: kernels.join('\n\n'),
     launches,
     launchCount: plan.launches.length,
-    params: plan.weights.entries.map((e) => ({ name: e.name, offset: e.offset, shape: e.shape.join(', ') })),
+    params: plan.weights.entries.map((e) => ({ name: e.name, offset: layout.offset.get(e.name)!, shape: e.shape.join(', '), pitch: layout.pitch.has(e.name) ? `${e.shape[0]} x ${layout.pitch.get(e.name)}` : '-' })),
     align: ALIGN_ELEMENTS,
     blobVersion: BLOB_VERSION,
     blobHeaderBytes: BLOB_HEADER_BYTES,
@@ -148,7 +255,7 @@ function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
 export function renderSources(plan: KernelPlan, meta: ArtifactMeta): Map<string, string> {
   for (const o of plan.outputs) if (o.shape.length > 4) throw new Error(`internal: output '${o.name}' has rank ${o.shape.length}; plans describe rank 4 at most`);
   const vm = viewModel(plan, meta);
-  return new Map(TEMPLATE_FILES.map((f) => [f, template(f)(vm)]));
+  return new Map(TEMPLATE_FILES.filter((f) => f !== 'vovc_tc.cuh' || vm.tensorCores).map((f) => [f, template(f)(vm)]));
 }
 
 /** FNV-1a over the concatenation of `chunks`. */
@@ -158,7 +265,7 @@ function fnv1a(chunks: readonly Uint8Array[]): number {
   return h >>> 0;
 }
 
-function blobHeader(elements: number, body: readonly Uint8Array[]): Buffer {
+function blobHeader(elements: number, body: readonly Uint8Array[], dtype: DType = 'f32'): Buffer {
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('internal: big-endian hosts are not supported');
   const head = Buffer.alloc(BLOB_HEADER_BYTES);
   head.write(BLOB_MAGIC, 0, 'latin1');
@@ -166,6 +273,7 @@ function blobHeader(elements: number, body: readonly Uint8Array[]): Buffer {
   head.writeUInt32LE(BLOB_HEADER_BYTES, 12);
   head.writeBigUInt64LE(BigInt(elements), 16);
   head.writeUInt32LE(fnv1a(body), 24);
+  head.writeUInt32LE(BLOB_DTYPE[dtype], 28);
   return head;
 }
 
@@ -181,6 +289,7 @@ export function encodeBlob(data: Float32Array): Buffer {
  * align the next one. Packing would hold one more copy of every weight while the file is written.
  */
 export function blobChunks(plan: KernelPlan, data: WeightData): Uint8Array[] {
+  if (plan.weights.dtype !== 'f32' || usesTensorCores(plan)) return convertedBlob(plan, data);
   const zeros = new Uint8Array(4 * ALIGN_ELEMENTS);
   const body: Uint8Array[] = [];
   let at = 0;
@@ -196,3 +305,31 @@ export function blobChunks(plan: KernelPlan, data: WeightData): Uint8Array[] {
   return [blobHeader(plan.weights.totalElements, body), ...body];
 }
 
+
+/**
+ * weights.bin of a reduced-precision plan: each parameter converted to the storage type (round
+ * to nearest even; tf32 keeps float32: the kernels round the operands), at its CudaWeightLayout
+ * offset, tensor-core convolution weights as zero-padded [COUT][KP] rows.
+ */
+function convertedBlob(plan: KernelPlan, data: WeightData): Uint8Array[] {
+  const layout = cudaWeightLayout(plan);
+  const dtype = plan.weights.dtype;
+  const eb = DTYPE_BYTES[dtype];
+  const body = new Uint8Array(layout.totalElements * eb);
+  const encode = (d: Float32Array): Uint8Array => {
+    const v = dtype === 'f16' ? toF16Bits(d) : dtype === 'bf16' ? toBf16Bits(d) : d;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  };
+  for (const { entry, data: d } of weightData(plan, data)) {
+    const at = layout.offset.get(entry.name)! * eb;
+    const pitch = layout.pitch.get(entry.name);
+    const bytes = encode(d);
+    if (pitch === undefined) {
+      body.set(bytes, at);
+      continue;
+    }
+    const k = entry.numel / entry.shape[0];
+    for (let m = 0; m < entry.shape[0]; m++) body.set(bytes.subarray(m * k * eb, (m + 1) * k * eb), at + m * pitch * eb);
+  }
+  return [blobHeader(layout.totalElements, [body], dtype), body];
+}
