@@ -36,4 +36,10 @@ describe('emitted code, golden', () => {
       snapshot(`${name}.wgsl.txt`, unversioned(r.shaders.map((s) => `==> ${s.file} <==\n${s.code}`).join('\n')));
     });
   }
+  it('tiny-timm-a fp16: the tensor-core CUDA artifact (vovc_model.cu, vovc_runtime.cu)', () => {
+    const { graph } = loadModelGraph({ model: join(REPO, 'test/models', 'tiny-timm-a.vov') });
+    const plan = new Pipeline(graph, { verifyEach: true, passes: { log: () => {} }, precision: 'fp16' }).plan();
+    const files = renderSources(plan, artifactMeta(graph, false, 'fp16'));
+    snapshot('tiny-timm-a.cuda-fp16.txt', unversioned(['vovc_model.cu', 'vovc_runtime.cu'].map((f) => `==> ${f} <==\n${files.get(f)}`).join('\n')));
+  });
 });
