@@ -12,13 +12,14 @@ const BENCHES = {
   reference: ['reference/run.mjs'],
   weights: ['weights/load.mjs'],
   onnx: ['onnx/bench.mjs'],
+  precision: ['precision/bench.mjs'],
   analysis: ['analysis/sweep.mjs'],
   memory: ['memory/build.mjs'],
   wgsl: ['wgsl/bench.mjs'],
   // A/B against another checkout: needs --baseline DIR, so it runs only when named (npm run bench -- ab --baseline DIR).
   ab: ['build/ab.mjs'],
 };
-const DEFAULT = ['check', 'reference', 'weights', 'onnx', 'analysis', 'memory'];
+const DEFAULT = ['check', 'reference', 'weights', 'onnx', 'precision', 'analysis', 'memory'];
 
 const args = process.argv.slice(2);
 if (args.includes('--list')) {

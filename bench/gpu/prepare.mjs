@@ -13,6 +13,10 @@ const { loadModel } = await dist('src/dsl/zoo.js');
 const { lowerSpec } = await dist('src/model/lower.js');
 const { Pipeline } = await dist('src/driver/pipeline.js');
 const { conventionKeys } = await dist('src/model/naming.js');
+const { cudaWeightLayout } = await dist('src/codegen/cuda/render.js');
+
+// Every case at every precision: fp32 (SIMT kernels), tf32, fp16, bf16 (tensor cores).
+const PRECISIONS = ['fp32', 'tf32', 'fp16', 'bf16'];
 
 // [model, torch source, input shapes]
 const CASES = [
@@ -24,12 +28,12 @@ const CASES = [
 const travel = process.argv[2];
 const manifest = [];
 for (const [model, source, shapes] of CASES) {
-  for (const shape of shapes) {
-    const id = `${model}-${shape.join('x')}`;
+  for (const shape of shapes) for (const precision of PRECISIONS) {
+    const id = `${model}-${shape.join('x')}-${precision}`;
     const dir = join(travel, 'artifacts', id);
-    execFileSync(process.execPath, [join(root, 'dist/cli/vovc.js'), 'build', model, '--target', 'cuda', '--no-weights', '--input-shape', shape.join(','), '--out', dir, '-q'], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'dist/cli/vovc.js'), 'build', model, '--target', 'cuda', '--precision', precision, '--no-weights', '--input-shape', shape.join(','), '--out', dir, '-q'], { stdio: 'inherit' });
     const graph = lowerSpec(loadModel(model, { inputShape: shape }).spec);
-    const pipeline = new Pipeline(graph, { passes: { log: () => undefined } });
+    const pipeline = new Pipeline(graph, { passes: { log: () => undefined }, precision });
     const optimized = pipeline.optimized().graph;
     const plan = pipeline.plan();
     const keys = conventionKeys(graph.params.keys(), graph.meta.naming);
@@ -50,11 +54,19 @@ for (const [model, source, shapes] of CASES) {
       byWeight.set(n.params.weight, { fold: 'weight', conv: key(orig.params.weight), bn: bnKeys, eps: bn.attrs.eps });
       byBias.set(n.params.bias, { fold: 'bias', bn: bnKeys, eps: bn.attrs.eps });
     }
-    const entries = plan.weights.entries.map((e) => ({ offset: e.offset, numel: e.numel, shape: e.shape, ...(byWeight.get(e.name) ?? byBias.get(e.name) ?? { copy: key(e.name) }) }));
+    // The artifact's own blob layout: tensor-core conv weights are [COUT][pitch] rows, zero padded.
+    const layout = cudaWeightLayout(plan);
+    const entries = plan.weights.entries.map((e) => ({
+      offset: layout.offset.get(e.name),
+      numel: e.numel,
+      shape: e.shape,
+      ...(layout.pitch.has(e.name) ? { pitch: layout.pitch.get(e.name) } : {}),
+      ...(byWeight.get(e.name) ?? byBias.get(e.name) ?? { copy: key(e.name) }),
+    }));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'recipe.json'), JSON.stringify({ model, totalElements: plan.weights.totalElements, entries }));
-    manifest.push({ id, model, source, shape, outputs: plan.outputs.map((o) => ({ name: o.name, shape: o.shape })), config: model.startsWith('V-') ? model : null });
-    console.log(`prepared ${id}: ${plan.launches.length} launches, ${plan.weights.totalElements} weight floats`);
+    writeFileSync(join(dir, 'recipe.json'), JSON.stringify({ model, precision, dtype: plan.weights.dtype, totalElements: layout.totalElements, entries }));
+    manifest.push({ id, model, source, shape, precision, outputs: plan.outputs.map((o) => ({ name: o.name, shape: o.shape })), config: model.startsWith('V-') ? model : null });
+    console.log(`prepared ${id}: ${plan.launches.length} launches, ${layout.totalElements} weight elements (${plan.weights.dtype})`);
   }
 }
 writeFileSync(join(travel, 'manifest.json'), JSON.stringify(manifest, null, 1));
