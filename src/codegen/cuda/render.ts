@@ -33,7 +33,7 @@ const TC_THREADS = 128;
 const TC_K_ALIGN = 8;
 
 /** Whether the plan's groups-1 convolutions run on tensor cores (every precision but fp32). */
-export const usesTensorCores = (plan: KernelPlan): boolean => plan.precision !== 'fp32';
+const usesTensorCores = (plan: KernelPlan): boolean => plan.precision !== 'fp32';
 
 /**
  * Where each parameter sits in weights.bin. fp32: the plan's own layout. With tensor cores, each
