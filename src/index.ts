@@ -28,7 +28,7 @@ export { runReference } from './runtime/reference.js';
 export { analyzeGraph, GROUP_BYS, type GroupBy, type ModelAnalysis } from './analysis/analyze.js';
 export { costNodes, CONVENTIONS, type NodeCost } from './analysis/cost.js';
 export { buildFusionReport, renderFusionReport, type FusionReport } from './analysis/fusion-report.js';
-export { findGpu, loadGpus, type GpuProfile, type Precision } from './analysis/gpus.js';
+export { findGpu, loadGpus, type GpuProfile, type Precision } from './hw/gpus.js';
 export { buildReport, type AnalysisReport } from './analysis/report.js';
 export { renderCsv } from './analysis/render-csv.js';
 export { renderHtml } from './analysis/render-html.js';

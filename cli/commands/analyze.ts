@@ -1,7 +1,7 @@
 // vovc analyze MODEL...: parameters, mult-adds, FLOPs, memory access cost, bytes moved before
 // and after fusion, roofline; several models or a sweep side by side. docs/ANALYSIS.md.
 import { GROUP_BYS, type GroupBy } from '../../src/analysis/analyze.js';
-import { findGpu, peakFlops, PRECISIONS, type GpuProfile, type Precision } from '../../src/analysis/gpus.js';
+import { findGpu, peakFlops, PRECISIONS, type GpuProfile, type Precision } from '../../src/hw/gpus.js';
 import { buildReport, type ReportInput } from '../../src/analysis/report.js';
 import { renderCsv } from '../../src/analysis/render-csv.js';
 import { renderHtml } from '../../src/analysis/render-html.js';

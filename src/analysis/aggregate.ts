@@ -9,7 +9,7 @@
 import { nodeMap, valueShape, type Graph } from '../ir/graph.js';
 import type { KernelPlan } from '../plan/types.js';
 import { costNodes, type NodeCost } from './cost.js';
-import type { GpuProfile, Precision } from './gpus.js';
+import type { GpuProfile, Precision } from '../hw/gpus.js';
 import { GROUP_BYS, groupKey, type GroupBy } from './group.js';
 import { addNodeTensors, mergeInt32, type Int32Acc } from './int32.js';
 import { kernelTime, roofOf } from './roofline.js';

@@ -5,7 +5,7 @@
 import type { Graph } from '../ir/graph.js';
 import { FLOPS_PER_MAC } from '../ir/ops.js';
 import { aggregateGraph, type Acc, type Aggregate, type AnalyzeOptions } from './aggregate.js';
-import type { Precision } from './gpus.js';
+import type { Precision } from '../hw/gpus.js';
 import type { GroupBy } from './group.js';
 import { finishInt32, type Int32Overflow } from './int32.js';
 import { roofOf, rooflineFigures, type RooflineFigures } from './roofline.js';

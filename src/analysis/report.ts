@@ -4,7 +4,7 @@
 
 import type { GroupBy, GroupRow, ModelAnalysis, RooflineSettings, Totals } from './analyze.js';
 import { CONVENTIONS } from './cost.js';
-import type { Precision } from './gpus.js';
+import type { Precision } from '../hw/gpus.js';
 import type { Int32Overflow } from './int32.js';
 
 export const SCHEMA = 'vovc.analysis/1';

@@ -2,7 +2,7 @@
 // profile of the analysis; a group's time is the sum over its kernels.
 
 import { FLOPS_PER_MAC } from '../ir/ops.js';
-import { ELEMENT_BYTES, peakFlops, type GpuProfile, type Precision } from './gpus.js';
+import { ELEMENT_BYTES, peakFlops, type GpuProfile, type Precision } from '../hw/gpus.js';
 
 /** Roofline estimate of a set of kernels: each kernel takes max(FLOPs / peak, bytes / bandwidth). */
 export interface RooflineFigures {

@@ -19,7 +19,7 @@ export const STAGES = {
   irText: { name: 'IR text parser (src/ir/parse.ts)', first: 3200, last: 3299 },
   weights: { name: 'checkpoints and array files (src/weights, src/io)', first: 4000, last: 4199 },
   images: { name: 'images (src/image)', first: 4200, last: 4299 },
-  gpus: { name: 'GPU profiles of the analysis (src/analysis/gpus.ts)', first: 4300, last: 4399 },
+  gpus: { name: 'GPU profiles (src/hw/gpus.ts): the analysis roofline and the CUDA tile choice', first: 4300, last: 4399 },
   wgsl: { name: 'WGSL backend (src/codegen/wgsl)', first: 5100, last: 5399 },
   cstyle: { name: 'C-style renderer shared by CUDA and WGSL (src/codegen/cstyle)', first: 5400, last: 5499 },
   cuda: { name: 'CUDA backend (src/codegen/cuda)', first: 6100, last: 6199 },
@@ -107,6 +107,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E4301: c('gpus', 'a malformed GPU profile file'),
   E4302: c('gpus', 'an unknown GPU name'),
   E4303: c('gpus', 'a precision the GPU profile has no peak for'),
+  E4304: c('gpus', 'a --gpu for the CUDA target whose profile has no SM facts'),
 
   E5102: c('wgsl', 'a parameter larger than one WebGPU storage binding'),
   E5105: c('wgsl', "a launch that needs more storage buffers than WebGPU's default 8 per stage"),
@@ -127,6 +128,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E6112: c('cuda', 'the demo program cannot be started'),
   E6113: c('cuda', 'no GPU (exit code 3)'),
   E6114: c('cuda', 'the demo program failed'),
+  E6115: c('cuda', 'a reduced precision for a --gpu below compute capability 8.0 (no tensor-core mma.sync / cp.async)'),
   E6120: c('cuda', 'cuda-emu needs g++ on the PATH (exit code 3)'),
   E6130: c('cuda', 'nvcc not found on the PATH (exit code 3)'),
 

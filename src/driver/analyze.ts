@@ -8,7 +8,7 @@
 // the sweep ran slower than on one thread.
 
 import { analyzeGraph, type GroupBy, type ModelAnalysis } from '../analysis/analyze.js';
-import type { GpuProfile, Precision } from '../analysis/gpus.js';
+import type { GpuProfile, Precision } from '../hw/gpus.js';
 import { PiecewiseAnalyzer } from '../analysis/pieces.js';
 import { VovcError } from '../diag/diagnostics.js';
 import { loadModel } from '../dsl/zoo.js';

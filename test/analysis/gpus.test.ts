@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findGpu, loadGpus, PRECISIONS } from '../../src/analysis/gpus.js';
+import { findGpu, loadGpus, PRECISIONS } from '../../src/hw/gpus.js';
 import { expandSweep, parseSweep } from '../../src/analysis/sweep.js';
 import { VovcError } from '../../src/diag/diagnostics.js';
 

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
-import { findGpu } from '../../src/analysis/gpus.js';
+import { findGpu } from '../../src/hw/gpus.js';
 import { PiecewiseAnalyzer } from '../../src/analysis/pieces.js';
 import { analyzeVariants } from '../../src/driver/analyze.js';
 import { loadModel, zooNames } from '../../src/dsl/zoo.js';

@@ -2,7 +2,7 @@
 // fused bytes against the kernel plans; the roofline arithmetic; deltas between models.
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph, type ModelAnalysis } from '../../src/analysis/analyze.js';
-import type { GpuProfile } from '../../src/analysis/gpus.js';
+import type { GpuProfile } from '../../src/hw/gpus.js';
 import { int } from '../../src/analysis/columns.js';
 import { buildReport, SCHEMA } from '../../src/analysis/report.js';
 import { renderCsv } from '../../src/analysis/render-csv.js';

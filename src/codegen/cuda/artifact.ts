@@ -12,6 +12,7 @@ import type { KernelPlan, WeightData } from '../../plan/types.js';
 import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { writeChunks } from '../../util/fsx.js';
 import { packageRoot } from '../../util/paths.js';
+import { findGpu } from '../../hw/gpus.js';
 import type { CudaOptions } from './options.js';
 import { blobChunks, renderSources } from './render.js';
 
@@ -25,9 +26,13 @@ function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
 }
 
 /** Every file of the artifact (sources, plus weights.bin unless `withWeights` is false). */
-export function artifactFiles(ctx: TargetContext, withWeights: boolean): Map<string, FileData> {
+export function artifactFiles(ctx: TargetContext, withWeights: boolean, options: Partial<CudaOptions> = {}): Map<string, FileData> {
   const { plan, weights } = planOf(ctx);
-  const files = new Map<string, FileData>(renderSources(plan, ctx.meta));
+  if (plan.precision !== 'fp32' && options.gpu) {
+    const cc = findGpu(options.gpu).sm?.computeCapability ?? '0';
+    if (Number(cc) < 8) fail('E6115', `--precision ${plan.precision} runs the convolutions on tensor cores (mma.sync, cp.async: compute capability 8.0 or later); ${options.gpu} is ${cc}: build it at fp32`, { subject: '--gpu' });
+  }
+  const files = new Map<string, FileData>(renderSources(plan, ctx.meta, { gpu: options.gpu }));
   if (withWeights) files.set('weights.bin', blobChunks(plan, weights));
   return files;
 }
@@ -41,7 +46,7 @@ export function writeFiles(dir: string, files: Map<string, FileData>): string[] 
 }
 
 async function buildInto(ctx: TargetContext, options: CudaOptions, dir: string, extra: Map<string, FileData> = new Map()): Promise<string[]> {
-  const files = artifactFiles(ctx, !options.noWeights);
+  const files = artifactFiles(ctx, !options.noWeights, options);
   for (const [k, v] of extra) files.set(k, v);
   return writeFiles(dir, files);
 }
@@ -50,9 +55,9 @@ async function buildInto(ctx: TargetContext, options: CudaOptions, dir: string, 
 export function cudaTarget(toolchain: () => Toolchain, ready: () => void, extra: () => Map<string, FileData> = () => new Map()): TargetImpl<CudaOptions> {
   return {
     build: (ctx, options, dir) => buildInto(ctx, options, dir, extra()),
-    async run(ctx, _options, input) {
+    async run(ctx, options, input) {
       ready();
-      return compileAndRun(ctx, input, toolchain());
+      return compileAndRun(ctx, input, toolchain(), options);
     },
   };
 }
@@ -81,10 +86,10 @@ export function hasCommand(cmd: string): boolean {
  * the weights are a run-time file) and runs it on `input`; returns the outputs it wrote.
  * Exit code 3 of the demo (no GPU) becomes VovcError exit 3.
  */
-function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain): Map<string, Tensor> {
+function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain, options: CudaOptions): Map<string, Tensor> {
   const { plan } = planOf(ctx);
   const model = plan.model;
-  const files = artifactFiles(ctx, true);
+  const files = artifactFiles(ctx, true, options);
   const hash = createHash('sha256');
   for (const f of SOURCES.concat(['vovc.h', 'vovc_cuda.h', 'vovc_kernels.cuh', 'vovc_model.h', 'vovc_tc.cuh'])) hash.update(f).update((files.get(f) as string | undefined) ?? '');
   hash.update(readFileSync(shimPath()));

@@ -1,15 +1,27 @@
 // The 'cuda' and 'cuda-emu' targets' declarations: flags, typed options, the stage they consume
 // (the kernel plan). Loaded by the target registry without the backend.
 
+import { fail } from '../../diag/diagnostics.js';
+import { DEFAULT_GPU, findGpu } from '../../hw/gpus.js';
 import type { TargetSpec } from '../../targets/contract.js';
 
 export interface CudaOptions {
   /** Write the sources only (no weights.bin); the weights are then not bound or seeded either. */
   readonly noWeights: boolean;
+  /** The GPU profile (data/gpus.json) the tensor-core tiles are chosen for. */
+  readonly gpu: string;
 }
 
-const flags = [{ name: 'no-weights', type: 'boolean', help: 'write the sources without weights.bin' }] as const;
-const parse = (v: Readonly<Record<string, string | boolean | undefined>>): CudaOptions => ({ noWeights: !!v['no-weights'] });
+const flags = [
+  { name: 'no-weights', type: 'boolean', help: 'write the sources without weights.bin' },
+  { name: 'gpu', type: 'string', value: 'NAME', help: `the GPU the tensor-core convolution tiles are chosen for (data/gpus.json; default ${DEFAULT_GPU})` },
+] as const;
+const parse = (v: Readonly<Record<string, string | boolean | undefined>>): CudaOptions => {
+  const gpu = v.gpu === undefined ? DEFAULT_GPU : String(v.gpu);
+  const profile = findGpu(gpu);
+  if (!profile.sm) fail('E4304', `GPU profile '${profile.name}' has no "sm" facts, which the tile choice needs`, { subject: '--gpu' });
+  return { noWeights: !!v['no-weights'], gpu: profile.name };
+};
 
 /** What the real and the emulated CUDA target share: the options, the stage and the weights. */
 const common = {

@@ -13,6 +13,8 @@ import type { Binding } from '../cstyle/dialect.js';
 import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
 import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
 import { backendTemplates, type Template } from '../templates.js';
+import { DEFAULT_GPU, findGpu } from '../../hw/gpus.js';
+import { candidateTiles, chooseTile, TC_THREADS, type SmFacts, type TcTile, type TileChoice } from './tiles.js';
 
 /** Weight blob format (see templates/cuda/README.md.hbs). */
 const BLOB_VERSION = 1;
@@ -25,10 +27,19 @@ const TEMPLATE_FILES = ['CMakeLists.txt', 'README.md', 'vovc.h', 'vovc_cuda.h', 
 /** Element type codes of the weight blob header (bytes 28..31; 0 = f32, the only type of earlier blobs). */
 const BLOB_DTYPE: Readonly<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
-/** Tile of the tensor-core convolution (kTcBM x kTcBN outputs, kTcThreads threads; vovc_kernels.cuh). */
-const TC_TILE_M = 64;
-const TC_TILE_P = 64;
-const TC_THREADS = 128;
+/** The SM facts of a GPU profile (data/gpus.json) that the tile choice reads. */
+export function smFacts(gpu: string = DEFAULT_GPU): SmFacts {
+  const sm = findGpu(gpu).sm;
+  if (!sm) throw new Error(`internal: GPU profile '${gpu}' has no SM facts (the cuda target's --gpu checks this)`);
+  return { count: sm.count.value, sharedMemoryBytes: sm.sharedMemoryBytes.value, registers: sm.registers.value, maxThreads: sm.maxThreads.value, maxBlocks: sm.maxBlocks.value };
+}
+
+/** How a CUDA artifact is rendered beyond the plan: the GPU its tensor-core tiles are chosen for. */
+export interface CudaRenderOptions {
+  readonly gpu?: string;
+  /** Every tensor-core convolution with this tile instead of the chosen one (one of candidateTiles; for tests). */
+  readonly tile?: TcTile;
+}
 /** Weight rows of a tensor-core convolution are K padded to this many elements (16-byte cp.async chunks of f16). */
 const TC_K_ALIGN = 8;
 
@@ -103,8 +114,8 @@ function sitesOf(plan: KernelPlan, layout: CudaWeightLayout): Sites {
  * A groups-1 convolution: the hook struct vovc::conv_igemm<E> reads its geometry from, loads
  * the input and the weight through, and hands each accumulator to (the shared epilogue).
  */
-function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
-  if (usesTensorCores(plan)) return tensorCoreConv(plan, layout, l, name);
+function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string, sm: () => SmFacts, tile?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+  if (usesTensorCores(plan)) return tensorCoreConv(plan, layout, l, name, sm(), tile);
   const d = cudaDialect(l.needs64bit);
   const k = new KernelBuilder(d, sitesOf(plan, layout));
   const [x, y] = [l.inputs[0], l.output];
@@ -146,7 +157,7 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'c
  * A groups-1 convolution on tensor cores: the hook struct of vovc::conv_tc<E> (the storage
  * type, the raw input read, the pre-arranged weight rows, the shared epilogue).
  */
-function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string, sm: SmFacts, forced?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
   const d = cudaDialect(l.needs64bit);
   const sites = sitesOf(plan, layout);
   const k = new KernelBuilder(d, sites);
@@ -159,10 +170,14 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
   epilogue(store, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
   const [n, , oh, ow] = y.shape;
   const KP = layout.pitch.get(w.name)!;
-  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP };
+  const pixels = n * oh * ow;
+  if (forced && !candidateTiles(plan.precision).some((t) => t.bm === forced.bm && t.bn === forced.bn)) throw new Error(`internal: tile ${forced.bm} x ${forced.bn} is not offered at ${plan.precision}`);
+  const tile = chooseTile(y.shape[1], pixels, plan.precision, sm, forced);
+  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP, BM: tile.bm, BN: tile.bn };
   const I = d.index;
   const source = [
     `// ${launchComment(l)}`,
+    `// tile ${tileText(tile)}`,
     `struct ${name} {`,
     `  using I = ${I};`,
     `  using T = ${CUDA_TYPE[x.dtype]};`,
@@ -176,23 +191,25 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
     '  }',
     '};',
   ].join('\n');
-  const pixels = n * oh * ow;
   return {
     source,
     vm: {
       kernel: `vovc::conv_tc<${name}>`,
-      grid: dim([Math.ceil(pixels / TC_TILE_P), Math.ceil(y.shape[1] / TC_TILE_M)]),
+      grid: dim([Math.ceil(pixels / tile.bn), Math.ceil(y.shape[1] / tile.bm)]),
       block: dim([TC_THREADS]),
       args: `${name}{${k.bindings.map((b) => hostArg(plan, b)).join(', ')}}`,
     },
   };
 }
 
+/** One line on a tile choice, for the kernel's comment: the tile and why. */
+const tileText = (t: TileChoice) => `${t.bm} x ${t.bn}: ${t.blocks} blocks, ${t.blocksPerSm} per SM (${t.limit}), ${t.waves} wave${t.waves > 1 ? 's' : ''}; ${t.registers} registers, ${t.sharedBytes} bytes shared`;
+
 /** The kernels of one launch (source) and their launches in vovc_enqueue (a concat of an unoptimized plan is one per input). */
-export function renderLaunch(plan: KernelPlan, l: Launch, layout: CudaWeightLayout = cudaWeightLayout(plan)): { kernels: string[]; launches: LaunchVM[] } {
+export function renderLaunch(plan: KernelPlan, l: Launch, layout: CudaWeightLayout = cudaWeightLayout(plan), sm: () => SmFacts = () => smFacts(), tile?: TcTile): { kernels: string[]; launches: LaunchVM[] } {
   const comment = launchComment(l);
   if (isGemmConv(l)) {
-    const g = gemmConv(plan, layout, l, `Conv${l.index}`);
+    const g = gemmConv(plan, layout, l, `Conv${l.index}`, sm, tile);
     return { kernels: [g.source], launches: [{ index: l.index, comment, ...g.vm }] };
   }
   const rs = renderShared(l, cudaDialect(l.needs64bit), sitesOf(plan, layout), `k${l.index}_${l.kind}`);
@@ -203,9 +220,11 @@ export function renderLaunch(plan: KernelPlan, l: Launch, layout: CudaWeightLayo
 }
 
 /** Every kernel of the plan and its launch in vovc_enqueue. */
-export function renderLaunches(plan: KernelPlan): { kernels: string[]; launches: LaunchVM[] } {
+export function renderLaunches(plan: KernelPlan, opts: CudaRenderOptions = {}): { kernels: string[]; launches: LaunchVM[] } {
   const layout = cudaWeightLayout(plan);
-  const all = plan.launches.map((l) => renderLaunch(plan, l, layout));
+  let facts: SmFacts | undefined;
+  const sm = () => (facts ??= smFacts(opts.gpu));
+  const all = plan.launches.map((l) => renderLaunch(plan, l, layout, sm, opts.tile));
   return { kernels: all.flatMap((a) => a.kernels), launches: all.flatMap((a) => a.launches) };
 }
 
@@ -216,15 +235,16 @@ function template(name: string): Template {
 }
 
 /** The view-model every template renders from. */
-function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
+function viewModel(plan: KernelPlan, meta: ArtifactMeta, opts: CudaRenderOptions) {
   const shape4 = (s: readonly number[]) => [...s, 0, 0, 0, 0].slice(0, 4).join(', ');
-  const { kernels, launches } = renderLaunches(plan);
+  const { kernels, launches } = renderLaunches(plan, opts);
   const layout = cudaWeightLayout(plan);
   const dtype = plan.weights.dtype;
   const reduced = dtype !== 'f32';
   return {
     precision: plan.precision,
     tensorCores: usesTensorCores(plan),
+    gpu: opts.gpu ?? DEFAULT_GPU,
     // The storage type of every buffer and its conversions (cuda_fp16.h / cuda_bf16.h).
     st: CUDA_TYPE[dtype],
     reduced,
@@ -252,9 +272,9 @@ function viewModel(plan: KernelPlan, meta: ArtifactMeta) {
 }
 
 /** Renders every source file of the artifact: relative path -> contents. */
-export function renderSources(plan: KernelPlan, meta: ArtifactMeta): Map<string, string> {
+export function renderSources(plan: KernelPlan, meta: ArtifactMeta, opts: CudaRenderOptions = {}): Map<string, string> {
   for (const o of plan.outputs) if (o.shape.length > 4) throw new Error(`internal: output '${o.name}' has rank ${o.shape.length}; plans describe rank 4 at most`);
-  const vm = viewModel(plan, meta);
+  const vm = viewModel(plan, meta, opts);
   return new Map(TEMPLATE_FILES.filter((f) => f !== 'vovc_tc.cuh' || vm.tensorCores).map((f) => [f, template(f)(vm)]));
 }
 

@@ -1,4 +1,5 @@
-// GPU profiles for the roofline: data, not code (data/gpus.json). Each figure carries the
+// GPU profiles: data, not code (data/gpus.json), for the analysis's roofline (peaks, bandwidth)
+// and the CUDA backend's tensor-core tile choice (the SM facts). Each figure carries the
 // document it was taken from, so that a report can cite it.
 
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,28 @@ export interface GpuProfile {
   readonly peak: Readonly<Record<Precision, Sourced | null>>;
   /** Peak memory bandwidth, bytes/s. */
   readonly bandwidth: Sourced;
+  /** The streaming multiprocessors (absent for a profile without them: no tile choice on it). */
+  readonly sm?: SmProfile;
+}
+
+export interface SmProfile {
+  readonly computeCapability: string;
+  readonly count: Sourced;
+  readonly sharedMemoryBytes: Sourced;
+  readonly registers: Sourced;
+  readonly maxThreads: Sourced;
+  readonly maxBlocks: Sourced;
+}
+
+/** The GPU `vovc build --target cuda` chooses tiles for when --gpu is not given. */
+export const DEFAULT_GPU = 'H100-SXM';
+
+function checkSm(v: unknown, where: string, file: string): SmProfile | undefined {
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown>;
+  if (!o || typeof o !== 'object' || typeof o.computeCapability !== 'string') fail('E4301', `${where}.sm: expected an object with "computeCapability" and sourced "count", "sharedMemoryBytes", "registers", "maxThreads", "maxBlocks"`, { subject: file });
+  const f = (k: string) => checkSourced(o[k], `${where}.sm.${k}`, file, false)!;
+  return { computeCapability: o.computeCapability as string, count: f('count'), sharedMemoryBytes: f('sharedMemoryBytes'), registers: f('registers'), maxThreads: f('maxThreads'), maxBlocks: f('maxBlocks') };
 }
 
 let cached: GpuProfile[] | undefined;
@@ -58,7 +81,8 @@ export function loadGpus(path?: string): GpuProfile[] {
     const peak = Object.fromEntries(PRECISIONS.map((p) => [p, checkSourced(peakRaw[p], `${where}.peak.${p}`, file, true)])) as Record<Precision, Sourced | null>;
     if (!peak.fp32) fail('E4301', `${where}.peak.fp32: every GPU needs an fp32 peak`, { subject: file });
     const aliases = Array.isArray(g.aliases) ? g.aliases.filter((a): a is string => typeof a === 'string') : [];
-    return { name: g.name, label: g.label, aliases, peak, bandwidth: checkSourced(g.bandwidth, `${where}.bandwidth`, file, false)! };
+    const sm = checkSm(g.sm, where, file);
+    return { name: g.name, label: g.label, aliases, peak, bandwidth: checkSourced(g.bandwidth, `${where}.bandwidth`, file, false)!, ...(sm ? { sm } : {}) };
   });
   if (!path) cached = gpus;
   return gpus;
