@@ -135,7 +135,7 @@ function overflowKernels(): string {
       inputs: [view('input', [CN, 1, CH, CW], [0, 0, 0, 0], 'x')], output: view('arena', [CN, 1, CH, CW], [CW, 0, 0, 1], 'y'),
     },
   ];
-  const plan = { model: 'overflow', outputs: [], launches } as unknown as KernelPlan;
+  const plan = { model: 'overflow', precision: 'fp32', outputs: [], launches, weights: { dtype: 'f32', totalElements: 2 * LO, entries: [] } } as unknown as KernelPlan;
   const out: string[] = [
     `constexpr long long COPY64_N = ${N}, COPY64_H = ${H}, COPY64_W = ${W}, COPY32_N = ${n32}, COPY32_H = ${h32}, COPY32_W = ${w32};`,
     `constexpr long long LIN_N = ${LN}, LIN_O = ${LO}, LIN_BIAS = ${LO}, LIN_WEIGHTS = ${2 * LO}, CONV_N = ${CN}, CONV_H = ${CH}, CONV_W = ${CW};`,

@@ -106,7 +106,8 @@ function hostArg(plan: KernelPlan, b: Binding): string {
 function sitesOf(plan: KernelPlan, layout: CudaWeightLayout): Sites {
   return {
     view: (v: TensorView) => viewSite(plan, v),
-    param: (p: WeightRef) => ({ key: 'w', name: 'wts', offset: layout.offset.get(p.name)! }),
+    // fp32 layouts are the plan's own: a parameter outside the layout's map keeps its plan offset.
+    param: (p: WeightRef) => ({ key: 'w', name: 'wts', offset: layout.offset.get(p.name) ?? p.offset }),
   };
 }
 
