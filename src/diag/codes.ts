@@ -129,6 +129,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E6113: c('cuda', 'no GPU (exit code 3)'),
   E6114: c('cuda', 'the demo program failed'),
   E6115: c('cuda', 'a reduced precision for a --gpu below compute capability 8.0 (no tensor-core mma.sync / cp.async)'),
+  E6116: c('cuda', 'a bad --io value for the CUDA target'),
   E6120: c('cuda', 'cuda-emu needs g++ on the PATH (exit code 3)'),
   E6130: c('cuda', 'nvcc not found on the PATH (exit code 3)'),
 

@@ -87,12 +87,38 @@ describe('the fp16 CUDA artifact', () => {
   }, 300_000);
 });
 
+describe.skipIf(!hasGxx)('--io native (skipped: no g++)', () => {
+  it('tiny-v1-residual fp16 and bf16: the storage bits at the C API give the same outputs as float32 I/O', { timeout: 600_000 }, async () => {
+    const c = cases.find((x) => x.name === 'tiny-v1-residual')!;
+    for (const precision of ['fp16', 'bf16']) {
+      const outs: Buffer[] = [];
+      for (const io of ['float32', 'native']) {
+        const save = join(work, `io-${precision}-${io}`);
+        const r = await vovc(['run', c.model, '--weights', c.weights, '--input', c.input, '--target', 'cuda-emu', '--precision', precision, '--io', io, '--save', save, '-q']);
+        expect(r.code, r.stderr).toBe(0);
+        outs.push(readFileSync(join(save, 'logits.npy')));
+      }
+      // Rounding the input on the host or in the graph is the same rounding to nearest even.
+      expect(outs[1].equals(outs[0])).toBe(true);
+    }
+    const dir = join(work, 'io-native-build');
+    const b = await vovc(['build', c.model, '--target', 'cuda', '--precision', 'fp16', '--io', 'native', '--no-weights', '--input-shape', c.inputShape.join(','), '--out', dir, '-q']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'vovc.h'), 'utf8')).toContain('typedef uint16_t vovc_io;');
+    expect(readFileSync(join(dir, 'vovc_runtime.cu'), 'utf8')).not.toContain('to_storage');
+    const bad = await vovc(['build', c.model, '--target', 'cuda', '--io', 'half', '--out', join(work, 'bad-io')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('E6116');
+  });
+});
+
 describe.skipIf(!hasNvcc)('nvcc: reduced-precision artifacts for sm_80 and sm_90 (skipped: nvcc not on the PATH)', () => {
   const MMA = { fp16: 'mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32', bf16: 'mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32', tf32: 'mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32' } as const;
   for (const precision of ['fp16', 'bf16', 'tf32'] as const) {
     it(`${precision}: no warnings, ${MMA[precision]} in the PTX, no spills, no stack`, { timeout: 600_000 }, async () => {
       const dir = join(work, `nvcc-${precision}`);
-      const b = await vovc(['build', 'ese_vovnet19b_dw', '--target', 'cuda', '--precision', precision, '--no-weights', '--input-shape', '1,3,64,64', '--out', dir, '-q']);
+      // fp16 with --io native: the demo's host-side conversions compile under nvcc too.
+      const b = await vovc(['build', 'ese_vovnet19b_dw', '--target', 'cuda', '--precision', precision, '--no-weights', '--input-shape', '1,3,64,64', '--out', dir, '-q', ...(precision === 'fp16' ? ['--io', 'native'] : [])]);
       expect(b.code, b.stderr).toBe(0);
       const cc = spawnSync('nvcc', ['-std=c++17', '-O3', '-gencode', 'arch=compute_80,code=[sm_80,compute_80]', '-gencode', 'arch=compute_90,code=sm_90', '-Werror', 'all-warnings', '-Xcompiler', '-Wall,-Wextra,-Werror', '-Xptxas', '-v', '-I', dir, 'vovc_model.cu', 'vovc_runtime.cu', 'vovc_demo.cu', '-o', 'vovc_demo'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
       expect(cc.status, cc.stderr.slice(0, 4000)).toBe(0);

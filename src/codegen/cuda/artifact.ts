@@ -32,7 +32,7 @@ export function artifactFiles(ctx: TargetContext, withWeights: boolean, options:
     const cc = findGpu(options.gpu).sm?.computeCapability ?? '0';
     if (Number(cc) < 8) fail('E6115', `--precision ${plan.precision} runs the convolutions on tensor cores (mma.sync, cp.async: compute capability 8.0 or later); ${options.gpu} is ${cc}: build it at fp32`, { subject: '--gpu' });
   }
-  const files = new Map<string, FileData>(renderSources(plan, ctx.meta, { gpu: options.gpu }));
+  const files = new Map<string, FileData>(renderSources(plan, ctx.meta, { gpu: options.gpu, ioNative: options.ioNative }));
   if (withWeights) files.set('weights.bin', blobChunks(plan, weights));
   return files;
 }

@@ -39,6 +39,8 @@ export interface CudaRenderOptions {
   readonly gpu?: string;
   /** Every tensor-core convolution with this tile instead of the chosen one (one of candidateTiles; for tests). */
   readonly tile?: TcTile;
+  /** The C API's buffers in the storage type (no conversion at the ends); float32 otherwise. */
+  readonly ioNative?: boolean;
 }
 /** Weight rows of a tensor-core convolution are K padded to this many elements (16-byte cp.async chunks of f16). */
 const TC_K_ALIGN = 8;
@@ -249,6 +251,12 @@ function viewModel(plan: KernelPlan, meta: ArtifactMeta, opts: CudaRenderOptions
     // The storage type of every buffer and its conversions (cuda_fp16.h / cuda_bf16.h).
     st: CUDA_TYPE[dtype],
     reduced,
+    // The C API's element type: float32 with conversions in the graph, or (--io native) the storage bits.
+    convertIo: reduced && !opts.ioNative,
+    ioNative: reduced && !!opts.ioNative,
+    ioCType: reduced && opts.ioNative ? 'uint16_t' : 'float',
+    ioBytes: reduced && opts.ioNative ? 2 : 4,
+    ioDoc: reduced && opts.ioNative ? `${dtype === 'bf16' ? 'bfloat16' : 'IEEE binary16'} bit patterns, the storage type (built with --io native)` : reduced ? `float32 (the graph converts to and from ${CUDA_TYPE[dtype]}, round to nearest even)` : 'float32',
     toFloat: dtype === 'bf16' ? '__bfloat162float' : '__half2float',
     fromFloat: dtype === 'bf16' ? '__float2bfloat16_rn' : '__float2half_rn',
     elementBytes: DTYPE_BYTES[dtype],
