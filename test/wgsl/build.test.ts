@@ -25,6 +25,9 @@ describe('wgsl build', () => {
     const b = await build('tiny-dw-ese-all-backbone');
     expect(a.files).toEqual(b.files);
     for (const f of ['model.ts', 'model.js', 'model.d.ts', 'index.html', 'weights.bin', 'weights.json', 'sample_input.bin']) expect(a.files).toContain(f);
+    // The artifact records its precision (fp32: WGSL offers no other yet) and its I/O type.
+    expect(JSON.parse(readFileSync(join(a.dir, 'weights.json'), 'utf8')).precision).toBe('fp32');
+    expect(readFileSync(join(a.dir, 'model.js'), 'utf8')).toMatch(/export const precision = "fp32";\s*export const ioType = 'float32';/);
     expect(a.files.filter((f) => f.startsWith('shaders/') && f.endsWith('.wgsl')).length).toBeGreaterThan(10);
     for (const f of a.files) expect(readFileSync(join(b.dir, f)).equals(readFileSync(join(a.dir, f))), f).toBe(true);
     const js = readFileSync(join(a.dir, 'model.js'), 'utf8');

@@ -38,6 +38,7 @@ export function renderHost(plan: KernelPlan, r: RenderedShaders, version: string
     inputShapeJson: json(plan.input.shape),
     outputShapesJson: json(Object.fromEntries(plan.outputs.map((o) => [o.name, o.shape]))),
     weightsBytes: r.weights.totalElements * 4,
+    precisionJson: json(plan.precision),
     shadersJson: json(r.shaders.map((s) => s.code)),
     buffersJson: json(buffers),
     chunksJson: json(chunks),
@@ -47,7 +48,7 @@ export function renderHost(plan: KernelPlan, r: RenderedShaders, version: string
     ...r,
     buffers,
     chunks,
-    weightsJson: describeLayout(r.weights, chunks),
+    weightsJson: describeLayout(r.weights, chunks, plan.precision),
     hostTs: t['model.ts'](vm),
     // model.js.hbs is model.ts.hbs transpiled when vovc was built (host-template.ts).
     hostJs: t['model.js'](vm),

@@ -177,11 +177,12 @@ export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: D
 }
 
 /** weights.json: the blob's layout, for anyone who fills weights.bin without vovc. */
-export function describeLayout(layout: WgslWeightLayout, chunks: Record<string, [number, number]>): string {
+export function describeLayout(layout: WgslWeightLayout, chunks: Record<string, [number, number]>, precision: string): string {
   return `${JSON.stringify(
     {
       format: 'vovc-wgsl-weights',
       version: 1,
+      precision,
       dtype: 'float32 little-endian',
       elements: layout.totalElements,
       bytes: layout.totalElements * 4,
