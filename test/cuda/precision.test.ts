@@ -1,7 +1,7 @@
 // Reduced-precision CUDA artifacts: every shared fixture through `vovc run --target cuda-emu
 // --precision fp16|bf16|tf32` (the tensor-core kernels exactly as emitted, their mma.sync,
-// ldmatrix and cp.async emulated by the harness) judged by compare.py's rule; ThreadSanitizer
-// over a fixture's fp16 build; weights.bin half the fp32 size; and, when nvcc is present, the
+// ldmatrix and cp.async emulated by the harness) judged by compare.py's rule (ThreadSanitizer
+// over an fp16 build is in tsan.test.ts); weights.bin half the fp32 size; and, when nvcc is present, the
 // nvcc facts: sm_80 and sm_90 builds with every warning an error, MMA instructions of the
 // right type in the PTX, no spills and no stack in any kernel.
 import { spawnSync } from 'node:child_process';
@@ -32,24 +32,6 @@ describe.skipIf(!hasGxx)('cuda-emu at reduced precision passes compare.py on eve
       });
     }
   }
-});
-
-const tsanWorks = hasGxx && spawnSync('sh', ['-c', `printf 'int main(){return 0;}' | g++ -x c++ -fsanitize=thread - -o ${join(work, 'probe')} && ${join(work, 'probe')}`], { stdio: 'ignore' }).status === 0;
-
-describe.skipIf(!tsanWorks)('ThreadSanitizer over the tensor-core kernels (skipped when -fsanitize=thread programs cannot run)', () => {
-  const c = cases.find((x) => x.name === 'tiny-timm-a')!;
-  it(`${c.name} fp16, thread mode`, { timeout: 900_000 }, async () => {
-    const dir = join(work, 'tsan');
-    const b = await vovc(['build', c.model, '--weights', c.weights, '--input-shape', c.inputShape.join(','), '--target', 'cuda-emu', '--precision', 'fp16', '--out', dir, '-q']);
-    expect(b.code, b.stderr).toBe(0);
-    const cc = spawnSync('g++', ['-std=c++20', '-O1', '-g', '-fsanitize=thread', '-DVOVC_SHIM_THREADS', '-pthread', '-x', 'c++', '-I', dir, 'vovc_model.cu', 'vovc_runtime.cu', 'vovc_demo.cu', '-o', 'demo_tsan'], { cwd: dir, encoding: 'utf8' });
-    expect(cc.status, cc.stderr).toBe(0);
-    mkdirSync(join(dir, 'out'));
-    const r = spawnSync(join(dir, 'demo_tsan'), [c.input, 'out', '--weights', 'weights.bin'], { cwd: dir, encoding: 'utf8', env: { ...process.env, TSAN_OPTIONS: 'halt_on_error=1 exitcode=66' } });
-    expect(r.stderr).not.toMatch(/ThreadSanitizer/);
-    expect(r.status, r.stderr).toBe(0);
-    for (const [name, file] of c.outputs) expect(compareReduced(readNpyF32(join(dir, 'out', `${name}.npy`)), readNpyF32(file), 'fp16').ok).toBe(true);
-  });
 });
 
 describe('the fp16 CUDA artifact', () => {
