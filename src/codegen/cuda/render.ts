@@ -178,16 +178,24 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
   const tile = chooseTile(y.shape[1], pixels, plan.precision, sm, forced);
   const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP, BM: tile.bm, BN: tile.bn };
   const I = d.index;
+  // The input tile by cp.async: a 1x1, stride-1, unpadded conv whose input planes are dense
+  // rows of H*W elements, every row start 16-byte aligned and H*W a multiple of a 16-byte chunk.
+  const epc = 16 / DTYPE_BYTES[x.dtype];
+  const [xs0, xs1, xs2, xs3] = x.strides;
+  const asyncB =
+    a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pad.every((q) => q === 0) &&
+    xs3 === 1 && xs2 === x.shape[3] && [x.offset, xs0, xs1, x.shape[2] * x.shape[3]].every((v) => v % epc === 0);
   const source = [
     `// ${launchComment(l)}`,
-    `// tile ${tileText(tile)}`,
+    `// tile ${tileText(tile)}${asyncB ? '; input tile by cp.async' : ''}`,
     `struct ${name} {`,
     `  using I = ${I};`,
     `  using T = ${CUDA_TYPE[x.dtype]};`,
-    `  static constexpr bool TF32 = ${plan.precision === 'tf32'}, BF16 = ${plan.precision === 'bf16'};`,
+    `  static constexpr bool TF32 = ${plan.precision === 'tf32'}, BF16 = ${plan.precision === 'bf16'}, ASYNC_B = ${asyncB};`,
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
     `  __device__ __forceinline__ T xs(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
+    `  __device__ __forceinline__ const T* xrow(I n, I ci) const { return ${xa.buf} + ${xa.at('n', 'ci', d.i(0), d.i(0))}; }`,
     `  __device__ __forceinline__ const T* wrow(I m) const { return ${wt.buf} + ${d.i(sites.param(w).offset)} + m * ${d.i(KP)}; }`,
     `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
     ...store.body().map((s) => `  ${s}`),
