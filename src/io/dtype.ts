@@ -5,6 +5,8 @@
 // which rounds to nearest as any float32 store does: float16 and bfloat16 are subsets of
 // float32, so their conversion is exact (subnormals, infinities and NaN included).
 
+import { fromF16Bits } from '../ir/precision.js';
+
 export type Dtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 /** Bytes per element. */
@@ -30,22 +32,6 @@ function nativeBytes(bytes: Uint8Array, size: number, littleEndian: boolean): Ui
   return bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
 }
 
-let halfTable: Float32Array | undefined;
-
-/** float16 bit pattern -> float32 value, for all 65536 patterns (built once, 256 KiB). */
-function halfToFloatTable(): Float32Array {
-  if (halfTable) return halfTable;
-  halfTable = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const man = h & 0x3ff;
-    // exp 0: subnormal man * 2^-24; exp 31: inf / NaN; else (1024 + man) * 2^(exp - 25).
-    halfTable[h] = exp === 0 ? sign * man * 2 ** -24 : exp === 31 ? (man ? NaN : sign * Infinity) : sign * (1024 + man) * 2 ** (exp - 25);
-  }
-  return halfTable;
-}
-
 /**
  * Decodes `bytes` (exactly count * size bytes) of a floating type to float32. With `share`, an
  * aligned little-endian float32 input is returned as a view over the same memory (no copy),
@@ -63,13 +49,8 @@ export function decodeFloat(bytes: Uint8Array, dtype: Dtype, littleEndian: boole
     }
     case 'float64':
       return Float32Array.from(new Float64Array(buffer, byteOffset, n));
-    case 'float16': {
-      const table = halfToFloatTable();
-      const src = new Uint16Array(buffer, byteOffset, n);
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = table[src[i]];
-      return out;
-    }
+    case 'float16':
+      return fromF16Bits(new Uint16Array(buffer, byteOffset, n));
     case 'bfloat16': {
       // bfloat16 is the upper half of a float32.
       const src = new Uint16Array(buffer, byteOffset, n);

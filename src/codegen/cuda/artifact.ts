@@ -67,6 +67,11 @@ export function shimPath(): string {
   return join(packageRoot(), 'templates', 'cuda-emu', 'cuda_shim.h');
 }
 
+/** The harness's emulation of the tensor-core wrappers, beside the shim (vovc_tc.cuh includes it off nvcc). */
+export function tcEmuPath(): string {
+  return join(dirname(shimPath()), 'vovc_tc_emu.h');
+}
+
 export const SOURCES = ['vovc_model.cu', 'vovc_runtime.cu', 'vovc_demo.cu'];
 
 export interface Toolchain {
@@ -93,7 +98,7 @@ function compileAndRun(ctx: TargetContext, input: Tensor, toolchain: Toolchain, 
   const hash = createHash('sha256');
   for (const f of SOURCES.concat(['vovc.h', 'vovc_cuda.h', 'vovc_kernels.cuh', 'vovc_model.h', 'vovc_tc.cuh'])) hash.update(f).update((files.get(f) as string | undefined) ?? '');
   hash.update(readFileSync(shimPath()));
-  hash.update(readFileSync(join(dirname(shimPath()), 'vovc_tc_emu.h')));
+  hash.update(readFileSync(tcEmuPath()));
   const [cmd0, args0] = toolchain.command('SRC', 'EXE');
   hash.update(JSON.stringify([cmd0, args0]));
   const cacheDir = join(tmpdir(), `vovc-cuda-cache-${process.getuid?.() ?? 0}`, hash.digest('hex').slice(0, 24));

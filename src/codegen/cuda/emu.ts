@@ -5,9 +5,9 @@
 // emulates them.
 
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fail } from '../../diag/diagnostics.js';
-import { SOURCES, cudaTarget, hasCommand, shimPath, type Toolchain } from './artifact.js';
+import { SOURCES, cudaTarget, hasCommand, shimPath, tcEmuPath, type Toolchain } from './artifact.js';
 
 /** g++ -std=c++20 over the artifact's sources with the shim; extra flags (e.g. -fsanitize=thread) for tests. */
 export function gxx(extra: readonly string[] = []): Toolchain {
@@ -27,6 +27,6 @@ export const target = cudaTarget(
   () =>
     new Map([
       ['cuda_shim.h', readFileSync(shimPath(), 'utf8')],
-      ['vovc_tc_emu.h', readFileSync(join(dirname(shimPath()), 'vovc_tc_emu.h'), 'utf8')],
+      ['vovc_tc_emu.h', readFileSync(tcEmuPath(), 'utf8')],
     ]),
 );

@@ -231,8 +231,7 @@ export function renderLaunch(plan: KernelPlan, l: Launch, layout: CudaWeightLayo
 }
 
 /** Every kernel of the plan and its launch in vovc_enqueue. */
-export function renderLaunches(plan: KernelPlan, opts: CudaRenderOptions = {}): { kernels: string[]; launches: LaunchVM[] } {
-  const layout = cudaWeightLayout(plan);
+export function renderLaunches(plan: KernelPlan, opts: CudaRenderOptions = {}, layout: CudaWeightLayout = cudaWeightLayout(plan)): { kernels: string[]; launches: LaunchVM[] } {
   let facts: SmFacts | undefined;
   const sm = () => (facts ??= smFacts(opts.gpu));
   const all = plan.launches.map((l) => renderLaunch(plan, l, layout, sm, opts.tile));
@@ -248,8 +247,8 @@ function template(name: string): Template {
 /** The view-model every template renders from. */
 function viewModel(plan: KernelPlan, meta: ArtifactMeta, opts: CudaRenderOptions) {
   const shape4 = (s: readonly number[]) => [...s, 0, 0, 0, 0].slice(0, 4).join(', ');
-  const { kernels, launches } = renderLaunches(plan, opts);
   const layout = cudaWeightLayout(plan);
+  const { kernels, launches } = renderLaunches(plan, opts, layout);
   const dtype = plan.weights.dtype;
   const reduced = dtype !== 'f32';
   return {

@@ -21,7 +21,7 @@ import { fail } from '../../diag/diagnostics.js';
 import { ACTIVATIONS } from '../../ir/activations.js';
 import { INPUT, type Activation, type Graph, type Node, type PoolAttrs, type Shape } from '../../ir/graph.js';
 import { outSize } from '../../ir/ops.js';
-import { encodeFloat } from '../../io/dtype.js';
+import { HOST_LITTLE_ENDIAN, encodeFloat } from '../../io/dtype.js';
 import { MAX_OPSET, MIN_OPSET } from './options.js';
 import { toF16Bits } from '../../ir/precision.js';
 import { FLOAT, FLOAT16, INT64, int64Bytes, type Initializer, type ModelParts } from './proto.js';
@@ -206,7 +206,7 @@ class Emitter {
 function halfBytes(data: Float32Array): Uint8Array {
   const h = toF16Bits(data);
   const bytes = new Uint8Array(h.buffer);
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) for (let i = 0; i < bytes.length; i += 2) [bytes[i], bytes[i + 1]] = [bytes[i + 1], bytes[i]];
+  if (!HOST_LITTLE_ENDIAN) for (let i = 0; i < bytes.length; i += 2) [bytes[i], bytes[i + 1]] = [bytes[i + 1], bytes[i]];
   return bytes;
 }
 
