@@ -512,10 +512,27 @@ module.exports = {
   },
   "wgsl": {
     "conv.wgsl": {"0":function(container,depth0,helpers,partials,data) {
-    return " (1x1, stride 1, no padding: row k of a pixel is\n// channel k)";
+    return "enable f16;\n";
 },"1":function(container,depth0,helpers,partials,data) {
-    return " (im2col on the fly, padding reads 0)";
+    return " (1x1, stride 1, no padding: row k of a pixel is\n// channel k)";
 },"2":function(container,depth0,helpers,partials,data) {
+    return " (im2col on the fly, padding reads 0)";
+},"3":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "// Packed fp16 storage: activations are u32 words of two halves (unpack2x16float), the weights\n// vec2<u32> of four. Pixels count over planes padded to an even length OHWP (the padding pixel\n// of an odd plane is computed as nothing and stored as 0), and each invocation owns pairs of\n// neighbouring pixels, so it alone writes each output word."
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"f16"),{"name":"if","hash":{},"fn":container.program(4, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":17,"column":60},"end":{"line":18,"column":72}}})) != null ? stack1 : "")
+    + "\nconst OHWP = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"ohwp") || container.strict(depth0, "ohwp", {"start":{"line":19,"column":15},"end":{"line":19,"column":19}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"ohwp","hash":{},"data":data,"loc":{"start":{"line":19,"column":13},"end":{"line":19,"column":21}}}) : helper))) != null ? stack1 : "")
+    + "u;\n";
+},"4":function(container,depth0,helpers,partials,data) {
+    return " With shader-f16 the tiles\n// are staged as f16 and multiplied in f16 into f32 accumulators.";
+},"5":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -524,29 +541,84 @@ module.exports = {
     };
 
   return "const H = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"h") || alias1(depth0, "h", {"start":{"line":20,"column":12},"end":{"line":20,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"h","hash":{},"data":data,"loc":{"start":{"line":20,"column":10},"end":{"line":20,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"h") || alias1(depth0, "h", {"start":{"line":29,"column":12},"end":{"line":29,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"h","hash":{},"data":data,"loc":{"start":{"line":29,"column":10},"end":{"line":29,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst W = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"w") || alias1(depth0, "w", {"start":{"line":21,"column":12},"end":{"line":21,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"w","hash":{},"data":data,"loc":{"start":{"line":21,"column":10},"end":{"line":21,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"w") || alias1(depth0, "w", {"start":{"line":30,"column":12},"end":{"line":30,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"w","hash":{},"data":data,"loc":{"start":{"line":30,"column":10},"end":{"line":30,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst KHW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"khw") || alias1(depth0, "khw", {"start":{"line":22,"column":14},"end":{"line":22,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"khw","hash":{},"data":data,"loc":{"start":{"line":22,"column":12},"end":{"line":22,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"khw") || alias1(depth0, "khw", {"start":{"line":31,"column":14},"end":{"line":31,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"khw","hash":{},"data":data,"loc":{"start":{"line":31,"column":12},"end":{"line":31,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst KW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"kw") || alias1(depth0, "kw", {"start":{"line":23,"column":13},"end":{"line":23,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"kw","hash":{},"data":data,"loc":{"start":{"line":23,"column":11},"end":{"line":23,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"kw") || alias1(depth0, "kw", {"start":{"line":32,"column":13},"end":{"line":32,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"kw","hash":{},"data":data,"loc":{"start":{"line":32,"column":11},"end":{"line":32,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst SH = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"sh") || alias1(depth0, "sh", {"start":{"line":24,"column":13},"end":{"line":24,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sh","hash":{},"data":data,"loc":{"start":{"line":24,"column":11},"end":{"line":24,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"sh") || alias1(depth0, "sh", {"start":{"line":33,"column":13},"end":{"line":33,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sh","hash":{},"data":data,"loc":{"start":{"line":33,"column":11},"end":{"line":33,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst SW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"sw") || alias1(depth0, "sw", {"start":{"line":25,"column":13},"end":{"line":25,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sw","hash":{},"data":data,"loc":{"start":{"line":25,"column":11},"end":{"line":25,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"sw") || alias1(depth0, "sw", {"start":{"line":34,"column":13},"end":{"line":34,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sw","hash":{},"data":data,"loc":{"start":{"line":34,"column":11},"end":{"line":34,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst PT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"pt") || alias1(depth0, "pt", {"start":{"line":26,"column":13},"end":{"line":26,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pt","hash":{},"data":data,"loc":{"start":{"line":26,"column":11},"end":{"line":26,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"pt") || alias1(depth0, "pt", {"start":{"line":35,"column":13},"end":{"line":35,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pt","hash":{},"data":data,"loc":{"start":{"line":35,"column":11},"end":{"line":35,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst PL = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"pl") || alias1(depth0, "pl", {"start":{"line":27,"column":13},"end":{"line":27,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pl","hash":{},"data":data,"loc":{"start":{"line":27,"column":11},"end":{"line":27,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"pl") || alias1(depth0, "pl", {"start":{"line":36,"column":13},"end":{"line":36,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pl","hash":{},"data":data,"loc":{"start":{"line":36,"column":11},"end":{"line":36,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\n";
-},"3":function(container,depth0,helpers,partials,data,blockParams,depths) {
-    var stack1, alias1=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+},"6":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
         }
         return undefined
     };
+
+  return "\n"
+    + ((stack1 = (((helper = lookupProperty(helpers,"helpers") || container.strict(depth0, "helpers", {"start":{"line":52,"column":3},"end":{"line":52,"column":10}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"helpers","hash":{},"data":data,"loc":{"start":{"line":52,"column":0},"end":{"line":52,"column":13}}}) : helper))) != null ? stack1 : "")
+    + "\n";
+},"7":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=container.strict, alias2=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "// Output pixels m and m + 1 (m even: one plane, one word per channel) and channels c .. c+3.\nfn store2(m: u32, c: u32, lo: vec4<f32>, hi: vec4<f32>) {\n  let n = m / OHWP;\n  let p = m % OHWP;\n  let oh = p / OW;\n  let ow = p % OW;\n  let oh1 = (p + 1u) / OW;\n  let ow1 = (p + 1u) % OW;\n  for (var j = 0u; j < 4u; j++) {\n    let co = c + j;\n    if (co >= COUT) { break; }\n    let v0 = epi(i32(n), i32(co), i32(oh), i32(ow), lo[j]);\n    var v1 = 0.0;\n    if (p + 1u < OHW) { v1 = epi(i32(n), i32(co), i32(oh1), i32(ow1), hi[j]); }\n    "
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "buf", {"start":{"line":74,"column":6},"end":{"line":74,"column":11}} ), depth0)) != null ? stack1 : "")
+    + "[("
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "off", {"start":{"line":74,"column":17},"end":{"line":74,"column":22}} ), depth0)) != null ? stack1 : "")
+    + "u + n * "
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "s0", {"start":{"line":74,"column":34},"end":{"line":74,"column":38}} ), depth0)) != null ? stack1 : "")
+    + "u + co * OHWP + p) >> 1u] = pack2x16float(clamp(vec2<f32>(v0, v1), vec2<f32>(-65504.0), vec2<f32>(65504.0)));\n  }\n}\n";
+},"8":function(container,depth0,helpers,partials,data) {
+    return "// Output pixel m and channels c .. c+3 (c a multiple of 4, below COUT).\nfn store(m: u32, c: u32, acc: vec4<f32>) {\n  let n = m / OHW;\n  let p = m % OHW;\n  let oh = p / OW;\n  let ow = p % OW;\n  for (var j = 0u; j < 4u; j++) {\n    let co = c + j;\n    if (co >= COUT) { break; }\n    epi(i32(n), i32(co), i32(oh), i32(ow), acc[j]);\n  }\n}\n";
+},"9":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"packed"),{"name":"if","hash":{},"fn":container.program(10, data, 0, blockParams, depths),"inverse":container.program(11, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":105,"column":0},"end":{"line":115,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"pointwise"),{"name":"if","hash":{},"fn":container.program(12, data, 0, blockParams, depths),"inverse":container.program(13, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":123,"column":7}}})) != null ? stack1 : "");
+},"10":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=container.lambda;
+
+  return "  let aok"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = m0 + am + "
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "u * WG < M && (m0 + am + "
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "u * WG) % OHWP < OHW;\n  let amc"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = min(m0 + am + "
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "u * WG, M - 1u);\n  let aoh"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = (amc"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " % OHWP) / OW;\n  let aow"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = (amc"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " % OHWP) % OW;\n";
+},"11":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=container.lambda;
 
   return "  let aok"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
@@ -564,9 +636,8 @@ module.exports = {
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " % OW;\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depths[1],"pointwise"),{"name":"if","hash":{},"fn":container.program(4, data, 0, blockParams, depths),"inverse":container.program(5, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":76,"column":0},"end":{"line":83,"column":7}}})) != null ? stack1 : "");
-},"4":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    + " % OW;\n";
+},"12":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -577,21 +648,23 @@ module.exports = {
   return "  let abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":77,"column":24},"end":{"line":77,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":117,"column":24},"end":{"line":117,"column":32}} ), depth0)) != null ? stack1 : "")
     + "u + (amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " / OHW) * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":77,"column":62},"end":{"line":77,"column":69}} ), depth0)) != null ? stack1 : "")
+    + " / "
+    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":117,"column":55},"end":{"line":117,"column":63}} ), depth0)) != null ? stack1 : "")
+    + ") * "
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":117,"column":71},"end":{"line":117,"column":78}} ), depth0)) != null ? stack1 : "")
     + "u + aoh"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":77,"column":91},"end":{"line":77,"column":98}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":117,"column":100},"end":{"line":117,"column":107}} ), depth0)) != null ? stack1 : "")
     + "u + aow"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":77,"column":120},"end":{"line":77,"column":127}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":117,"column":129},"end":{"line":117,"column":136}} ), depth0)) != null ? stack1 : "")
     + "u;\n";
-},"5":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"13":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -602,11 +675,13 @@ module.exports = {
   return "  let abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":79,"column":24},"end":{"line":79,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":119,"column":24},"end":{"line":119,"column":32}} ), depth0)) != null ? stack1 : "")
     + "u + (amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " / OHW) * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":79,"column":62},"end":{"line":79,"column":69}} ), depth0)) != null ? stack1 : "")
+    + " / "
+    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":119,"column":55},"end":{"line":119,"column":63}} ), depth0)) != null ? stack1 : "")
+    + ") * "
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":119,"column":71},"end":{"line":119,"column":78}} ), depth0)) != null ? stack1 : "")
     + "u;\n  // Wraps below zero for padding rows / columns; `< H` / `< W` then rejects them.\n  let ih0"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = aoh"
@@ -616,13 +691,17 @@ module.exports = {
     + " = aow"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * SW - PL;\n";
-},"6":function(container,depth0,helpers,partials,data) {
+},"14":function(container,depth0,helpers,partials,data) {
+    return "m0 + 2 * ty + (i / 2) * 2 * TY + i % 2 (pairs)";
+},"15":function(container,depth0,helpers,partials,data) {
+    return "m0 + ty + i * TY";
+},"16":function(container,depth0,helpers,partials,data) {
     var stack1;
 
   return "  var "
     + ((stack1 = container.lambda(depth0, depth0)) != null ? stack1 : "")
     + " = vec4<f32>(0.0);\n";
-},"7":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"17":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -630,8 +709,8 @@ module.exports = {
         return undefined
     };
 
-  return ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(8, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":101,"column":0},"end":{"line":105,"column":9}}})) != null ? stack1 : "");
-},"8":function(container,depth0,helpers,partials,data,blockParams,depths) {
+  return ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(18, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":141,"column":0},"end":{"line":145,"column":9}}})) != null ? stack1 : "");
+},"18":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -641,22 +720,26 @@ module.exports = {
 
   return "      var v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " = 0.0;\n      if (aok"
+    + " = "
+    + ((stack1 = alias1(alias2(depths[1], "aZero", {"start":{"line":142,"column":24},"end":{"line":142,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ";\n      if (aok"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + ") { v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "buf", {"start":{"line":103,"column":39},"end":{"line":103,"column":47}} ), depth0)) != null ? stack1 : "")
-    + "[abase"
+    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":143,"column":39},"end":{"line":143,"column":44}} ), depth0)) != null ? stack1 : "")
+    + "abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " + gk * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":103,"column":73},"end":{"line":103,"column":80}} ), depth0)) != null ? stack1 : "")
-    + "u]; }\n      As[kk * BM + am + "
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":143,"column":69},"end":{"line":143,"column":76}} ), depth0)) != null ? stack1 : "")
+    + "u"
+    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":143,"column":81},"end":{"line":143,"column":86}} ), depth0)) != null ? stack1 : "")
+    + "; }\n      As[kk * BM + am + "
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + "u * WG] = v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + ";\n";
-},"9":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"19":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -665,8 +748,8 @@ module.exports = {
     };
 
   return "      let ci = gk / KHW;\n      let rk = gk % KHW;\n      let ky = rk / KW;\n      let kx = rk % KW;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(10, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":111,"column":0},"end":{"line":117,"column":9}}})) != null ? stack1 : "");
-},"10":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(20, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":151,"column":0},"end":{"line":157,"column":9}}})) != null ? stack1 : "");
+},"20":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -676,7 +759,9 @@ module.exports = {
 
   return "      var v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " = 0.0;\n      let ih"
+    + " = "
+    + ((stack1 = alias1(alias2(depths[1], "aZero", {"start":{"line":152,"column":24},"end":{"line":152,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ";\n      let ih"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = ih0"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
@@ -693,118 +778,161 @@ module.exports = {
     + " < W) { v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "buf", {"start":{"line":115,"column":75},"end":{"line":115,"column":83}} ), depth0)) != null ? stack1 : "")
-    + "[abase"
+    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":155,"column":75},"end":{"line":155,"column":80}} ), depth0)) != null ? stack1 : "")
+    + "abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " + ci * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":115,"column":109},"end":{"line":115,"column":116}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":155,"column":105},"end":{"line":155,"column":112}} ), depth0)) != null ? stack1 : "")
     + "u + ih"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":115,"column":137},"end":{"line":115,"column":144}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":155,"column":133},"end":{"line":155,"column":140}} ), depth0)) != null ? stack1 : "")
     + "u + iw"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":115,"column":165},"end":{"line":115,"column":172}} ), depth0)) != null ? stack1 : "")
-    + "u]; }\n      As[kk * BM + am + "
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":155,"column":161},"end":{"line":155,"column":168}} ), depth0)) != null ? stack1 : "")
+    + "u"
+    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":155,"column":173},"end":{"line":155,"column":178}} ), depth0)) != null ? stack1 : "")
+    + "; }\n      As[kk * BM + am + "
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + "u * WG] = v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + ";\n";
-},"11":function(container,depth0,helpers,partials,data) {
+},"21":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.strict, alias2=container.lambda;
 
   return "      let "
-    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":129,"column":12},"end":{"line":129,"column":21}} ), depth0)) != null ? stack1 : "")
-    + " = As[kk * BM + ty + "
-    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":129,"column":46},"end":{"line":129,"column":54}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":169,"column":12},"end":{"line":169,"column":21}} ), depth0)) != null ? stack1 : "")
+    + " = As[kk * BM + "
+    + ((stack1 = alias2(alias1(depths[1], "tyTerm", {"start":{"line":169,"column":41},"end":{"line":169,"column":50}} ), depth0)) != null ? stack1 : "")
+    + " + "
+    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":169,"column":57},"end":{"line":169,"column":65}} ), depth0)) != null ? stack1 : "")
     + "u];\n";
-},"12":function(container,depth0,helpers,partials,data) {
+},"22":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda;
 
   return "      let "
-    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":132,"column":12},"end":{"line":132,"column":21}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":172,"column":12},"end":{"line":172,"column":21}} ), depth0)) != null ? stack1 : "")
     + " = Bs[kk * BN4 + tx * VN + "
-    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":132,"column":52},"end":{"line":132,"column":60}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":172,"column":52},"end":{"line":172,"column":60}} ), depth0)) != null ? stack1 : "")
     + "u];\n";
-},"13":function(container,depth0,helpers,partials,data) {
+},"23":function(container,depth0,helpers,partials,data) {
     var stack1;
 
   return "      "
     + ((stack1 = container.lambda(depth0, depth0)) != null ? stack1 : "")
     + "\n";
-},"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data,blockParams,depths) {
-    var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
+},"24":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
         }
         return undefined
     };
 
-  return ((stack1 = (((helper = lookupProperty(helpers,"header") || alias1(depth0, "header", {"start":{"line":1,"column":3},"end":{"line":1,"column":9}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"header","hash":{},"data":data,"loc":{"start":{"line":1,"column":0},"end":{"line":1,"column":12}}}) : helper))) != null ? stack1 : "")
+  return "  // Pixel pairs grow with r: stop at the first one past M. Accumulator q = i * VN + j holds\n  // pixel i of the invocation; pair r is pixels 2r and 2r + 1.\n  for (var r = 0u; r < "
+    + ((stack1 = (((helper = lookupProperty(helpers,"pairs") || container.strict(depth0, "pairs", {"start":{"line":187,"column":25},"end":{"line":187,"column":30}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"pairs","hash":{},"data":data,"loc":{"start":{"line":187,"column":23},"end":{"line":187,"column":32}}}) : helper))) != null ? stack1 : "")
+    + "u && m0 + 2u * ty + r * 2u * TY < M; r++) {\n    for (var j = 0u; j < VN; j++) {\n      let c = (c40 + tx * VN + j) * 4u;\n      if (c < COUT) { store2(m0 + 2u * ty + r * 2u * TY, c, outs[2u * r * VN + j], outs[(2u * r + 1u) * VN + j]); }\n    }\n  }\n";
+},"25":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "  // Pixels grow with q / VN: stop at the first one past M.\n  for (var q = 0u; q < "
+    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || container.strict(depth0, "tileLen", {"start":{"line":195,"column":25},"end":{"line":195,"column":32}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":195,"column":23},"end":{"line":195,"column":34}}}) : helper))) != null ? stack1 : "")
+    + "u && m0 + ty + (q / VN) * TY < M; q++) {\n    let c = (c40 + tx * VN + q % VN) * 4u;\n    if (c < COUT) { store(m0 + ty + (q / VN) * TY, c, outs[q]); }\n  }\n";
+},"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"f16"),{"name":"if","hash":{},"fn":container.program(0, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":1,"column":0},"end":{"line":2,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"header") || alias2(depth0, "header", {"start":{"line":2,"column":10},"end":{"line":2,"column":16}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"header","hash":{},"data":data,"loc":{"start":{"line":2,"column":7},"end":{"line":2,"column":19}}}) : helper))) != null ? stack1 : "")
     + "\n// Tiled implicit-GEMM convolution (groups == 1): Y[M, N] = X'[M, K] * B[K, N], then the fused\n// epilogue (bias, activation, residual). M = batch * output pixels, N = output channels,\n// K = Cin * kh * kw in (ci, ky, kx) order. X' is never materialized: the A tile is gathered\n// straight from the input view"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(0, data, 0, blockParams, depths),"inverse":container.program(1, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":5,"column":31},"end":{"line":6,"column":65}}})) != null ? stack1 : "")
-    + ". B is the weight repacked at build\n// time as [K, N4] (N4 = Cout rounded up to 4, zero columns), read as vec4.\n// One workgroup computes a BM x BN tile of Y. Per K step of BK it stages A (BK x BM scalars)\n// and B (BK x BN/4 vec4) in workgroup memory; each invocation then accumulates TM pixels\n// (strided TY apart, so neighbouring invocations touch neighbouring pixels) times VN vec4 of\n// output channels in registers.\nconst M = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"m") || alias1(depth0, "m", {"start":{"line":12,"column":12},"end":{"line":12,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"m","hash":{},"data":data,"loc":{"start":{"line":12,"column":10},"end":{"line":12,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(1, data, 0, blockParams, depths),"inverse":container.program(2, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":6,"column":31},"end":{"line":7,"column":65}}})) != null ? stack1 : "")
+    + ". B is the weight repacked at build\n// time as [K, N4] (N4 = Cout rounded up to 4, zero columns), read as vec4.\n// One workgroup computes a BM x BN tile of Y. Per K step of BK it stages A (BK x BM scalars)\n// and B (BK x BN/4 vec4) in workgroup memory; each invocation then accumulates TM pixels\n// (strided TY apart, so neighbouring invocations touch neighbouring pixels) times VN vec4 of\n// output channels in registers.\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(3, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":13,"column":0},"end":{"line":20,"column":7}}})) != null ? stack1 : "")
+    + "const M = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"m") || alias2(depth0, "m", {"start":{"line":21,"column":12},"end":{"line":21,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"m","hash":{},"data":data,"loc":{"start":{"line":21,"column":10},"end":{"line":21,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst K = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"k") || alias1(depth0, "k", {"start":{"line":13,"column":12},"end":{"line":13,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"k","hash":{},"data":data,"loc":{"start":{"line":13,"column":10},"end":{"line":13,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"k") || alias2(depth0, "k", {"start":{"line":22,"column":12},"end":{"line":22,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"k","hash":{},"data":data,"loc":{"start":{"line":22,"column":10},"end":{"line":22,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst COUT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"cout") || alias1(depth0, "cout", {"start":{"line":14,"column":15},"end":{"line":14,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"cout","hash":{},"data":data,"loc":{"start":{"line":14,"column":13},"end":{"line":14,"column":21}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"cout") || alias2(depth0, "cout", {"start":{"line":23,"column":15},"end":{"line":23,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"cout","hash":{},"data":data,"loc":{"start":{"line":23,"column":13},"end":{"line":23,"column":21}}}) : helper))) != null ? stack1 : "")
     + "u;\n// vec4 columns of B (Cout rounded up to 4, over 4).\nconst NV = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"nv") || alias1(depth0, "nv", {"start":{"line":16,"column":13},"end":{"line":16,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"nv","hash":{},"data":data,"loc":{"start":{"line":16,"column":11},"end":{"line":16,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"nv") || alias2(depth0, "nv", {"start":{"line":25,"column":13},"end":{"line":25,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nv","hash":{},"data":data,"loc":{"start":{"line":25,"column":11},"end":{"line":25,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst OHW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ohw") || alias1(depth0, "ohw", {"start":{"line":17,"column":14},"end":{"line":17,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ohw","hash":{},"data":data,"loc":{"start":{"line":17,"column":12},"end":{"line":17,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ohw") || alias2(depth0, "ohw", {"start":{"line":26,"column":14},"end":{"line":26,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ohw","hash":{},"data":data,"loc":{"start":{"line":26,"column":12},"end":{"line":26,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst OW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ow") || alias1(depth0, "ow", {"start":{"line":18,"column":13},"end":{"line":18,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ow","hash":{},"data":data,"loc":{"start":{"line":18,"column":11},"end":{"line":18,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ow") || alias2(depth0, "ow", {"start":{"line":27,"column":13},"end":{"line":27,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ow","hash":{},"data":data,"loc":{"start":{"line":27,"column":11},"end":{"line":27,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\n"
-    + ((stack1 = lookupProperty(helpers,"unless").call(alias2,lookupProperty(depth0,"pointwise"),{"name":"unless","hash":{},"fn":container.program(2, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":19,"column":0},"end":{"line":28,"column":11}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"unless").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"unless","hash":{},"fn":container.program(5, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":0},"end":{"line":37,"column":11}}})) != null ? stack1 : "")
     + "const BM = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bm") || alias1(depth0, "bm", {"start":{"line":29,"column":13},"end":{"line":29,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"bm","hash":{},"data":data,"loc":{"start":{"line":29,"column":11},"end":{"line":29,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bm") || alias2(depth0, "bm", {"start":{"line":38,"column":13},"end":{"line":38,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bm","hash":{},"data":data,"loc":{"start":{"line":38,"column":11},"end":{"line":38,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst BN4 = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bn4") || alias1(depth0, "bn4", {"start":{"line":30,"column":14},"end":{"line":30,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"bn4","hash":{},"data":data,"loc":{"start":{"line":30,"column":12},"end":{"line":30,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bn4") || alias2(depth0, "bn4", {"start":{"line":39,"column":14},"end":{"line":39,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bn4","hash":{},"data":data,"loc":{"start":{"line":39,"column":12},"end":{"line":39,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst BK = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bk") || alias1(depth0, "bk", {"start":{"line":31,"column":13},"end":{"line":31,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"bk","hash":{},"data":data,"loc":{"start":{"line":31,"column":11},"end":{"line":31,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bk") || alias2(depth0, "bk", {"start":{"line":40,"column":13},"end":{"line":40,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bk","hash":{},"data":data,"loc":{"start":{"line":40,"column":11},"end":{"line":40,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst TY = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ty") || alias1(depth0, "ty", {"start":{"line":32,"column":13},"end":{"line":32,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ty","hash":{},"data":data,"loc":{"start":{"line":32,"column":11},"end":{"line":32,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ty") || alias2(depth0, "ty", {"start":{"line":41,"column":13},"end":{"line":41,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ty","hash":{},"data":data,"loc":{"start":{"line":41,"column":11},"end":{"line":41,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst VN = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"vn") || alias1(depth0, "vn", {"start":{"line":33,"column":13},"end":{"line":33,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"vn","hash":{},"data":data,"loc":{"start":{"line":33,"column":11},"end":{"line":33,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"vn") || alias2(depth0, "vn", {"start":{"line":42,"column":13},"end":{"line":42,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"vn","hash":{},"data":data,"loc":{"start":{"line":42,"column":11},"end":{"line":42,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst WG = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias1(depth0, "wgSize", {"start":{"line":34,"column":13},"end":{"line":34,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":34,"column":11},"end":{"line":34,"column":21}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":43,"column":13},"end":{"line":43,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":43,"column":11},"end":{"line":43,"column":21}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst NT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"nt") || alias1(depth0, "nt", {"start":{"line":35,"column":13},"end":{"line":35,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"nt","hash":{},"data":data,"loc":{"start":{"line":35,"column":11},"end":{"line":35,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"nt") || alias2(depth0, "nt", {"start":{"line":44,"column":13},"end":{"line":44,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nt","hash":{},"data":data,"loc":{"start":{"line":44,"column":11},"end":{"line":44,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst TILES = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tiles") || alias1(depth0, "tiles", {"start":{"line":36,"column":16},"end":{"line":36,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"tiles","hash":{},"data":data,"loc":{"start":{"line":36,"column":14},"end":{"line":36,"column":23}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"tiles") || alias2(depth0, "tiles", {"start":{"line":45,"column":16},"end":{"line":45,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tiles","hash":{},"data":data,"loc":{"start":{"line":45,"column":14},"end":{"line":45,"column":23}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst WOFF4 = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"wOff4") || alias1(depth0, "wOff4", {"start":{"line":37,"column":16},"end":{"line":37,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"wOff4","hash":{},"data":data,"loc":{"start":{"line":37,"column":14},"end":{"line":37,"column":23}}}) : helper))) != null ? stack1 : "")
-    + "u;\n\nvar<workgroup> As: array<f32, "
-    + ((stack1 = (((helper = lookupProperty(helpers,"aTile") || alias1(depth0, "aTile", {"start":{"line":39,"column":32},"end":{"line":39,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"aTile","hash":{},"data":data,"loc":{"start":{"line":39,"column":30},"end":{"line":39,"column":39}}}) : helper))) != null ? stack1 : "")
-    + ">;\nvar<workgroup> Bs: array<vec4<f32>, "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bTile") || alias1(depth0, "bTile", {"start":{"line":40,"column":38},"end":{"line":40,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"bTile","hash":{},"data":data,"loc":{"start":{"line":40,"column":36},"end":{"line":40,"column":45}}}) : helper))) != null ? stack1 : "")
-    + ">;\n\n// The epilogue of one output element (bias, activation, residual, store): the C-style\n// renderer's, shared with every target.\n"
-    + ((stack1 = (((helper = lookupProperty(helpers,"epilogueFn") || alias1(depth0, "epilogueFn", {"start":{"line":44,"column":3},"end":{"line":44,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"epilogueFn","hash":{},"data":data,"loc":{"start":{"line":44,"column":0},"end":{"line":44,"column":16}}}) : helper))) != null ? stack1 : "")
-    + "\n\n// Output pixel m and channels c .. c+3 (c a multiple of 4, below COUT).\nfn store(m: u32, c: u32, acc: vec4<f32>) {\n  let n = m / OHW;\n  let p = m % OHW;\n  let oh = p / OW;\n  let ow = p % OW;\n  for (var j = 0u; j < 4u; j++) {\n    let co = c + j;\n    if (co >= COUT) { break; }\n    epi(i32(n), i32(co), i32(oh), i32(ow), acc[j]);\n  }\n}\n\n@compute @workgroup_size("
-    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias1(depth0, "wgSize", {"start":{"line":59,"column":27},"end":{"line":59,"column":33}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":59,"column":25},"end":{"line":59,"column":35}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"wOff4") || alias2(depth0, "wOff4", {"start":{"line":46,"column":16},"end":{"line":46,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wOff4","hash":{},"data":data,"loc":{"start":{"line":46,"column":14},"end":{"line":46,"column":23}}}) : helper))) != null ? stack1 : "")
+    + "u;\n\nvar<workgroup> As: array<"
+    + ((stack1 = (((helper = lookupProperty(helpers,"aType") || alias2(depth0, "aType", {"start":{"line":48,"column":27},"end":{"line":48,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aType","hash":{},"data":data,"loc":{"start":{"line":48,"column":25},"end":{"line":48,"column":34}}}) : helper))) != null ? stack1 : "")
+    + ", "
+    + ((stack1 = (((helper = lookupProperty(helpers,"aTile") || alias2(depth0, "aTile", {"start":{"line":48,"column":38},"end":{"line":48,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aTile","hash":{},"data":data,"loc":{"start":{"line":48,"column":36},"end":{"line":48,"column":45}}}) : helper))) != null ? stack1 : "")
+    + ">;\nvar<workgroup> Bs: array<"
+    + ((stack1 = (((helper = lookupProperty(helpers,"bType") || alias2(depth0, "bType", {"start":{"line":49,"column":27},"end":{"line":49,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bType","hash":{},"data":data,"loc":{"start":{"line":49,"column":25},"end":{"line":49,"column":34}}}) : helper))) != null ? stack1 : "")
+    + ", "
+    + ((stack1 = (((helper = lookupProperty(helpers,"bTile") || alias2(depth0, "bTile", {"start":{"line":49,"column":38},"end":{"line":49,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bTile","hash":{},"data":data,"loc":{"start":{"line":49,"column":36},"end":{"line":49,"column":45}}}) : helper))) != null ? stack1 : "")
+    + ">;\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(6, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":50,"column":0},"end":{"line":53,"column":7}}})) != null ? stack1 : "")
+    + "\n// The epilogue of one output element (bias, activation, residual, store): the C-style\n// renderer's, shared with every target.\n"
+    + ((stack1 = (((helper = lookupProperty(helpers,"epilogueFn") || alias2(depth0, "epilogueFn", {"start":{"line":57,"column":3},"end":{"line":57,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"epilogueFn","hash":{},"data":data,"loc":{"start":{"line":57,"column":0},"end":{"line":57,"column":16}}}) : helper))) != null ? stack1 : "")
+    + "\n\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(7, data, 0, blockParams, depths),"inverse":container.program(8, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":59,"column":0},"end":{"line":90,"column":7}}})) != null ? stack1 : "")
+    + "\n@compute @workgroup_size("
+    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":92,"column":27},"end":{"line":92,"column":33}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":92,"column":25},"end":{"line":92,"column":35}}}) : helper))) != null ? stack1 : "")
     + ")\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let tile = wid.y * nwg.x + wid.x;\n  // Workgroup-uniform: whole workgroups leave, so every barrier below is reached by all.\n  if (tile >= TILES) { return; }\n  let m0 = (tile / NT) * BM;\n  let c40 = (tile % NT) * BN4;\n\n  // A staging: this invocation loads pixels m0 + am + s * WG (one per slot s) of K rows\n  // ar, ar + WG / BM, ... Pixel decoding happens once, here.\n  let am = li % BM;\n  let ar = li / BM;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(3, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":71,"column":0},"end":{"line":84,"column":9}}})) != null ? stack1 : "")
-    + "\n  // Compute mapping: pixels m0 + ty + i * TY, vec4 columns c40 + tx * VN + j.\n  let ty = li % TY;\n  let tx = li / TY;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"accs"),{"name":"each","hash":{},"fn":container.program(6, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":89,"column":0},"end":{"line":91,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(9, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":104,"column":0},"end":{"line":124,"column":9}}})) != null ? stack1 : "")
+    + "\n  // Compute mapping: pixels "
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(14, data, 0, blockParams, depths),"inverse":container.program(15, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":126,"column":29},"end":{"line":126,"column":120}}})) != null ? stack1 : "")
+    + ", vec4 columns c40 + tx * VN + j.\n  let ty = li % TY;\n  let tx = li / TY;\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"accs"),{"name":"each","hash":{},"fn":container.program(16, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":129,"column":0},"end":{"line":131,"column":9}}})) != null ? stack1 : "")
     + "\n  for (var k0 = 0u; k0 < K; k0 += BK) {\n    // Rows of this K step; the last step may have fewer. Staging and the product stop there,\n    // so no loop below has a trip count the shader compiler can fold: unrolled, their loads make\n    // JIT drivers (llvmpipe) compile for seconds.\n    let kn = min(BK, K - k0);\n    for (var kk = ar; kk < kn; kk += "
-    + ((stack1 = (((helper = lookupProperty(helpers,"aRowsPerRound") || alias1(depth0, "aRowsPerRound", {"start":{"line":98,"column":39},"end":{"line":98,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"aRowsPerRound","hash":{},"data":data,"loc":{"start":{"line":98,"column":37},"end":{"line":98,"column":54}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"aRowsPerRound") || alias2(depth0, "aRowsPerRound", {"start":{"line":138,"column":39},"end":{"line":138,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aRowsPerRound","hash":{},"data":data,"loc":{"start":{"line":138,"column":37},"end":{"line":138,"column":54}}}) : helper))) != null ? stack1 : "")
     + "u) {\n      let gk = k0 + kk;\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(7, data, 0, blockParams, depths),"inverse":container.program(9, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":100,"column":0},"end":{"line":118,"column":7}}})) != null ? stack1 : "")
-    + "    }\n    for (var e = li; e < kn * BN4; e += WG) {\n      let c4 = c40 + e % BN4;\n      var b = vec4<f32>(0.0);\n      if (c4 < NV) { b = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"wBuf") || alias1(depth0, "wBuf", {"start":{"line":123,"column":27},"end":{"line":123,"column":31}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"wBuf","hash":{},"data":data,"loc":{"start":{"line":123,"column":25},"end":{"line":123,"column":33}}}) : helper))) != null ? stack1 : "")
-    + "[WOFF4 + (k0 + e / BN4) * NV + c4]; }\n      Bs[e] = b;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < kn; kk++) {\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"aLoads"),{"name":"each","hash":{},"fn":container.program(11, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":128,"column":0},"end":{"line":130,"column":9}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"bLoads"),{"name":"each","hash":{},"fn":container.program(12, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":131,"column":0},"end":{"line":133,"column":9}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"fmas"),{"name":"each","hash":{},"fn":container.program(13, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":134,"column":0},"end":{"line":136,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(17, data, 0, blockParams, depths),"inverse":container.program(19, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":140,"column":0},"end":{"line":158,"column":7}}})) != null ? stack1 : "")
+    + "    }\n    for (var e = li; e < kn * BN4; e += WG) {\n      let c4 = c40 + e % BN4;\n      var b = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"bZero") || alias2(depth0, "bZero", {"start":{"line":162,"column":16},"end":{"line":162,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bZero","hash":{},"data":data,"loc":{"start":{"line":162,"column":14},"end":{"line":162,"column":23}}}) : helper))) != null ? stack1 : "")
+    + ";\n      if (c4 < NV) { b = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"bl") || alias2(depth0, "bl", {"start":{"line":163,"column":27},"end":{"line":163,"column":29}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bl","hash":{},"data":data,"loc":{"start":{"line":163,"column":25},"end":{"line":163,"column":31}}}) : helper))) != null ? stack1 : "")
+    + "WOFF4 + (k0 + e / BN4) * NV + c4"
+    + ((stack1 = (((helper = lookupProperty(helpers,"br") || alias2(depth0, "br", {"start":{"line":163,"column":65},"end":{"line":163,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"br","hash":{},"data":data,"loc":{"start":{"line":163,"column":63},"end":{"line":163,"column":69}}}) : helper))) != null ? stack1 : "")
+    + "; }\n      Bs[e] = b;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < kn; kk++) {\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aLoads"),{"name":"each","hash":{},"fn":container.program(21, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":168,"column":0},"end":{"line":170,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"bLoads"),{"name":"each","hash":{},"fn":container.program(22, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":171,"column":0},"end":{"line":173,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"fmas"),{"name":"each","hash":{},"fn":container.program(23, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":174,"column":0},"end":{"line":176,"column":9}}})) != null ? stack1 : "")
     + "    }\n    workgroupBarrier();\n  }\n\n  // The epilogue loops over the register tile (through an array) rather than unrolling it: the\n  // same code for every accumulator keeps shader compilation fast on JIT drivers.\n  let outs = array<vec4<f32>, "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || alias1(depth0, "tileLen", {"start":{"line":143,"column":32},"end":{"line":143,"column":39}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":143,"column":30},"end":{"line":143,"column":41}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || alias2(depth0, "tileLen", {"start":{"line":183,"column":32},"end":{"line":183,"column":39}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":183,"column":30},"end":{"line":183,"column":41}}}) : helper))) != null ? stack1 : "")
     + ">("
-    + ((stack1 = (((helper = lookupProperty(helpers,"accList") || alias1(depth0, "accList", {"start":{"line":143,"column":45},"end":{"line":143,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"accList","hash":{},"data":data,"loc":{"start":{"line":143,"column":43},"end":{"line":143,"column":54}}}) : helper))) != null ? stack1 : "")
-    + ");\n  // Pixels grow with q / VN: stop at the first one past M.\n  for (var q = 0u; q < "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || alias1(depth0, "tileLen", {"start":{"line":145,"column":25},"end":{"line":145,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":145,"column":23},"end":{"line":145,"column":34}}}) : helper))) != null ? stack1 : "")
-    + "u && m0 + ty + (q / VN) * TY < M; q++) {\n    let c = (c40 + tx * VN + q % VN) * 4u;\n    if (c < COUT) { store(m0 + ty + (q / VN) * TY, c, outs[q]); }\n  }\n}\n";
+    + ((stack1 = (((helper = lookupProperty(helpers,"accList") || alias2(depth0, "accList", {"start":{"line":183,"column":45},"end":{"line":183,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"accList","hash":{},"data":data,"loc":{"start":{"line":183,"column":43},"end":{"line":183,"column":54}}}) : helper))) != null ? stack1 : "")
+    + ");\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(24, data, 0, blockParams, depths),"inverse":container.program(25, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":184,"column":0},"end":{"line":199,"column":7}}})) != null ? stack1 : "")
+    + "}\n";
 },"useData":true,"useDepths":true},
     "index.html": {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -824,7 +952,7 @@ module.exports = {
     + ((stack1 = (((helper = lookupProperty(helpers,"model") || alias1(depth0, "model", {"start":{"line":13,"column":6},"end":{"line":13,"column":11}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"model","hash":{},"data":data,"loc":{"start":{"line":13,"column":4},"end":{"line":13,"column":13}}}) : helper))) != null ? stack1 : "")
     + " on WebGPU</h1>\n<p>Input ["
     + ((stack1 = (((helper = lookupProperty(helpers,"inputShape") || alias1(depth0, "inputShape", {"start":{"line":14,"column":12},"end":{"line":14,"column":22}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShape","hash":{},"data":data,"loc":{"start":{"line":14,"column":10},"end":{"line":14,"column":24}}}) : helper))) != null ? stack1 : "")
-    + "] from <code>sample_input.bin</code>; weights from <code>weights.bin</code>.</p>\n<pre id=\"status\">loading...</pre>\n\u003Cscript type=\"module\">\nimport { createModel, outputShapes } from './model.js';\n\nconst status = document.getElementById('status');\nconst show = (text) => { status.textContent = text; };\n\n// Top-5 of a classifier's first row, or min / max / mean of a feature map.\nfunction summarize(name, data) {\n  const shape = outputShapes[name];\n  if (shape.length === 2) {\n    const row = Array.from(data.subarray(0, shape[1]), (v, i) => [v, i]);\n    row.sort((a, b) => b[0] - a[0]);\n    return `${name} [${shape}] top-5: ` + row.slice(0, 5).map(([v, i]) => `#${i} ${v.toFixed(4)}`).join(', ');\n  }\n  let min = Infinity, max = -Infinity, sum = 0;\n  for (const v of data) { min = Math.min(min, v); max = Math.max(max, v); sum += v; }\n  return `${name} [${shape}] min ${min.toFixed(4)} max ${max.toFixed(4)} mean ${(sum / data.length).toFixed(4)}`;\n}\n\nasync function main() {\n  if (!navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');\n  const adapter = await navigator.gpu.requestAdapter();\n  if (!adapter) throw new Error('no WebGPU adapter');\n  const device = await adapter.requestDevice();\n  const [weights, input] = await Promise.all([\n    fetch('weights.bin').then((r) => r.arrayBuffer()),\n    fetch('sample_input.bin').then((r) => r.arrayBuffer()).then((b) => new Float32Array(b)),\n  ]);\n  const model = await createModel(device, weights);\n  await model.run(input); // warm-up: first-use pipeline and buffer costs\n  const t0 = performance.now();\n  const outputs = await model.run(input);\n  const ms = performance.now() - t0;\n  window.vovcOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)]));\n  window.vovcTimeMs = ms;\n  show([`forward: ${ms.toFixed(2)} ms (after one warm-up run)`, ...Object.entries(outputs).map(([k, v]) => summarize(k, v))].join('\\n'));\n}\n\nmain().then(() => { window.vovcDone = true; }, (e) => { window.vovcError = String(e); show(`error: ${e}`); });\n\u003C/script>\n</body>\n</html>\n";
+    + "] from <code>sample_input.bin</code>; weights from <code>weights.bin</code>.</p>\n<pre id=\"status\">loading...</pre>\n\u003Cscript type=\"module\">\nimport { createModel, outputShapes, wantedFeatures, ioType, halfBitsToFloat32 } from './model.js';\n\nconst status = document.getElementById('status');\nconst show = (text) => { status.textContent = text; };\n\n// Top-5 of a classifier's first row, or min / max / mean of a feature map.\nfunction summarize(name, data) {\n  const shape = outputShapes[name];\n  if (shape.length === 2) {\n    const row = Array.from(data.subarray(0, shape[1]), (v, i) => [v, i]);\n    row.sort((a, b) => b[0] - a[0]);\n    return `${name} [${shape}] top-5: ` + row.slice(0, 5).map(([v, i]) => `#${i} ${v.toFixed(4)}`).join(', ');\n  }\n  let min = Infinity, max = -Infinity, sum = 0;\n  for (const v of data) { min = Math.min(min, v); max = Math.max(max, v); sum += v; }\n  return `${name} [${shape}] min ${min.toFixed(4)} max ${max.toFixed(4)} mean ${(sum / data.length).toFixed(4)}`;\n}\n\nasync function main() {\n  if (!navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');\n  const adapter = await navigator.gpu.requestAdapter();\n  if (!adapter) throw new Error('no WebGPU adapter');\n  // shader-f16 when the adapter has it (the model then runs its f16 shader variants).\n  const device = await adapter.requestDevice({ requiredFeatures: wantedFeatures(adapter) });\n  // sample_input.bin holds the model's ioType: float32, or binary16 bits for --io native.\n  const [weights, input] = await Promise.all([\n    fetch('weights.bin').then((r) => r.arrayBuffer()),\n    fetch('sample_input.bin').then((r) => r.arrayBuffer()).then((b) => (ioType === 'float16' ? new Uint16Array(b) : new Float32Array(b))),\n  ]);\n  const model = await createModel(device, weights);\n  await model.run(input); // warm-up: first-use pipeline and buffer costs\n  const t0 = performance.now();\n  const raw = await model.run(input);\n  const ms = performance.now() - t0;\n  const outputs = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Uint16Array ? halfBitsToFloat32(v) : v]));\n  window.vovcOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)]));\n  window.vovcTimeMs = ms;\n  window.vovcShaderF16 = model.shaderF16;\n  show([`forward: ${ms.toFixed(2)} ms (after one warm-up run${model.shaderF16 ? ', shader-f16' : ''})`, ...Object.entries(outputs).map(([k, v]) => summarize(k, v))].join('\\n'));\n}\n\nmain().then(() => { window.vovcDone = true; }, (e) => { window.vovcError = String(e); show(`error: ${e}`); });\n\u003C/script>\n</body>\n</html>\n";
 },"useData":true},
     "model.d.ts": {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -840,7 +968,13 @@ module.exports = {
     + ((stack1 = (((helper = lookupProperty(helpers,"model") || alias1(depth0, "model", {"start":{"line":1,"column":57},"end":{"line":1,"column":62}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"model","hash":{},"data":data,"loc":{"start":{"line":1,"column":55},"end":{"line":1,"column":64}}}) : helper))) != null ? stack1 : "")
     + ", input ["
     + ((stack1 = (((helper = lookupProperty(helpers,"inputShape") || alias1(depth0, "inputShape", {"start":{"line":1,"column":75},"end":{"line":1,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShape","hash":{},"data":data,"loc":{"start":{"line":1,"column":73},"end":{"line":1,"column":87}}}) : helper))) != null ? stack1 : "")
-    + "]).\n/// <reference types=\"@webgpu/types\" />\nexport declare const modelName: string;\nexport declare const inputShape: readonly number[];\nexport declare const outputShapes: Readonly<Record<string, readonly number[]>>;\nexport declare const weightsBytes: number;\nexport declare const precision: string;\nexport declare const ioType: 'float32';\nexport interface VovcModel {\n  /** Runs one forward pass; `input` is dense NCHW of `inputShape`. */\n  run(input: Float32Array): Promise<Record<string, Float32Array>>;\n  /** Releases every GPU buffer the model created. */\n  destroy(): void;\n}\nexport declare function createModel(device: GPUDevice, weights: ArrayBuffer): Promise<VovcModel>;\n";
+    + "]).\n/// <reference types=\"@webgpu/types\" />\nexport declare const modelName: string;\nexport declare const inputShape: readonly number[];\nexport declare const outputShapes: Readonly<Record<string, readonly number[]>>;\nexport declare const weightsBytes: number;\nexport declare const precision: string;\n/** Element type of run()'s input and outputs ('float16': Uint16Array of binary16 bits). */\nexport declare const ioType: '"
+    + ((stack1 = (((helper = lookupProperty(helpers,"ioType") || alias1(depth0, "ioType", {"start":{"line":9,"column":32},"end":{"line":9,"column":38}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ioType","hash":{},"data":data,"loc":{"start":{"line":9,"column":30},"end":{"line":9,"column":40}}}) : helper))) != null ? stack1 : "")
+    + "';\nexport interface VovcModel {\n  /** Runs one forward pass; `input` is dense NCHW of `inputShape`. */\n  run(input: "
+    + ((stack1 = (((helper = lookupProperty(helpers,"ioArray") || alias1(depth0, "ioArray", {"start":{"line":12,"column":15},"end":{"line":12,"column":22}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ioArray","hash":{},"data":data,"loc":{"start":{"line":12,"column":13},"end":{"line":12,"column":24}}}) : helper))) != null ? stack1 : "")
+    + "): Promise<Record<string, "
+    + ((stack1 = (((helper = lookupProperty(helpers,"ioArray") || alias1(depth0, "ioArray", {"start":{"line":12,"column":52},"end":{"line":12,"column":59}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ioArray","hash":{},"data":data,"loc":{"start":{"line":12,"column":50},"end":{"line":12,"column":61}}}) : helper))) != null ? stack1 : "")
+    + ">>;\n  /** Whether the model runs its shader-f16 variants. */\n  readonly shaderF16: boolean;\n  /** Releases every GPU buffer the model created. */\n  destroy(): void;\n}\nexport interface ModelOptions {\n  /** Use the shader-f16 variants (default: when the device has the feature). */\n  shaderF16?: boolean;\n}\n/** The optional device features this model uses when the adapter has them: pass them to requestDevice. */\nexport declare function wantedFeatures(adapter: GPUAdapter): GPUFeatureName[];\n/** float32 values of binary16 bit patterns (exact). */\nexport declare function halfBitsToFloat32(h: Uint16Array): Float32Array;\n/** binary16 bit patterns of float32 values (rounded to nearest even). */\nexport declare function float32ToHalfBits(x: Float32Array): Uint16Array;\nexport declare function createModel(device: GPUDevice, weights: ArrayBuffer, options?: ModelOptions): Promise<VovcModel>;\n";
 },"useData":true},
     "model.js": {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -856,25 +990,35 @@ module.exports = {
     + ((stack1 = (((helper = lookupProperty(helpers,"model") || alias1(depth0, "model", {"start":{"line":2,"column":36},"end":{"line":2,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"model","hash":{},"data":data,"loc":{"start":{"line":2,"column":34},"end":{"line":2,"column":43}}}) : helper))) != null ? stack1 : "")
     + " for input ["
     + ((stack1 = (((helper = lookupProperty(helpers,"inputShape") || alias1(depth0, "inputShape", {"start":{"line":2,"column":57},"end":{"line":2,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShape","hash":{},"data":data,"loc":{"start":{"line":2,"column":55},"end":{"line":2,"column":69}}}) : helper))) != null ? stack1 : "")
-    + "] on WebGPU.\n// Usage: const m = await createModel(device, weightsArrayBuffer); const out = await m.run(x);\n// The WGSL sources are inlined below (they also ship as shaders/*.wgsl for reading).\n// weights.bin is vovc's WGSL weight blob, not the checkpoint's order: weights.json lists every\n// entry (name, offset, shape, packing); the weight of each groups == 1 convolution is stored\n// transposed as [Cin*kh*kw, Cout rounded up to 4] so the conv shader reads it as vec4.\nexport const modelName = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"modelJson") || alias1(depth0, "modelJson", {"start":{"line":8,"column":28},"end":{"line":8,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"modelJson","hash":{},"data":data,"loc":{"start":{"line":8,"column":25},"end":{"line":8,"column":40}}}) : helper))) != null ? stack1 : "")
+    + "] on WebGPU.\n// Usage: const m = await createModel(device, weightsArrayBuffer); const out = await m.run(x);\n// The WGSL sources are inlined below (they also ship as shaders/*.wgsl for reading).\n// weights.bin is vovc's WGSL weight blob, not the checkpoint's order: weights.json lists every\n// entry (name, offset, shape, packing); the weight of each groups == 1 convolution is stored\n// transposed as [Cin*kh*kw, Cout rounded up to 4] so the conv shader reads it as vec4.\n// Storage: float32, or for fp16 binary16 halves packed two per 32-bit word (WGSL storage has no\n// 16-bit type without shader-f16), every channel plane padded to an even count so that each\n// word has one writer; run() converts at the ends unless ioType is 'float16'.\nexport const modelName = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"modelJson") || alias1(depth0, "modelJson", {"start":{"line":11,"column":28},"end":{"line":11,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"modelJson","hash":{},"data":data,"loc":{"start":{"line":11,"column":25},"end":{"line":11,"column":40}}}) : helper))) != null ? stack1 : "")
     + ";\nexport const inputShape = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"inputShapeJson") || alias1(depth0, "inputShapeJson", {"start":{"line":9,"column":29},"end":{"line":9,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShapeJson","hash":{},"data":data,"loc":{"start":{"line":9,"column":26},"end":{"line":9,"column":46}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"inputShapeJson") || alias1(depth0, "inputShapeJson", {"start":{"line":12,"column":29},"end":{"line":12,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShapeJson","hash":{},"data":data,"loc":{"start":{"line":12,"column":26},"end":{"line":12,"column":46}}}) : helper))) != null ? stack1 : "")
     + ";\nexport const outputShapes = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"outputShapesJson") || alias1(depth0, "outputShapesJson", {"start":{"line":10,"column":31},"end":{"line":10,"column":47}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputShapesJson","hash":{},"data":data,"loc":{"start":{"line":10,"column":28},"end":{"line":10,"column":50}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"outputShapesJson") || alias1(depth0, "outputShapesJson", {"start":{"line":13,"column":31},"end":{"line":13,"column":47}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputShapesJson","hash":{},"data":data,"loc":{"start":{"line":13,"column":28},"end":{"line":13,"column":50}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Byte length the weights blob must have. */\nexport const weightsBytes = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"weightsBytes") || alias1(depth0, "weightsBytes", {"start":{"line":12,"column":30},"end":{"line":12,"column":42}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"weightsBytes","hash":{},"data":data,"loc":{"start":{"line":12,"column":28},"end":{"line":12,"column":44}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"weightsBytes") || alias1(depth0, "weightsBytes", {"start":{"line":15,"column":30},"end":{"line":15,"column":42}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"weightsBytes","hash":{},"data":data,"loc":{"start":{"line":15,"column":28},"end":{"line":15,"column":44}}}) : helper))) != null ? stack1 : "")
     + ";\n/** The numeric precision the model computes in, and the element type of `run`'s input and outputs. */\nexport const precision = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"precisionJson") || alias1(depth0, "precisionJson", {"start":{"line":14,"column":28},"end":{"line":14,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precisionJson","hash":{},"data":data,"loc":{"start":{"line":14,"column":25},"end":{"line":14,"column":44}}}) : helper))) != null ? stack1 : "")
-    + ";\nexport const ioType = 'float32';\nconst SHADERS = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"shadersJson") || alias1(depth0, "shadersJson", {"start":{"line":16,"column":19},"end":{"line":16,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersJson","hash":{},"data":data,"loc":{"start":{"line":16,"column":16},"end":{"line":16,"column":33}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"precisionJson") || alias1(depth0, "precisionJson", {"start":{"line":17,"column":28},"end":{"line":17,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precisionJson","hash":{},"data":data,"loc":{"start":{"line":17,"column":25},"end":{"line":17,"column":44}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element type of run()'s input and outputs: 'float32' (Float32Array) or 'float16' (Uint16Array of binary16 bits). */\nexport const ioType = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"ioTypeJson") || alias1(depth0, "ioTypeJson", {"start":{"line":19,"column":25},"end":{"line":19,"column":35}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ioTypeJson","hash":{},"data":data,"loc":{"start":{"line":19,"column":22},"end":{"line":19,"column":38}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element type of the GPU buffers: 'f32', or 'f16' as packed pairs of halves in 32-bit words. */\nconst STORAGE_TYPE = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"storageJson") || alias1(depth0, "storageJson", {"start":{"line":21,"column":24},"end":{"line":21,"column":35}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"storageJson","hash":{},"data":data,"loc":{"start":{"line":21,"column":21},"end":{"line":21,"column":38}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element strides over [N, C, H, W] of the input buffer and of each output buffer. */\nconst INPUT_STRIDES = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"inputStridesJson") || alias1(depth0, "inputStridesJson", {"start":{"line":23,"column":25},"end":{"line":23,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputStridesJson","hash":{},"data":data,"loc":{"start":{"line":23,"column":22},"end":{"line":23,"column":44}}}) : helper))) != null ? stack1 : "")
+    + ";\nconst OUTPUT_STRIDES = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"outputStridesJson") || alias1(depth0, "outputStridesJson", {"start":{"line":24,"column":26},"end":{"line":24,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputStridesJson","hash":{},"data":data,"loc":{"start":{"line":24,"column":23},"end":{"line":24,"column":46}}}) : helper))) != null ? stack1 : "")
+    + ";\nconst SHADERS = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"shadersJson") || alias1(depth0, "shadersJson", {"start":{"line":25,"column":19},"end":{"line":25,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersJson","hash":{},"data":data,"loc":{"start":{"line":25,"column":16},"end":{"line":25,"column":33}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Every storage buffer: name -> byte size. Weights are split into chunks of at most 128 MiB. */\nconst BUFFERS = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"buffersJson") || alias1(depth0, "buffersJson", {"start":{"line":18,"column":19},"end":{"line":18,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"buffersJson","hash":{},"data":data,"loc":{"start":{"line":18,"column":16},"end":{"line":18,"column":33}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"buffersJson") || alias1(depth0, "buffersJson", {"start":{"line":27,"column":19},"end":{"line":27,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"buffersJson","hash":{},"data":data,"loc":{"start":{"line":27,"column":16},"end":{"line":27,"column":33}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Weight chunks: buffer name -> [first byte, end byte) in the weights blob. */\nconst WEIGHT_CHUNKS = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"chunksJson") || alias1(depth0, "chunksJson", {"start":{"line":20,"column":25},"end":{"line":20,"column":35}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"chunksJson","hash":{},"data":data,"loc":{"start":{"line":20,"column":22},"end":{"line":20,"column":38}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"chunksJson") || alias1(depth0, "chunksJson", {"start":{"line":29,"column":25},"end":{"line":29,"column":35}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"chunksJson","hash":{},"data":data,"loc":{"start":{"line":29,"column":22},"end":{"line":29,"column":38}}}) : helper))) != null ? stack1 : "")
     + ";\nconst DISPATCHES = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"dispatchesJson") || alias1(depth0, "dispatchesJson", {"start":{"line":21,"column":22},"end":{"line":21,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"dispatchesJson","hash":{},"data":data,"loc":{"start":{"line":21,"column":19},"end":{"line":21,"column":39}}}) : helper))) != null ? stack1 : "")
-    + ";\n// GPUBufferUsage / GPUMapMode flags (WebGPU spec, section \"Buffer Usages\"), spelled out so the\n// module does not depend on the globals of one WebGPU implementation.\nconst MAP_READ = 0x0001;\nconst COPY_SRC = 0x0004;\nconst COPY_DST = 0x0008;\nconst STORAGE = 0x0080;\nconst MODE_READ = 0x0001;\nexport async function createModel(device, weights) {\n    if (weights.byteLength !== weightsBytes) {\n        throw new Error(`${modelName}: the weights blob has ${weights.byteLength} bytes, expected ${weightsBytes}`);\n    }\n    device.pushErrorScope('validation');\n    const buffers = new Map();\n    for (const [name, size] of Object.entries(BUFFERS)) {\n        buffers.set(name, device.createBuffer({ label: name, size, usage: STORAGE | COPY_SRC | COPY_DST }));\n    }\n    for (const [name, [begin, end]] of Object.entries(WEIGHT_CHUNKS)) {\n        device.queue.writeBuffer(buffers.get(name), 0, weights, begin, end - begin);\n    }\n    const modules = SHADERS.map((code, i) => device.createShaderModule({ label: `shader ${i}`, code }));\n    const pipelines = await Promise.all(modules.map((module, i) => device.createComputePipelineAsync({ label: `shader ${i}`, layout: 'auto', compute: { module, entryPoint: 'main' } })));\n    const bindGroups = DISPATCHES.map((d) => device.createBindGroup({\n        layout: pipelines[d.shader].getBindGroupLayout(0),\n        entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers.get(b.buffer) } })),\n    }));\n    const readback = new Map();\n    for (const name of Object.keys(outputShapes)) {\n        readback.set(name, device.createBuffer({ label: `${name} readback`, size: BUFFERS[`out:${name}`], usage: MAP_READ | COPY_DST }));\n    }\n    const error = await device.popErrorScope();\n    if (error)\n        throw new Error(`${modelName}: WebGPU validation failed while creating the model: ${error.message}`);\n    const inputElements = inputShape.reduce((a, b) => a * b, 1);\n    return {\n        async run(input) {\n            if (input.length !== inputElements) {\n                throw new Error(`${modelName}: input has ${input.length} elements, expected ${inputElements} ([${inputShape.join(', ')}])`);\n            }\n            device.queue.writeBuffer(buffers.get('input'), 0, input.buffer, input.byteOffset, input.byteLength);\n            const encoder = device.createCommandEncoder();\n            const pass = encoder.beginComputePass();\n            DISPATCHES.forEach((d, i) => {\n                pass.setPipeline(pipelines[d.shader]);\n                pass.setBindGroup(0, bindGroups[i]);\n                pass.dispatchWorkgroups(d.groups[0], d.groups[1]);\n            });\n            pass.end();\n            for (const [name, rb] of readback)\n                encoder.copyBufferToBuffer(buffers.get(`out:${name}`), 0, rb, 0, rb.size);\n            device.queue.submit([encoder.finish()]);\n            const result = {};\n            await Promise.all([...readback].map(async ([name, rb]) => {\n                await rb.mapAsync(MODE_READ);\n                result[name] = new Float32Array(rb.getMappedRange().slice(0));\n                rb.unmap();\n            }));\n            return result;\n        },\n        destroy() {\n            for (const b of buffers.values())\n                b.destroy();\n            for (const b of readback.values())\n                b.destroy();\n        },\n    };\n}\n";
+    + ((stack1 = (((helper = lookupProperty(helpers,"dispatchesJson") || alias1(depth0, "dispatchesJson", {"start":{"line":30,"column":22},"end":{"line":30,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"dispatchesJson","hash":{},"data":data,"loc":{"start":{"line":30,"column":19},"end":{"line":30,"column":39}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** shader-f16 variants of some shaders (by index): f16 tiles and products, f32 accumulators. */\nconst SHADERS_F16 = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"shadersF16Json") || alias1(depth0, "shadersF16Json", {"start":{"line":32,"column":23},"end":{"line":32,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersF16Json","hash":{},"data":data,"loc":{"start":{"line":32,"column":20},"end":{"line":32,"column":40}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** The optional device features this model uses when the adapter has them: pass them to requestDevice. */\nexport function wantedFeatures(adapter) {\n    return Object.keys(SHADERS_F16).length > 0 && adapter.features.has('shader-f16') ? ['shader-f16'] : [];\n}\nconst scratch = new Float32Array(1);\nconst scratchBits = new Uint32Array(scratch.buffer);\n/** binary16 bits of a float32 value, rounded to nearest even (overflow to infinity, NaN kept). */\nfunction toHalf(x) {\n    scratch[0] = x;\n    const u = scratchBits[0];\n    const sign = (u >>> 16) & 0x8000;\n    const a = u & 0x7fffffff;\n    if (a >= 0x7f800000)\n        return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);\n    // At or above 65520 (the midpoint past 65504) rounds to infinity.\n    if (a >= 0x477ff000)\n        return sign | 0x7c00;\n    if (a < 0x38800000) {\n        // Below 2^-14: a subnormal half, round(|x| * 2^24) to nearest even (exact in float64).\n        const v = Math.abs(scratch[0]) * 16777216;\n        let r = Math.floor(v);\n        const f = v - r;\n        if (f > 0.5 || (f === 0.5 && (r & 1) === 1))\n            r++;\n        return sign | r;\n    }\n    // Rebias the exponent (127 -> 15) and drop 13 mantissa bits, rounding to nearest even; a\n    // carry out of the mantissa increments the exponent, which is the right result.\n    let h = (a - 0x38000000) >>> 13;\n    const rest = a & 0x1fff;\n    if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1))\n        h++;\n    return sign | h;\n}\nlet halfTable;\n/** float32 values of binary16 bit patterns (exact). */\nexport function halfBitsToFloat32(h) {\n    if (!halfTable) {\n        halfTable = new Float32Array(65536);\n        for (let i = 0; i < 65536; i++) {\n            const e = (i >>> 10) & 0x1f;\n            const m = i & 0x3ff;\n            const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);\n            halfTable[i] = i & 0x8000 ? -v : v;\n        }\n    }\n    const out = new Float32Array(h.length);\n    for (let i = 0; i < h.length; i++)\n        out[i] = halfTable[h[i]];\n    return out;\n}\n/** binary16 bit patterns of float32 values (rounded to nearest even), e.g. for run() when ioType is 'float16'. */\nexport function float32ToHalfBits(x) {\n    const out = new Uint16Array(x.length);\n    for (let i = 0; i < x.length; i++)\n        out[i] = toHalf(x[i]);\n    return out;\n}\nconst as4 = (s) => (s.length === 4 ? [...s] : s.length === 2 ? [s[0], s[1], 1, 1] : [s.reduce((a, b) => a * b, 1), 1, 1, 1]);\n/** Dense NCHW values of `shape` as the buffer's elements at `strides` (fp16: halves, planes padded). */\nfunction toStorage(x, shape, strides, bytes) {\n    if (STORAGE_TYPE === 'f32')\n        return x;\n    const out = new Uint16Array(bytes / 2);\n    const [N, C, H, W] = as4(shape);\n    const hw = H * W;\n    for (let nc = 0; nc < N * C; nc++) {\n        const dst = Math.floor(nc / C) * strides[0] + (nc % C) * strides[1];\n        const src = nc * hw;\n        if (x instanceof Uint16Array)\n            out.set(x.subarray(src, src + hw), dst);\n        else\n            for (let p = 0; p < hw; p++)\n                out[dst + p] = toHalf(x[src + p]);\n    }\n    return out;\n}\n/** A buffer's elements at `strides` as dense NCHW values of `shape`, of `ioType`. */\nfunction fromStorage(raw, shape, strides) {\n    if (STORAGE_TYPE === 'f32')\n        return new Float32Array(raw);\n    const h = new Uint16Array(raw);\n    const [N, C, H, W] = as4(shape);\n    const hw = H * W;\n    const dense = new Uint16Array(N * C * hw);\n    for (let nc = 0; nc < N * C; nc++) {\n        const src = Math.floor(nc / C) * strides[0] + (nc % C) * strides[1];\n        dense.set(h.subarray(src, src + hw), nc * hw);\n    }\n    return ioType === 'float16' ? dense : halfBitsToFloat32(dense);\n}\n// GPUBufferUsage / GPUMapMode flags (WebGPU spec, section \"Buffer Usages\"), spelled out so the\n// module does not depend on the globals of one WebGPU implementation.\nconst MAP_READ = 0x0001;\nconst COPY_SRC = 0x0004;\nconst COPY_DST = 0x0008;\nconst STORAGE = 0x0080;\nconst MODE_READ = 0x0001;\nexport async function createModel(device, weights, options = {}) {\n    if (weights.byteLength !== weightsBytes) {\n        throw new Error(`${modelName}: the weights blob has ${weights.byteLength} bytes, expected ${weightsBytes}`);\n    }\n    const hasF16 = device.features.has('shader-f16');\n    if (options.shaderF16 && !hasF16)\n        throw new Error(`${modelName}: shaderF16 was asked for, but the device was created without the 'shader-f16' feature (see wantedFeatures)`);\n    const shaderF16 = Object.keys(SHADERS_F16).length > 0 && (options.shaderF16 ?? hasF16);\n    device.pushErrorScope('validation');\n    const buffers = new Map();\n    for (const [name, size] of Object.entries(BUFFERS)) {\n        buffers.set(name, device.createBuffer({ label: name, size, usage: STORAGE | COPY_SRC | COPY_DST }));\n    }\n    for (const [name, [begin, end]] of Object.entries(WEIGHT_CHUNKS)) {\n        device.queue.writeBuffer(buffers.get(name), 0, weights, begin, end - begin);\n    }\n    const modules = SHADERS.map((code, i) => device.createShaderModule({ label: `shader ${i}`, code: (shaderF16 && SHADERS_F16[i]) || code }));\n    const pipelines = await Promise.all(modules.map((module, i) => device.createComputePipelineAsync({ label: `shader ${i}`, layout: 'auto', compute: { module, entryPoint: 'main' } })));\n    const bindGroups = DISPATCHES.map((d) => device.createBindGroup({\n        layout: pipelines[d.shader].getBindGroupLayout(0),\n        entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers.get(b.buffer) } })),\n    }));\n    const readback = new Map();\n    for (const name of Object.keys(outputShapes)) {\n        readback.set(name, device.createBuffer({ label: `${name} readback`, size: BUFFERS[`out:${name}`], usage: MAP_READ | COPY_DST }));\n    }\n    const error = await device.popErrorScope();\n    if (error)\n        throw new Error(`${modelName}: WebGPU validation failed while creating the model: ${error.message}`);\n    const inputElements = inputShape.reduce((a, b) => a * b, 1);\n    return {\n        shaderF16,\n        async run(input) {\n            const want = ioType === 'float16' ? 'Uint16Array (binary16 bits)' : 'Float32Array';\n            if (!(ioType === 'float16' ? input instanceof Uint16Array : input instanceof Float32Array)) {\n                throw new Error(`${modelName}: input must be a ${want} (ioType '${ioType}')`);\n            }\n            if (input.length !== inputElements) {\n                throw new Error(`${modelName}: input has ${input.length} elements, expected ${inputElements} ([${inputShape.join(', ')}])`);\n            }\n            const stored = toStorage(input, inputShape, INPUT_STRIDES, BUFFERS.input);\n            device.queue.writeBuffer(buffers.get('input'), 0, stored.buffer, stored.byteOffset, stored.byteLength);\n            const encoder = device.createCommandEncoder();\n            const pass = encoder.beginComputePass();\n            DISPATCHES.forEach((d, i) => {\n                pass.setPipeline(pipelines[d.shader]);\n                pass.setBindGroup(0, bindGroups[i]);\n                pass.dispatchWorkgroups(d.groups[0], d.groups[1]);\n            });\n            pass.end();\n            for (const [name, rb] of readback)\n                encoder.copyBufferToBuffer(buffers.get(`out:${name}`), 0, rb, 0, rb.size);\n            device.queue.submit([encoder.finish()]);\n            const result = {};\n            await Promise.all([...readback].map(async ([name, rb]) => {\n                await rb.mapAsync(MODE_READ);\n                result[name] = fromStorage(rb.getMappedRange().slice(0), outputShapes[name], OUTPUT_STRIDES[name]);\n                rb.unmap();\n            }));\n            return result;\n        },\n        destroy() {\n            for (const b of buffers.values())\n                b.destroy();\n            for (const b of readback.values())\n                b.destroy();\n        },\n    };\n}\n";
 },"useData":true},
     "model.ts": {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -890,25 +1034,35 @@ module.exports = {
     + ((stack1 = (((helper = lookupProperty(helpers,"model") || alias1(depth0, "model", {"start":{"line":1,"column":36},"end":{"line":1,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"model","hash":{},"data":data,"loc":{"start":{"line":1,"column":34},"end":{"line":1,"column":43}}}) : helper))) != null ? stack1 : "")
     + " for input ["
     + ((stack1 = (((helper = lookupProperty(helpers,"inputShape") || alias1(depth0, "inputShape", {"start":{"line":1,"column":57},"end":{"line":1,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShape","hash":{},"data":data,"loc":{"start":{"line":1,"column":55},"end":{"line":1,"column":69}}}) : helper))) != null ? stack1 : "")
-    + "] on WebGPU.\n// Usage: const m = await createModel(device, weightsArrayBuffer); const out = await m.run(x);\n// The WGSL sources are inlined below (they also ship as shaders/*.wgsl for reading).\n// weights.bin is vovc's WGSL weight blob, not the checkpoint's order: weights.json lists every\n// entry (name, offset, shape, packing); the weight of each groups == 1 convolution is stored\n// transposed as [Cin*kh*kw, Cout rounded up to 4] so the conv shader reads it as vec4.\n\nexport const modelName = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"modelJson") || alias1(depth0, "modelJson", {"start":{"line":8,"column":28},"end":{"line":8,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"modelJson","hash":{},"data":data,"loc":{"start":{"line":8,"column":25},"end":{"line":8,"column":40}}}) : helper))) != null ? stack1 : "")
+    + "] on WebGPU.\n// Usage: const m = await createModel(device, weightsArrayBuffer); const out = await m.run(x);\n// The WGSL sources are inlined below (they also ship as shaders/*.wgsl for reading).\n// weights.bin is vovc's WGSL weight blob, not the checkpoint's order: weights.json lists every\n// entry (name, offset, shape, packing); the weight of each groups == 1 convolution is stored\n// transposed as [Cin*kh*kw, Cout rounded up to 4] so the conv shader reads it as vec4.\n// Storage: float32, or for fp16 binary16 halves packed two per 32-bit word (WGSL storage has no\n// 16-bit type without shader-f16), every channel plane padded to an even count so that each\n// word has one writer; run() converts at the ends unless ioType is 'float16'.\n\nexport const modelName = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"modelJson") || alias1(depth0, "modelJson", {"start":{"line":11,"column":28},"end":{"line":11,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"modelJson","hash":{},"data":data,"loc":{"start":{"line":11,"column":25},"end":{"line":11,"column":40}}}) : helper))) != null ? stack1 : "")
     + ";\nexport const inputShape: readonly number[] = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"inputShapeJson") || alias1(depth0, "inputShapeJson", {"start":{"line":9,"column":48},"end":{"line":9,"column":62}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShapeJson","hash":{},"data":data,"loc":{"start":{"line":9,"column":45},"end":{"line":9,"column":65}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"inputShapeJson") || alias1(depth0, "inputShapeJson", {"start":{"line":12,"column":48},"end":{"line":12,"column":62}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputShapeJson","hash":{},"data":data,"loc":{"start":{"line":12,"column":45},"end":{"line":12,"column":65}}}) : helper))) != null ? stack1 : "")
     + ";\nexport const outputShapes: Readonly<Record<string, readonly number[]>> = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"outputShapesJson") || alias1(depth0, "outputShapesJson", {"start":{"line":10,"column":76},"end":{"line":10,"column":92}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputShapesJson","hash":{},"data":data,"loc":{"start":{"line":10,"column":73},"end":{"line":10,"column":95}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"outputShapesJson") || alias1(depth0, "outputShapesJson", {"start":{"line":13,"column":76},"end":{"line":13,"column":92}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputShapesJson","hash":{},"data":data,"loc":{"start":{"line":13,"column":73},"end":{"line":13,"column":95}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Byte length the weights blob must have. */\nexport const weightsBytes = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"weightsBytes") || alias1(depth0, "weightsBytes", {"start":{"line":12,"column":30},"end":{"line":12,"column":42}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"weightsBytes","hash":{},"data":data,"loc":{"start":{"line":12,"column":28},"end":{"line":12,"column":44}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"weightsBytes") || alias1(depth0, "weightsBytes", {"start":{"line":15,"column":30},"end":{"line":15,"column":42}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"weightsBytes","hash":{},"data":data,"loc":{"start":{"line":15,"column":28},"end":{"line":15,"column":44}}}) : helper))) != null ? stack1 : "")
     + ";\n/** The numeric precision the model computes in, and the element type of `run`'s input and outputs. */\nexport const precision = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"precisionJson") || alias1(depth0, "precisionJson", {"start":{"line":14,"column":28},"end":{"line":14,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precisionJson","hash":{},"data":data,"loc":{"start":{"line":14,"column":25},"end":{"line":14,"column":44}}}) : helper))) != null ? stack1 : "")
-    + ";\nexport const ioType = 'float32';\n\ninterface Binding { binding: number; buffer: string }\ninterface Dispatch { shader: number; bindings: Binding[]; groups: [number, number] }\n\nconst SHADERS: string[] = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"shadersJson") || alias1(depth0, "shadersJson", {"start":{"line":20,"column":29},"end":{"line":20,"column":40}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersJson","hash":{},"data":data,"loc":{"start":{"line":20,"column":26},"end":{"line":20,"column":43}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"precisionJson") || alias1(depth0, "precisionJson", {"start":{"line":17,"column":28},"end":{"line":17,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precisionJson","hash":{},"data":data,"loc":{"start":{"line":17,"column":25},"end":{"line":17,"column":44}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element type of run()'s input and outputs: 'float32' (Float32Array) or 'float16' (Uint16Array of binary16 bits). */\nexport const ioType: string = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"ioTypeJson") || alias1(depth0, "ioTypeJson", {"start":{"line":19,"column":33},"end":{"line":19,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"ioTypeJson","hash":{},"data":data,"loc":{"start":{"line":19,"column":30},"end":{"line":19,"column":46}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element type of the GPU buffers: 'f32', or 'f16' as packed pairs of halves in 32-bit words. */\nconst STORAGE_TYPE: string = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"storageJson") || alias1(depth0, "storageJson", {"start":{"line":21,"column":32},"end":{"line":21,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"storageJson","hash":{},"data":data,"loc":{"start":{"line":21,"column":29},"end":{"line":21,"column":46}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** Element strides over [N, C, H, W] of the input buffer and of each output buffer. */\nconst INPUT_STRIDES: number[] = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"inputStridesJson") || alias1(depth0, "inputStridesJson", {"start":{"line":23,"column":35},"end":{"line":23,"column":51}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"inputStridesJson","hash":{},"data":data,"loc":{"start":{"line":23,"column":32},"end":{"line":23,"column":54}}}) : helper))) != null ? stack1 : "")
+    + ";\nconst OUTPUT_STRIDES: Record<string, number[]> = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"outputStridesJson") || alias1(depth0, "outputStridesJson", {"start":{"line":24,"column":52},"end":{"line":24,"column":69}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"outputStridesJson","hash":{},"data":data,"loc":{"start":{"line":24,"column":49},"end":{"line":24,"column":72}}}) : helper))) != null ? stack1 : "")
+    + ";\n\ninterface Binding { binding: number; buffer: string }\ninterface Dispatch { shader: number; bindings: Binding[]; groups: [number, number] }\n\nconst SHADERS: string[] = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"shadersJson") || alias1(depth0, "shadersJson", {"start":{"line":29,"column":29},"end":{"line":29,"column":40}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersJson","hash":{},"data":data,"loc":{"start":{"line":29,"column":26},"end":{"line":29,"column":43}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Every storage buffer: name -> byte size. Weights are split into chunks of at most 128 MiB. */\nconst BUFFERS: Record<string, number> = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"buffersJson") || alias1(depth0, "buffersJson", {"start":{"line":22,"column":43},"end":{"line":22,"column":54}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"buffersJson","hash":{},"data":data,"loc":{"start":{"line":22,"column":40},"end":{"line":22,"column":57}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"buffersJson") || alias1(depth0, "buffersJson", {"start":{"line":31,"column":43},"end":{"line":31,"column":54}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"buffersJson","hash":{},"data":data,"loc":{"start":{"line":31,"column":40},"end":{"line":31,"column":57}}}) : helper))) != null ? stack1 : "")
     + ";\n/** Weight chunks: buffer name -> [first byte, end byte) in the weights blob. */\nconst WEIGHT_CHUNKS: Record<string, [number, number]> = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"chunksJson") || alias1(depth0, "chunksJson", {"start":{"line":24,"column":59},"end":{"line":24,"column":69}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"chunksJson","hash":{},"data":data,"loc":{"start":{"line":24,"column":56},"end":{"line":24,"column":72}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"chunksJson") || alias1(depth0, "chunksJson", {"start":{"line":33,"column":59},"end":{"line":33,"column":69}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"chunksJson","hash":{},"data":data,"loc":{"start":{"line":33,"column":56},"end":{"line":33,"column":72}}}) : helper))) != null ? stack1 : "")
     + ";\nconst DISPATCHES: Dispatch[] = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"dispatchesJson") || alias1(depth0, "dispatchesJson", {"start":{"line":25,"column":34},"end":{"line":25,"column":48}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"dispatchesJson","hash":{},"data":data,"loc":{"start":{"line":25,"column":31},"end":{"line":25,"column":51}}}) : helper))) != null ? stack1 : "")
-    + ";\n\nexport interface VovcModel {\n  /** Runs one forward pass; `input` is dense NCHW of `inputShape`. */\n  run(input: Float32Array): Promise<Record<string, Float32Array>>;\n  /** Releases every GPU buffer the model created. */\n  destroy(): void;\n}\n\n// GPUBufferUsage / GPUMapMode flags (WebGPU spec, section \"Buffer Usages\"), spelled out so the\n// module does not depend on the globals of one WebGPU implementation.\nconst MAP_READ = 0x0001;\nconst COPY_SRC = 0x0004;\nconst COPY_DST = 0x0008;\nconst STORAGE = 0x0080;\nconst MODE_READ = 0x0001;\n\nexport async function createModel(device: GPUDevice, weights: ArrayBuffer): Promise<VovcModel> {\n  if (weights.byteLength !== weightsBytes) {\n    throw new Error(`${modelName}: the weights blob has ${weights.byteLength} bytes, expected ${weightsBytes}`);\n  }\n  device.pushErrorScope('validation');\n  const buffers = new Map<string, GPUBuffer>();\n  for (const [name, size] of Object.entries(BUFFERS)) {\n    buffers.set(name, device.createBuffer({ label: name, size, usage: STORAGE | COPY_SRC | COPY_DST }));\n  }\n  for (const [name, [begin, end]] of Object.entries(WEIGHT_CHUNKS)) {\n    device.queue.writeBuffer(buffers.get(name)!, 0, weights, begin, end - begin);\n  }\n  const modules = SHADERS.map((code, i) => device.createShaderModule({ label: `shader ${i}`, code }));\n  const pipelines = await Promise.all(\n    modules.map((module, i) => device.createComputePipelineAsync({ label: `shader ${i}`, layout: 'auto', compute: { module, entryPoint: 'main' } })),\n  );\n  const bindGroups = DISPATCHES.map((d) =>\n    device.createBindGroup({\n      layout: pipelines[d.shader].getBindGroupLayout(0),\n      entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers.get(b.buffer)! } })),\n    }),\n  );\n  const readback = new Map<string, GPUBuffer>();\n  for (const name of Object.keys(outputShapes)) {\n    readback.set(name, device.createBuffer({ label: `${name} readback`, size: BUFFERS[`out:${name}`], usage: MAP_READ | COPY_DST }));\n  }\n  const error = await device.popErrorScope();\n  if (error) throw new Error(`${modelName}: WebGPU validation failed while creating the model: ${error.message}`);\n  const inputElements = inputShape.reduce((a, b) => a * b, 1);\n\n  return {\n    async run(input: Float32Array): Promise<Record<string, Float32Array>> {\n      if (input.length !== inputElements) {\n        throw new Error(`${modelName}: input has ${input.length} elements, expected ${inputElements} ([${inputShape.join(', ')}])`);\n      }\n      device.queue.writeBuffer(buffers.get('input')!, 0, input.buffer, input.byteOffset, input.byteLength);\n      const encoder = device.createCommandEncoder();\n      const pass = encoder.beginComputePass();\n      DISPATCHES.forEach((d, i) => {\n        pass.setPipeline(pipelines[d.shader]);\n        pass.setBindGroup(0, bindGroups[i]);\n        pass.dispatchWorkgroups(d.groups[0], d.groups[1]);\n      });\n      pass.end();\n      for (const [name, rb] of readback) encoder.copyBufferToBuffer(buffers.get(`out:${name}`)!, 0, rb, 0, rb.size);\n      device.queue.submit([encoder.finish()]);\n      const result: Record<string, Float32Array> = {};\n      await Promise.all(\n        [...readback].map(async ([name, rb]) => {\n          await rb.mapAsync(MODE_READ);\n          result[name] = new Float32Array(rb.getMappedRange().slice(0));\n          rb.unmap();\n        }),\n      );\n      return result;\n    },\n    destroy(): void {\n      for (const b of buffers.values()) b.destroy();\n      for (const b of readback.values()) b.destroy();\n    },\n  };\n}\n";
+    + ((stack1 = (((helper = lookupProperty(helpers,"dispatchesJson") || alias1(depth0, "dispatchesJson", {"start":{"line":34,"column":34},"end":{"line":34,"column":48}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"dispatchesJson","hash":{},"data":data,"loc":{"start":{"line":34,"column":31},"end":{"line":34,"column":51}}}) : helper))) != null ? stack1 : "")
+    + ";\n/** shader-f16 variants of some shaders (by index): f16 tiles and products, f32 accumulators. */\nconst SHADERS_F16: Record<string, string> = "
+    + ((stack1 = (((helper = lookupProperty(helpers,"shadersF16Json") || alias1(depth0, "shadersF16Json", {"start":{"line":36,"column":47},"end":{"line":36,"column":61}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"shadersF16Json","hash":{},"data":data,"loc":{"start":{"line":36,"column":44},"end":{"line":36,"column":64}}}) : helper))) != null ? stack1 : "")
+    + ";\n\ntype IoArray = Float32Array | Uint16Array;\n\nexport interface VovcModel {\n  /** Runs one forward pass; `input` is dense NCHW of `inputShape`, of `ioType`. */\n  run(input: IoArray): Promise<Record<string, IoArray>>;\n  /** Whether the model runs its shader-f16 variants. */\n  readonly shaderF16: boolean;\n  /** Releases every GPU buffer the model created. */\n  destroy(): void;\n}\n\nexport interface ModelOptions {\n  /** Use the shader-f16 variants (default: when the device has the feature). */\n  shaderF16?: boolean;\n}\n\n/** The optional device features this model uses when the adapter has them: pass them to requestDevice. */\nexport function wantedFeatures(adapter: GPUAdapter): GPUFeatureName[] {\n  return Object.keys(SHADERS_F16).length > 0 && adapter.features.has('shader-f16') ? ['shader-f16'] : [];\n}\n\nconst scratch = new Float32Array(1);\nconst scratchBits = new Uint32Array(scratch.buffer);\n\n/** binary16 bits of a float32 value, rounded to nearest even (overflow to infinity, NaN kept). */\nfunction toHalf(x: number): number {\n  scratch[0] = x;\n  const u = scratchBits[0];\n  const sign = (u >>> 16) & 0x8000;\n  const a = u & 0x7fffffff;\n  if (a >= 0x7f800000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);\n  // At or above 65520 (the midpoint past 65504) rounds to infinity.\n  if (a >= 0x477ff000) return sign | 0x7c00;\n  if (a < 0x38800000) {\n    // Below 2^-14: a subnormal half, round(|x| * 2^24) to nearest even (exact in float64).\n    const v = Math.abs(scratch[0]) * 16777216;\n    let r = Math.floor(v);\n    const f = v - r;\n    if (f > 0.5 || (f === 0.5 && (r & 1) === 1)) r++;\n    return sign | r;\n  }\n  // Rebias the exponent (127 -> 15) and drop 13 mantissa bits, rounding to nearest even; a\n  // carry out of the mantissa increments the exponent, which is the right result.\n  let h = (a - 0x38000000) >>> 13;\n  const rest = a & 0x1fff;\n  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++;\n  return sign | h;\n}\n\nlet halfTable: Float32Array | undefined;\n\n/** float32 values of binary16 bit patterns (exact). */\nexport function halfBitsToFloat32(h: Uint16Array): Float32Array {\n  if (!halfTable) {\n    halfTable = new Float32Array(65536);\n    for (let i = 0; i < 65536; i++) {\n      const e = (i >>> 10) & 0x1f;\n      const m = i & 0x3ff;\n      const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);\n      halfTable[i] = i & 0x8000 ? -v : v;\n    }\n  }\n  const out = new Float32Array(h.length);\n  for (let i = 0; i < h.length; i++) out[i] = halfTable[h[i]];\n  return out;\n}\n\n/** binary16 bit patterns of float32 values (rounded to nearest even), e.g. for run() when ioType is 'float16'. */\nexport function float32ToHalfBits(x: Float32Array): Uint16Array {\n  const out = new Uint16Array(x.length);\n  for (let i = 0; i < x.length; i++) out[i] = toHalf(x[i]);\n  return out;\n}\n\nconst as4 = (s: readonly number[]): number[] => (s.length === 4 ? [...s] : s.length === 2 ? [s[0], s[1], 1, 1] : [s.reduce((a, b) => a * b, 1), 1, 1, 1]);\n\n/** Dense NCHW values of `shape` as the buffer's elements at `strides` (fp16: halves, planes padded). */\nfunction toStorage(x: IoArray, shape: readonly number[], strides: number[], bytes: number): ArrayBufferView {\n  if (STORAGE_TYPE === 'f32') return x;\n  const out = new Uint16Array(bytes / 2);\n  const [N, C, H, W] = as4(shape);\n  const hw = H * W;\n  for (let nc = 0; nc < N * C; nc++) {\n    const dst = Math.floor(nc / C) * strides[0] + (nc % C) * strides[1];\n    const src = nc * hw;\n    if (x instanceof Uint16Array) out.set(x.subarray(src, src + hw), dst);\n    else for (let p = 0; p < hw; p++) out[dst + p] = toHalf(x[src + p]);\n  }\n  return out;\n}\n\n/** A buffer's elements at `strides` as dense NCHW values of `shape`, of `ioType`. */\nfunction fromStorage(raw: ArrayBuffer, shape: readonly number[], strides: number[]): IoArray {\n  if (STORAGE_TYPE === 'f32') return new Float32Array(raw);\n  const h = new Uint16Array(raw);\n  const [N, C, H, W] = as4(shape);\n  const hw = H * W;\n  const dense = new Uint16Array(N * C * hw);\n  for (let nc = 0; nc < N * C; nc++) {\n    const src = Math.floor(nc / C) * strides[0] + (nc % C) * strides[1];\n    dense.set(h.subarray(src, src + hw), nc * hw);\n  }\n  return ioType === 'float16' ? dense : halfBitsToFloat32(dense);\n}\n\n// GPUBufferUsage / GPUMapMode flags (WebGPU spec, section \"Buffer Usages\"), spelled out so the\n// module does not depend on the globals of one WebGPU implementation.\nconst MAP_READ = 0x0001;\nconst COPY_SRC = 0x0004;\nconst COPY_DST = 0x0008;\nconst STORAGE = 0x0080;\nconst MODE_READ = 0x0001;\n\nexport async function createModel(device: GPUDevice, weights: ArrayBuffer, options: ModelOptions = {}): Promise<VovcModel> {\n  if (weights.byteLength !== weightsBytes) {\n    throw new Error(`${modelName}: the weights blob has ${weights.byteLength} bytes, expected ${weightsBytes}`);\n  }\n  const hasF16 = device.features.has('shader-f16');\n  if (options.shaderF16 && !hasF16) throw new Error(`${modelName}: shaderF16 was asked for, but the device was created without the 'shader-f16' feature (see wantedFeatures)`);\n  const shaderF16 = Object.keys(SHADERS_F16).length > 0 && (options.shaderF16 ?? hasF16);\n  device.pushErrorScope('validation');\n  const buffers = new Map<string, GPUBuffer>();\n  for (const [name, size] of Object.entries(BUFFERS)) {\n    buffers.set(name, device.createBuffer({ label: name, size, usage: STORAGE | COPY_SRC | COPY_DST }));\n  }\n  for (const [name, [begin, end]] of Object.entries(WEIGHT_CHUNKS)) {\n    device.queue.writeBuffer(buffers.get(name)!, 0, weights, begin, end - begin);\n  }\n  const modules = SHADERS.map((code, i) => device.createShaderModule({ label: `shader ${i}`, code: (shaderF16 && SHADERS_F16[i]) || code }));\n  const pipelines = await Promise.all(\n    modules.map((module, i) => device.createComputePipelineAsync({ label: `shader ${i}`, layout: 'auto', compute: { module, entryPoint: 'main' } })),\n  );\n  const bindGroups = DISPATCHES.map((d) =>\n    device.createBindGroup({\n      layout: pipelines[d.shader].getBindGroupLayout(0),\n      entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers.get(b.buffer)! } })),\n    }),\n  );\n  const readback = new Map<string, GPUBuffer>();\n  for (const name of Object.keys(outputShapes)) {\n    readback.set(name, device.createBuffer({ label: `${name} readback`, size: BUFFERS[`out:${name}`], usage: MAP_READ | COPY_DST }));\n  }\n  const error = await device.popErrorScope();\n  if (error) throw new Error(`${modelName}: WebGPU validation failed while creating the model: ${error.message}`);\n  const inputElements = inputShape.reduce((a, b) => a * b, 1);\n\n  return {\n    shaderF16,\n    async run(input: IoArray): Promise<Record<string, IoArray>> {\n      const want = ioType === 'float16' ? 'Uint16Array (binary16 bits)' : 'Float32Array';\n      if (!(ioType === 'float16' ? input instanceof Uint16Array : input instanceof Float32Array)) {\n        throw new Error(`${modelName}: input must be a ${want} (ioType '${ioType}')`);\n      }\n      if (input.length !== inputElements) {\n        throw new Error(`${modelName}: input has ${input.length} elements, expected ${inputElements} ([${inputShape.join(', ')}])`);\n      }\n      const stored = toStorage(input, inputShape, INPUT_STRIDES, BUFFERS.input);\n      device.queue.writeBuffer(buffers.get('input')!, 0, stored.buffer, stored.byteOffset, stored.byteLength);\n      const encoder = device.createCommandEncoder();\n      const pass = encoder.beginComputePass();\n      DISPATCHES.forEach((d, i) => {\n        pass.setPipeline(pipelines[d.shader]);\n        pass.setBindGroup(0, bindGroups[i]);\n        pass.dispatchWorkgroups(d.groups[0], d.groups[1]);\n      });\n      pass.end();\n      for (const [name, rb] of readback) encoder.copyBufferToBuffer(buffers.get(`out:${name}`)!, 0, rb, 0, rb.size);\n      device.queue.submit([encoder.finish()]);\n      const result: Record<string, IoArray> = {};\n      await Promise.all(\n        [...readback].map(async ([name, rb]) => {\n          await rb.mapAsync(MODE_READ);\n          result[name] = fromStorage(rb.getMappedRange().slice(0), outputShapes[name], OUTPUT_STRIDES[name]);\n          rb.unmap();\n        }),\n      );\n      return result;\n    },\n    destroy(): void {\n      for (const b of buffers.values()) b.destroy();\n      for (const b of readback.values()) b.destroy();\n    },\n  };\n}\n";
 },"useData":true},
   },
 };

@@ -114,6 +114,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E5108: c('wgsl', 'an arena larger than one WebGPU storage binding'),
   E5109: c('wgsl', 'a conv weight that is not [Cout, Cin, kh, kw] (internal)'),
   E5110: c('wgsl', 'a conv tile outside the workgroup limits (internal)'),
+  E5111: c('wgsl', 'a bad --io value for the WGSL target'),
   E5201: c('wgsl', "the 'webgpu' package (Dawn for Node) cannot be loaded (exit code 3)"),
   E5202: c('wgsl', 'no usable WebGPU adapter in Node (exit code 3)'),
   E5301: c('wgsl', 'a parameter the plan names and the weights lack'),

@@ -45,7 +45,7 @@ export async function buildArtifact(req: BuildRequest, io: Reporter): Promise<Bu
     // build holds one copy of the weights. A target of the unoptimized graph (ONNX --faithful)
     // keeps them; its report is made from the shapes alone.
     const donate = target.stage !== 'graph';
-    const pipeline = new Pipeline(bound.graph, { ...req.pipeline, donateParams: donate });
+    const pipeline = new Pipeline(bound.graph, { ...req.pipeline, donateParams: donate, layout: target.layout });
     const consumed = pipeline.consumed(target.stage);
     const reportFrom = donate ? pipeline : new Pipeline(shapesOnly(bound.graph), req.pipeline);
     const report = req.report ? renderFusionReport(reportFrom.report(), req.report) : undefined;

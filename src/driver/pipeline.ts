@@ -9,7 +9,7 @@ import { optimize, type OptimizeOptions, type OptimizeResult } from '../passes/m
 import { buildPlan } from '../plan/build.js';
 import type { KernelPlan } from '../plan/types.js';
 import { verifyPlan } from '../plan/verify.js';
-import type { Consumed, Stage } from '../targets/contract.js';
+import type { Consumed, PlanLayout, Stage } from '../targets/contract.js';
 import { buildFusionReport, type FusionReport } from '../analysis/fusion-report.js';
 
 export interface PipelineOptions {
@@ -24,6 +24,8 @@ export interface PipelineOptions {
   readonly donateParams?: boolean;
   /** Numeric precision of the plan (default fp32); graph targets get it through TargetContext. */
   readonly precision?: Precision;
+  /** The plan layout the target asks for (TargetSpec.planLayout). */
+  readonly layout?: PlanLayout;
 }
 
 export class Pipeline {
@@ -47,7 +49,7 @@ export class Pipeline {
 
   plan(): KernelPlan {
     if (!this.kernelPlan) {
-      const plan = buildPlan(this.optimized().graph, { precision: this.precision });
+      const plan = buildPlan(this.optimized().graph, { precision: this.precision, evenPlanes: !!this.options.layout?.evenPlanes });
       if (this.options.verifyEach || this.options.passes?.verifyEach) {
         const errs = verifyPlan(plan);
         if (errs.length) throw new VovcError(errs);

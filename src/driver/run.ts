@@ -50,7 +50,7 @@ export async function runModel(req: RunRequest, io: Reporter): Promise<RunResult
   return withSourcesAsync(model.sources, async () => {
     const bound = await bindWeights(model.graph, req.weights, io);
     const meta = artifactMeta(bound.graph, bound.hasWeights, precision);
-    const pipeline = new Pipeline(bound.graph, req.pipeline);
+    const pipeline = new Pipeline(bound.graph, { ...req.pipeline, layout: target.layout });
     const consumed = pipeline.consumed(target.stage);
     const impl = await target.load();
     const t0 = performance.now();

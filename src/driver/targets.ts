@@ -3,7 +3,7 @@
 
 import { fail } from '../diag/diagnostics.js';
 import type { Precision } from '../ir/precision.js';
-import type { FlagValues, Stage, TargetImpl, TargetSpec } from '../targets/contract.js';
+import type { FlagValues, PlanLayout, Stage, TargetImpl, TargetSpec } from '../targets/contract.js';
 import { TARGETS, TARGET_NAMES } from '../targets/registry.js';
 
 export interface ResolvedTarget {
@@ -11,6 +11,8 @@ export interface ResolvedTarget {
   readonly options: unknown;
   readonly stage: Stage;
   readonly needsWeights: boolean;
+  /** The plan layout the target asks for (plan targets). */
+  readonly layout: PlanLayout;
   load(): Promise<TargetImpl<unknown>>;
 }
 
@@ -32,6 +34,7 @@ export function resolveTarget(name: string, flags: FlagValues, precision: Precis
     options,
     stage: entry.spec.consumes(options, precision),
     needsWeights: entry.spec.needsWeights?.(options) ?? true,
+    layout: entry.spec.planLayout?.(options, precision) ?? {},
     load: () => entry.load(),
   };
 }

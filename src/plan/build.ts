@@ -52,7 +52,13 @@ interface Draft {
 }
 
 const as4 = (s: Shape): Vec4 => (s.length === 4 ? [s[0], s[1], s[2], s[3]] : s.length === 2 ? [s[0], s[1], 1, 1] : [numel(s), 1, 1, 1]);
-const dense = (s: Vec4): Vec4 => [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
+/** C-order strides of an [N, C, H, W] shape; with `even`, each channel plane rounded up to an even count. */
+const planeStrides = (s: Vec4, even: boolean): Vec4 => {
+  const plane = even ? Math.ceil((s[2] * s[3]) / 2) * 2 : s[2] * s[3];
+  return [s[1] * plane, plane, s[3], 1];
+};
+/** Elements a buffer of shape `s` and strides `t` holds (for even planes, the last plane's padding too). */
+const held = (s: Vec4, t: Vec4): number => s[0] * t[0];
 
 function weightsLayout(g: Graph, DTYPE: DType): WeightsLayout {
   const entries: WeightRef[] = [];
@@ -101,12 +107,16 @@ export interface BuildPlanOptions {
   index64?: 'auto' | 'always';
   /** Numeric precision (default fp32): every buffer and the weight blob take its storage type. */
   precision?: Precision;
+  /** Pad every channel plane to an even element count (KernelPlan.evenPlanes; WGSL's packed fp16). */
+  evenPlanes?: boolean;
 }
 
 export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
   const reuse = opts.reuse ?? true;
   const precision = opts.precision ?? 'fp32';
   const DTYPE: DType = STORAGE[precision];
+  const even = !!opts.evenPlanes;
+  const dense = (s: Vec4): Vec4 => planeStrides(s, even);
   const nodes = nodeMap(g);
   const shape4 = (v: string) => as4(valueShape(g, v, nodes));
 
@@ -199,7 +209,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     }
   });
   const roots = [...span.keys()];
-  const requests = roots.map((r) => ({ elements: numel(shape4(r)), ...span.get(r)! }));
+  const requests = roots.map((r) => ({ elements: held(shape4(r), dense(shape4(r))), ...span.get(r)! }));
   const { offsets, totalElements } = assignArena(requests, reuse);
   const rootOffset = new Map(roots.map((r, i) => [r, offsets[i]]));
   const arena: ArenaBlock[] = roots.map((r, i) => ({ value: r, offset: offsets[i], elements: requests[i].elements, firstLaunch: requests[i].first, lastLaunch: requests[i].last }));
@@ -246,20 +256,22 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
 
   const io = (name: string, value: string): IoDesc => {
     const s = valueShape(g, value, nodes);
-    return { name, value, shape: [...s], elements: numel(s), dtype: DTYPE };
+    return { name, value, shape: [...s], elements: numel(s), dtype: DTYPE, strides: dense(as4(s)) };
   };
+  const heldBy = (o: IoDesc) => held(as4(o.shape), o.strides);
   const input = io(INPUT, INPUT);
   const outputs = g.outputs.map((o) => io(o.name, o.value));
   const buffers: BufferDesc[] = [
-    { kind: 'input', name: INPUT, dtype: DTYPE, elements: input.elements },
-    ...outputs.map((o): BufferDesc => ({ kind: 'output', name: o.name, dtype: DTYPE, elements: o.elements })),
+    { kind: 'input', name: INPUT, dtype: DTYPE, elements: heldBy(input) },
+    ...outputs.map((o): BufferDesc => ({ kind: 'output', name: o.name, dtype: DTYPE, elements: heldBy(o) })),
     { kind: 'arena', name: 'arena', dtype: DTYPE, elements: totalElements },
   ];
   const needs64bit =
-    totalElements > MAX_INT32 || weights.totalElements > MAX_INT32 || input.elements > MAX_INT32 || outputs.some((o) => o.elements > MAX_INT32) || launches.some((l) => l.needs64bit);
+    totalElements > MAX_INT32 || weights.totalElements > MAX_INT32 || heldBy(input) > MAX_INT32 || outputs.some((o) => heldBy(o) > MAX_INT32) || launches.some((l) => l.needs64bit);
   return {
     version: PLAN_VERSION,
     precision,
+    evenPlanes: even,
     model: g.name,
     reuse,
     input,

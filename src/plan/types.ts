@@ -33,7 +33,7 @@ import type { ConvAttrs, PoolAttrs } from '../ir/graph.js';
 import type { Precision } from '../ir/precision.js';
 
 /** Bumped whenever a field changes meaning. */
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 4;
 
 /** Parameters and arena blocks start on multiples of this many elements (256 bytes of f32). */
 export const ALIGN_ELEMENTS = 64;
@@ -243,10 +243,16 @@ export interface IoDesc {
   readonly name: string;
   /** The IR value (node id) behind an output; "input" for the input. */
   readonly value: string;
-  /** The IR shape (2-D for logits). Buffers are dense, C order. */
+  /** The IR shape (2-D for logits). */
   readonly shape: readonly number[];
+  /** Logical elements (the product of `shape`); the buffer may hold more (`evenPlanes`). */
   readonly elements: number;
   readonly dtype: DType;
+  /**
+   * Element strides of the buffer over the shape as [N, C, H, W] (2-D values as [N, F, 1, 1]):
+   * dense C order, or with `KernelPlan.evenPlanes` each channel plane padded to an even count.
+   */
+  readonly strides: readonly [number, number, number, number];
 }
 
 /** One block of arena memory, as the planner assigned it. */
@@ -288,6 +294,13 @@ export interface KernelPlan {
   readonly launches: readonly Launch[];
   /** true when the arena, the weight blob or any launch needs 64-bit indices. */
   readonly needs64bit: boolean;
+  /**
+   * Every channel plane of every buffer is padded to an even number of elements (H*W rounded up
+   * to even; the strides say so), so that each 32-bit word of a 16-bit buffer lies inside one
+   * plane: WGSL's packed fp16 storage then gives every word exactly one writing invocation. The
+   * padding element of a plane is written as 0 and never read as data.
+   */
+  readonly evenPlanes: boolean;
   /** Preprocessing family and class count, copied from the graph's meta for the backends. */
   readonly preprocessing: 'timm' | 'detectron2';
   readonly numClasses: number;

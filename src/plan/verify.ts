@@ -12,7 +12,9 @@
 //      slice, with the concat (and the concats that one is a slice of), so a concat buffer
 //      written in slices can be read whole, and an arena range that a later value reused is no
 //      longer readable as the old one. At the end every output buffer holds its value whole;
-//   4. the arena: no two blocks whose lifetimes overlap share an element.
+//   4. the arena: no two blocks whose lifetimes overlap share an element;
+//   5. in an even-planes plan (KernelPlan.evenPlanes), every view's offset and batch and
+//      channel strides are even.
 
 import type { Diagnostic } from '../diag/diagnostics.js';
 import { DTYPE_BYTES, type BufferDesc, type KernelPlan, type Launch, type LaunchKind, type TensorView } from './types.js';
@@ -154,7 +156,13 @@ export function verifyPlan(plan: KernelPlan): Diagnostic[] {
   };
 
   const written = new Map<string, Written>(plan.buffers.map((b) => [key(b.kind, b.name), new Written()]));
-  written.get(key('input', 'input'))?.write(0, plan.input.elements, new Set(['input']));
+  // The input buffer holds the input at its strides (an even-planes plan's padding is not data).
+  const ioView = (io: KernelPlan['input'], buffer: 'input' | 'output'): TensorView => {
+    const s = io.shape;
+    const shape: [number, number, number, number] = s.length === 4 ? [s[0], s[1], s[2], s[3]] : s.length === 2 ? [s[0], s[1], 1, 1] : [io.elements, 1, 1, 1];
+    return { buffer, name: io.name, dtype: io.dtype, layout: 'nchw', offset: 0, shape, strides: io.strides, value: io.value };
+  };
+  for (const [a, b] of viewRuns(ioView(plan.input, 'input'))) written.get(key('input', 'input'))?.write(a, b, new Set(['input']));
 
   const checkView = (l: Launch, v: TensorView, what: string): BufferDesc | undefined => {
     const b = buffers.get(key(v.buffer, v.name));
@@ -166,6 +174,10 @@ export function verifyPlan(plan: KernelPlan): Diagnostic[] {
     const [lo, hi] = extent(v);
     if (lo < 0 || hi > b.elements) err(l, `${what} '${v.value}' reaches elements [${lo}, ${hi}) of ${v.buffer} buffer '${v.name}', which holds ${b.elements}`);
     if (v.shape.some((d) => !Number.isInteger(d) || d < 1)) err(l, `${what} '${v.value}' has shape [${v.shape.join(',')}]`);
+    // Even planes: every plane starts on an even element and a word never spans two planes.
+    if (plan.evenPlanes && (v.offset % 2 !== 0 || v.strides[0] % 2 !== 0 || v.strides[1] % 2 !== 0 || v.strides[1] < v.shape[2] * v.shape[3])) {
+      err(l, `${what} '${v.value}' (offset ${v.offset}, strides [${v.strides.join(', ')}]) does not keep its channel planes on even elements of an even-planes plan`);
+    }
     return b;
   };
 
@@ -206,8 +218,13 @@ export function verifyPlan(plan: KernelPlan): Diagnostic[] {
 
   for (const o of plan.outputs) {
     const w = written.get(key('output', o.name));
-    const miss = w?.firstMissing(0, o.elements, o.value);
-    if (w && miss !== undefined) err(undefined, `output '${o.name}' is not written whole as '${o.value}' (element ${miss} is missing)`);
+    for (const [a, b] of w ? viewRuns(ioView(o, 'output')) : []) {
+      const miss = w!.firstMissing(a, b, o.value);
+      if (miss !== undefined) {
+        err(undefined, `output '${o.name}' is not written whole as '${o.value}' (element ${miss} is missing)`);
+        break;
+      }
+    }
   }
 
   // Blocks alive at the same time must not share elements.

@@ -100,4 +100,12 @@ export interface TargetSpec<O> {
   consumes(options: O, precision: Precision): Stage;
   /** false when the target needs shapes only (then no weights are bound or seeded). */
   needsWeights?(options: O): boolean;
+  /** How a plan target wants its buffers laid out (default: dense planes). */
+  planLayout?(options: O, precision: Precision): PlanLayout;
+}
+
+/** Buffer layout choices a plan target makes (src/plan/build.ts BuildPlanOptions). */
+export interface PlanLayout {
+  /** Pad every channel plane to an even element count (KernelPlan.evenPlanes). */
+  readonly evenPlanes?: boolean;
 }

@@ -22,12 +22,12 @@ export function targetContext(g: Graph, stage: Stage, opts: { hasWeights?: boole
 export async function runTarget(name: string, g: Graph, input: Tensor, outputs: readonly string[] = g.outputs.map((o) => o.name), flags: FlagValues = {}, precision: Precision = 'fp32'): Promise<Map<string, Tensor>> {
   const t = resolveTarget(name, flags, precision);
   const impl = await t.load();
-  return impl.run!(targetContext(g, t.stage, { pipeline: { precision } }), t.options, input, outputs);
+  return impl.run!(targetContext(g, t.stage, { pipeline: { precision, layout: t.layout } }), t.options, input, outputs);
 }
 
 /** Builds target `name` for the bound graph `g` into `dir`; returns the files written. */
 export async function buildTarget(name: string, g: Graph, dir: string, flags: FlagValues = {}, hasWeights = true, precision: Precision = 'fp32'): Promise<string[]> {
   const t = resolveTarget(name, flags, precision);
   const impl = await t.load();
-  return impl.build!(targetContext(g, t.stage, { hasWeights, pipeline: { precision } }), t.options, dir);
+  return impl.build!(targetContext(g, t.stage, { hasWeights, pipeline: { precision, layout: t.layout } }), t.options, dir);
 }

@@ -30,8 +30,8 @@ describe('buildPlan', () => {
   test('input and outputs are their own buffers; the last launch writes the logits', () => {
     const g = optimize(lower(TINY['tiny-v1-residual'], 't')).graph;
     const plan = buildPlan(g);
-    expect(plan.input).toEqual({ name: 'input', value: 'input', shape: [2, 3, 40, 56], elements: 2 * 3 * 40 * 56, dtype: 'f32' });
-    expect(plan.outputs).toEqual([{ name: 'logits', value: 'head.fc', shape: [2, 10], elements: 20, dtype: 'f32' }]);
+    expect(plan.input).toEqual({ name: 'input', value: 'input', shape: [2, 3, 40, 56], elements: 2 * 3 * 40 * 56, dtype: 'f32', strides: [3 * 40 * 56, 40 * 56, 56, 1] });
+    expect(plan.outputs).toEqual([{ name: 'logits', value: 'head.fc', shape: [2, 10], elements: 20, dtype: 'f32', strides: [10, 1, 1, 1] }]);
     expect(plan.launches[0].inputs[0]).toMatchObject({ buffer: 'input', name: 'input', offset: 0 });
     const last = plan.launches.at(-1)!;
     expect(last).toMatchObject({ kind: 'linear', nodes: ['head.flatten', 'head.fc'], output: { buffer: 'output', name: 'logits', shape: [2, 10, 1, 1], strides: [10, 1, 1, 1] } });

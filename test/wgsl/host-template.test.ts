@@ -48,7 +48,7 @@ describe('wgsl host module template', () => {
     const want = tokens(transpile(rendered.hostTs));
     expect(want.length).toBeGreaterThan(1000);
     expect(tokens(rendered.hostJs)).toEqual(want);
-    expect(rendered.hostJs).toContain('export async function createModel(device, weights)');
+    expect(rendered.hostJs).toContain('export async function createModel(device, weights, options = {})');
   });
 
   it('derivation keeps every template expression, in code and in comments', () => {

@@ -16,8 +16,9 @@ export async function fixtureGraph(c: FixtureCase): Promise<Graph> {
 }
 
 /** The optimized plan of a bound graph and its WGSL artifact (as the driver would hand it over). */
-export function wgslOf(g: Graph, opts: { chunkBytes?: number } = {}) {
-  const p = new Pipeline(g, { verifyEach: true, passes: { log: () => {} } });
+export function wgslOf(g: Graph, opts: { chunkBytes?: number; precision?: 'fp32' | 'fp16'; ioNative?: boolean } = {}) {
+  const precision = opts.precision ?? 'fp32';
+  const p = new Pipeline(g, { verifyEach: true, passes: { log: () => {} }, precision, layout: { evenPlanes: precision === 'fp16' } });
   const plan = p.plan();
   const params = p.optimized().graph.params;
   const weights = (name: string) => params.get(name)?.data;

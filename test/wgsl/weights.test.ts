@@ -12,13 +12,15 @@ import { loadModel } from '../../src/dsl/zoo.js';
 import { seedParams } from '../../src/model/init.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { optimize } from '../../src/passes/manager.js';
+import { fromF16Bits, rounded } from '../../src/ir/precision.js';
 
 const odd = () => seedParams(lowerSpec(loadModel(`${import.meta.dirname}/odd-channels.vov`).spec));
 
 describe('wgsl weight blob', () => {
   it('stores every groups=1 conv weight as [K, N4] and everything else as in the checkpoint', () => {
     const g = odd();
-    const { plan, blob, rendered } = wgslOf(g);
+    const { plan, blob: bytes, rendered } = wgslOf(g);
+    const blob = new Float32Array(bytes);
     // compileWgsl packs the optimized graph's parameters (BN folded into the convs).
     const params = optimize(g).graph.params;
     const layout = rendered.weights;
@@ -55,7 +57,7 @@ describe('wgsl weight blob', () => {
     const dense = { name: 'b.bias', packing: 'dense' as const, shape: [5], offset: 64 + 4608 * 64 + 64, numel: 5 };
     const padded = { name: 'p.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: dense.offset + 64, numel: 16 };
     const missing = { name: 'm.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: padded.offset + 64, numel: 16 };
-    const layout = { totalElements: missing.offset + 128, entries: [big, dense, padded, missing] };
+    const layout = { dtype: 'f32' as const, totalElements: missing.offset + 128, entries: [big, dense, padded, missing] };
     const data = new Map<string, Float32Array | null>([
       ['big.weight', Float32Array.from({ length: 64 * 4608 }, (_, i) => Math.sin(i))],
       ['b.bias', Float32Array.from([1, 2, 3, 4, 5])],
@@ -68,7 +70,16 @@ describe('wgsl weight blob', () => {
       const want = packWgslWeights(layout, (n) => data.get(n));
       const got = readFileSync(join(dir, 'w.bin'));
       expect(got.length).toBe(want.byteLength);
-      expect(got.equals(Buffer.from(want.buffer))).toBe(true);
+      expect(got.equals(Buffer.from(want))).toBe(true);
+      // fp16: the same layout in binary16, the file again the packed blob's bytes.
+      const half = { ...layout, dtype: 'f16' as const };
+      writeWgslWeights(join(dir, 'h.bin'), half, (n) => data.get(n));
+      const wantHalf = packWgslWeights(half, (n) => data.get(n));
+      expect(wantHalf.byteLength).toBe(want.byteLength / 2);
+      expect(readFileSync(join(dir, 'h.bin')).equals(Buffer.from(wantHalf))).toBe(true);
+      // Element i of the fp16 blob is element i of the fp32 one rounded to nearest even.
+      const f32 = new Float32Array(want);
+      expect(Array.from(fromF16Bits(new Uint16Array(wantHalf)))).toEqual(Array.from(rounded(f32, 'f16')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -78,7 +89,7 @@ describe('wgsl weight blob', () => {
     // Cout 3, Cin 2, 1x2 kernel: K = 4, N4 = 4.
     const w = Float32Array.from({ length: 12 }, (_, i) => i + 1);
     const entry = { name: 'c.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: 64, numel: 16 };
-    const blob = packWgslWeights({ totalElements: 128, entries: [entry] }, () => w);
+    const blob = new Float32Array(packWgslWeights({ dtype: 'f32', totalElements: 128, entries: [entry] }, () => w));
     // Row k holds W[0][k], W[1][k], W[2][k], 0.
     expect(Array.from(blob.subarray(64, 80))).toEqual([1, 5, 9, 0, 2, 6, 10, 0, 3, 7, 11, 0, 4, 8, 12, 0]);
     expect(blob.subarray(0, 64).every((v) => v === 0)).toBe(true);
@@ -86,7 +97,7 @@ describe('wgsl weight blob', () => {
 
   it('rejects data of the wrong size with a diagnostic naming the parameter', () => {
     const entry = { name: 'c.weight', packing: 'kxn' as const, shape: [3, 2, 1, 2], offset: 0, numel: 16 };
-    expect(() => packWgslWeights({ totalElements: 64, entries: [entry] }, () => new Float32Array(11))).toThrow(/'c\.weight' holds 11 values/);
+    expect(() => packWgslWeights({ dtype: 'f32', totalElements: 64, entries: [entry] }, () => new Float32Array(11))).toThrow(/'c\.weight' holds 11 values/);
   });
 });
 

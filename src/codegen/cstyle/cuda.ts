@@ -31,6 +31,14 @@ export function cudaDialect(wide: boolean): Dialect {
     call: (fn, a) => (fn === 'clamp' ? `fminf(fmaxf(${a[0]}, ${a[1]}), ${a[2]})` : `${CALLS[fn]}(${a.join(', ')})`),
     load: (buf, idx, t) => (t === 'f32' ? `${buf}[${idx}]` : `${TO_FLOAT[t]}(${buf}[${idx}])`),
     store: (buf, idx, v, t) => (t === 'f32' ? `${buf}[${idx}] = ${v};` : `${buf}[${idx}] = ${FROM_FLOAT[t]}(${v});`),
+    packed: () => false,
+    elementFunction: (name, index, body) => [`__device__ __forceinline__ float ${name}(${I} ${index}) {`, ...body, '}'].join('\n'),
+    storeWord: () => {
+      throw new Error('internal: CUDA stores 16-bit types element by element');
+    },
+    loadVec4: () => {
+      throw new Error('internal: CUDA binds no vec4 buffers');
+    },
     imin: (a, b) => `((${a}) < (${b}) ? (${a}) : (${b}))`,
     toFloat: (e) => `float(${e})`,
     negInf: '-INFINITY',
@@ -48,8 +56,9 @@ export function cudaDialect(wide: boolean): Dialect {
     ],
     groupId: `(${I}(blockIdx.y) * ${I}(gridDim.x) + ${I}(blockIdx.x))`,
     localId: `${I}(threadIdx.x)`,
-    kernel: ({ name, comment, bindings, workgroup, shared, body }) =>
+    kernel: ({ name, comment, bindings, workgroup, shared, functions = [], body }) =>
       [
+        ...(functions.length ? [`// ${comment}`, ...functions] : []),
         `// ${comment}`,
         `__global__ void __launch_bounds__(${workgroup}) ${name}(${bindings.map(cudaParam).join(', ')}) {`,
         ...shared.map((s) => `  ${s}`),

@@ -14,7 +14,7 @@ export interface Binding {
   readonly name: string;
   /** The kernel writes it. */
   readonly write: boolean;
-  /** Element type: f32, or vec4 of f32 (the WGSL GEMM's weight operand). */
+  /** Element type: a scalar, or vec4 (the WGSL GEMM's weight operand). */
   readonly vec4: boolean;
   /** The storage type of the buffer's elements (the plan's dtype). */
   readonly dtype: DType;
@@ -38,8 +38,23 @@ export interface Dialect {
   call(fn: Builtin | 'fma', args: readonly string[]): string;
   /** Element `idx` of buffer `buf` (stored as `dtype`) as a float32 value. */
   load(buf: string, idx: string, dtype: DType): string;
-  /** The statement storing float32 `value` into element `idx` of `buf` (rounded to nearest even into `dtype`). */
+  /**
+   * The statement storing float32 `value` into element `idx` of `buf` (rounded to nearest even
+   * into `dtype`). For a packed dtype it writes the whole word of `idx` (even) with `value` and 0:
+   * only for an element whose word partner is padding (a plane of one element).
+   */
   store(buf: string, idx: string, value: string, dtype: DType): string;
+  /**
+   * Whether `dtype` is stored two elements per 32-bit word (WGSL's packed fp16: storage has no
+   * 16-bit type). A kernel writing such a buffer writes whole words, one invocation per word.
+   */
+  packed(dtype: DType): boolean;
+  /** The statement storing float32 values `v0` (low half) and `v1` into word `word` of a packed buffer. */
+  storeWord(buf: string, word: string, v0: string, v1: string, dtype: DType): string;
+  /** Element `idx` of a buffer bound as vec4 of `dtype` (the WGSL GEMM's weight chunk), as float32. */
+  loadVec4(buf: string, idx: string, dtype: DType): string;
+  /** A function of the kernel returning the float value of element `index` (an index-typed parameter). */
+  elementFunction(name: string, index: string, body: readonly string[]): string;
   /** The smaller of two index values. */
   imin(a: string, b: string): string;
   /** An index value as float. */
@@ -71,8 +86,9 @@ export interface Dialect {
   /**
    * The whole kernel: `shared` declarations, the header binding `bindings`, the body lines.
    * WGSL puts shared memory at module scope and bindings as globals; CUDA puts both inside.
+   * `functions` are helper functions before the kernel (WGSL's packed per-element kernels).
    */
-  kernel(k: { name: string; comment: string; bindings: readonly Binding[]; workgroup: number; shared: readonly string[]; body: readonly string[] }): string;
+  kernel(k: { name: string; comment: string; bindings: readonly Binding[]; workgroup: number; shared: readonly string[]; functions?: readonly string[]; body: readonly string[] }): string;
 }
 
 /**

@@ -42,27 +42,51 @@ export interface Access {
   store(n: string, c: string, h: string, w: string, value: string): string;
 }
 
+/** State the builders of one kernel share (a kernel may have several functions). */
+interface KernelState {
+  readonly bindings: Binding[];
+  readonly shared: string[];
+  /** Element mode: the view the element's value is for, and the flat-index parameter. */
+  element?: { view?: TensorView; index?: { name: string; total: number } };
+}
+
+/**
+ * Builds one kernel. In element mode (`KernelBuilder.element`) the body computes one element:
+ * `flatIndex(i, ..)` makes `i` the element's flat index (a parameter, no bounds check) and a
+ * store to a view becomes `return value;`; the caller wraps the body as a function and writes
+ * the results (WGSL's packed fp16: two elements per word, one invocation per word).
+ */
 export class KernelBuilder {
-  readonly bindings: Binding[] = [];
-  readonly shared: string[] = [];
+  readonly bindings: Binding[];
+  readonly shared: string[];
   private readonly lines: string[] = [];
   private depth = 1;
+  private readonly state: KernelState;
 
   constructor(
     readonly d: Dialect,
     private readonly sites: Sites,
     /** Shared with the builder this one was forked from (one kernel, several functions). */
-    shared?: { bindings: Binding[]; shared: string[] },
+    state?: KernelState,
   ) {
-    if (shared) {
-      this.bindings = shared.bindings;
-      this.shared = shared.shared;
-    }
+    this.state = state ?? { bindings: [], shared: [] };
+    this.bindings = this.state.bindings;
+    this.shared = this.state.shared;
   }
 
-  /** A builder for another function of the same kernel: the same bindings, its own lines. */
+  /** A builder in element mode (see the class comment). */
+  static element(d: Dialect, sites: Sites): KernelBuilder {
+    return new KernelBuilder(d, sites, { bindings: [], shared: [], element: {} });
+  }
+
+  /** A builder for another function of the same kernel: the same bindings and mode, its own lines. */
   fork(): KernelBuilder {
-    return new KernelBuilder(this.d, this.sites, { bindings: this.bindings, shared: this.shared });
+    return new KernelBuilder(this.d, this.sites, this.state);
+  }
+
+  /** In element mode: the view the stores wrote (the element's destination) and the flat index. */
+  get elementOf(): { view?: TensorView; index?: { name: string; total: number } } | undefined {
+    return this.state.element;
   }
 
   /** Binds a buffer (once; a later write upgrades the access). */
@@ -91,12 +115,18 @@ export class KernelBuilder {
       });
       return terms.join(' + ');
     };
-    return {
-      buf,
-      at,
-      load: (n, c, h, w) => d.load(buf, at(n, c, h, w), v.dtype),
-      store: (n, c, h, w, value) => d.store(buf, at(n, c, h, w), value, v.dtype),
+    const el = this.state.element;
+    const store = (n: string, c: string, h: string, w: string, value: string): string => {
+      if (el) {
+        if (el.view && el.view !== v) throw new Error(`internal: an element kernel stores into two views ('${el.view.value}', '${v.value}')`);
+        el.view = v;
+        return `return ${value};`;
+      }
+      // A packed store writes a whole word: only where the other half is a plane's padding.
+      if (d.packed(v.dtype) && v.shape[2] * v.shape[3] !== 1) throw new Error(`internal: a packed ${v.dtype} view of ${v.shape[2]}x${v.shape[3]} planes ('${v.value}') stored element by element`);
+      return d.store(buf, at(n, c, h, w), value, v.dtype);
     };
+    return { buf, at, load: (n, c, h, w) => d.load(buf, at(n, c, h, w), v.dtype), store };
   }
 
   /**
@@ -108,7 +138,7 @@ export class KernelBuilder {
     const buf = this.bind(site.key, site.name, false, p.dtype);
     const vec4 = this.bindings.find((b) => b.key === site.key)!.vec4;
     const off = this.d.i(site.offset);
-    return { buf, at: (i) => (vec4 ? `${buf}[(${off} + ${i}) / ${this.d.i(4)}][(${off} + ${i}) % ${this.d.i(4)}]` : this.d.load(buf, `${off} + ${i}`, p.dtype)) };
+    return { buf, at: (i) => (vec4 ? this.d.loadVec4(buf, `${off} + ${i}`, p.dtype) : this.d.load(buf, `${off} + ${i}`, p.dtype)) };
   }
 
   /** A workgroup-shared float array. */
@@ -140,7 +170,8 @@ export class KernelBuilder {
 
   /** The thread's flat index over a folded grid of `workgroup`-thread groups; threads past `total` return. */
   flatIndex(name: string, workgroup: number, total: number): void {
-    for (const l of this.d.flatIndex(name, workgroup, total)) this.line(l);
+    if (this.state.element) this.state.element.index = { name, total };
+    else for (const l of this.d.flatIndex(name, workgroup, total)) this.line(l);
   }
 
   /** n, c, h, w of flat index `i` over [N, C, H, W] (w fastest). */

@@ -307,6 +307,41 @@ function concatSlices(l: LaunchOfKind<'concat'>): TensorView[] {
   });
 }
 
+/**
+ * The element kernel built in `k` (element mode) as a function `elem`, and the kernel body that
+ * computes the elements of output word j in pairs and writes the word: elements 2j and 2j + 1
+ * of the padded planes (KernelPlan.evenPlanes: each plane holds an even count, so a word never
+ * spans two planes and no two threads write halves of one word); a plane's padding half is 0.
+ */
+function packedPairs(k: KernelBuilder, l: Launch, workgroup: number, sites: Sites): { fn: string; body: string[]; groups: [number, number] } {
+  const d = k.d;
+  const el = k.elementOf;
+  const y = el?.view;
+  if (!el?.index || !y) throw new Error(`internal: launch ${l.index}: the element kernel did not index and store one element`);
+  const [N, C, H, W] = y.shape;
+  const hw = H * W;
+  const plane = Math.ceil(hw / 2) * 2;
+  if (y.strides[1] !== plane || (H > 1 && y.strides[2] !== W) || (W > 1 && y.strides[3] !== 1) || y.offset % 2 !== 0 || y.strides[0] % 2 !== 0) {
+    throw new Error(`internal: launch ${l.index}: packed output '${y.value}' (offset ${y.offset}, strides [${y.strides.join(', ')}]) is not in even planes of [${y.shape.join(', ')}]`);
+  }
+  const fn = d.elementFunction('elem', el.index.name, k.body());
+  const words = (N * C * plane) / 2;
+  const m = new KernelBuilder(d, { view: () => ({ key: '', name: '' }), param: () => ({ key: '', name: '', offset: 0 }) });
+  m.flatIndex('j', workgroup, words);
+  m.line(d.letI('e', `j * ${d.i(2)}`));
+  m.line(d.letI('nc', `e / ${d.i(plane)}`));
+  m.line(d.letI('p', `e % ${d.i(plane)}`));
+  m.line(d.letI('n', `nc / ${d.i(C)}`));
+  m.line(d.letI('c', `nc % ${d.i(C)}`));
+  m.line(d.letF('v0', `elem(nc * ${d.i(hw)} + p)`));
+  m.line(d.varF('v1', d.f(0)));
+  if (hw % 2 === 0) m.line(`v1 = elem(nc * ${d.i(hw)} + p + ${d.i(1)});`);
+  else m.if(`p + ${d.i(1)} < ${d.i(hw)}`, () => m.line(`v1 = elem(nc * ${d.i(hw)} + p + ${d.i(1)});`));
+  const buf = k.bindings.find((b) => b.key === sites.view(y).key)!.name;
+  m.line(d.storeWord(buf, `(${d.i(y.offset)} + n * ${d.i(y.strides[0])} + c * ${d.i(plane)} + p) / ${d.i(2)}`, 'v0', 'v1', y.dtype));
+  return { fn, body: m.body(), groups: gridFor(words, workgroup) };
+}
+
 /** Whether a target renders this launch with the shared kernels (the GEMM convs are the targets' own). */
 export function isGemmConv(l: Launch): l is LaunchOfKind<'conv'> {
   return l.kind === 'conv' && l.attrs.groups === 1;
@@ -317,10 +352,19 @@ export function isGemmConv(l: Launch): l is LaunchOfKind<'conv'> {
  * GEMM convolution is not rendered here: each target has its own (isGemmConv).
  */
 export function renderShared(l: Launch, d: Dialect, sites: Sites, name: string, comment = launchComment(l)): RenderedKernel[] {
+  // Kernels of one thread per output element; with a packed output they compute elements in
+  // pairs, one thread per word (packedPairs). The reductions store into planes of one element.
+  const perElement = l.kind !== 'gap' && l.kind !== 'se_gate' && l.kind !== 'eca_conv1d';
   const one = (suffix: string, f: (k: KernelBuilder) => Kernel): RenderedKernel => {
+    const kname = `${name}${suffix}`;
+    if (perElement && d.packed(l.output.dtype)) {
+      const k = KernelBuilder.element(d, sites);
+      const { workgroup } = f(k);
+      const p = packedPairs(k, l, workgroup, sites);
+      return { name: kname, bindings: k.bindings, workgroup, groups: p.groups, source: d.kernel({ name: kname, comment, bindings: k.bindings, workgroup, shared: k.shared, functions: [p.fn], body: p.body }) };
+    }
     const k = new KernelBuilder(d, sites);
     const { workgroup, groups } = f(k);
-    const kname = `${name}${suffix}`;
     return { name: kname, bindings: k.bindings, workgroup, groups, source: d.kernel({ name: kname, comment, bindings: k.bindings, workgroup, shared: k.shared, body: k.body() }) };
   };
   const ew = (operands: readonly TensorView[], expr: (ops: readonly string[], k: KernelBuilder) => string, residual?: TensorView) => [one('', (k) => elementwise(k, l, operands, expr, l.output, residual))];

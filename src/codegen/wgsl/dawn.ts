@@ -17,7 +17,8 @@ export interface GPU { requestAdapter(opts?: Record<string, unknown>): Promise<G
 export interface GPUAdapter {
   readonly limits: Record<string, number>;
   readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
-  requestDevice(desc?: { requiredLimits?: Record<string, number> }): Promise<GPUDevice>;
+  readonly features?: { has(feature: string): boolean };
+  requestDevice(desc?: { requiredLimits?: Record<string, number>; requiredFeatures?: string[] }): Promise<GPUDevice>;
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type GPUDevice = any;
@@ -86,9 +87,12 @@ export async function nodeDevice(validateOnly = false): Promise<NodeGpu> {
       tried.push(`${flags.join(' ') || 'default'}: only ${limits.maxStorageBuffersPerShaderStage} storage buffers per stage (need 8)`);
       continue;
     }
-    const device = await adapter.requestDevice({ requiredLimits: limits });
+    // shader-f16 where the adapter has it (the fp16 artifact's f16 shader variants use it; the
+    // null backend has it, so they are validated there).
+    const features = adapter.features?.has('shader-f16') ? ['shader-f16'] : [];
+    const device = await adapter.requestDevice({ requiredLimits: limits, requiredFeatures: features });
     const i = adapter.info ?? {};
-    const description = [flags.join(' ') || 'default', i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
+    const description = [flags.join(' ') || 'default', i.vendor, i.architecture, i.device, i.description, ...features].filter(Boolean).join(' / ');
     return { device, description };
   }
   fail('E5202', `wgsl: no usable WebGPU adapter in Node (${tried.join('; ')}); on a machine without a GPU install Mesa (libegl1 libegl-mesa0 libgl1-mesa-dri)${process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? ' and set EGL_PLATFORM=surfaceless' : ''}`, undefined, 3);

@@ -5,7 +5,7 @@
 // WGSL backend never needs the plan's needs64bit.
 
 import { fail } from '../../diag/diagnostics.js';
-import type { KernelPlan } from '../../plan/types.js';
+import { DTYPE_BYTES, type KernelPlan } from '../../plan/types.js';
 import { MAX_BUFFER_BYTES, MAX_STORAGE_BINDING_BYTES } from './limits.js';
 
 interface Sized {
@@ -23,10 +23,13 @@ const LIMITS = `maxStorageBufferBindingSize, ${MAX_STORAGE_BINDING_BYTES} bytes 
 export function checkBufferLimits(plan: KernelPlan): void {
   const shapeOf = new Map<string, readonly number[]>();
   for (const l of plan.launches) for (const v of [...l.inputs, l.output]) if (!v.slice && !shapeOf.has(v.value)) shapeOf.set(v.value, v.shape);
+  // Bytes as stored: the plan's dtype and element counts (padded planes included).
+  const eb = DTYPE_BYTES[plan.input.dtype];
+  const held = (kind: string, name: string) => plan.buffers.find((b) => b.kind === kind && b.name === name)?.elements ?? 0;
   const tensors: Sized[] = [
-    { name: plan.input.value, shape: plan.input.shape, bytes: plan.input.elements * 4, where: 'the input buffer' },
-    ...plan.outputs.map((o) => ({ name: o.value, shape: o.shape, bytes: o.elements * 4, where: `output buffer '${o.name}'` })),
-    ...plan.arena.map((b) => ({ name: b.value, shape: shapeOf.get(b.value), bytes: b.elements * 4, where: 'the arena' })),
+    { name: plan.input.value, shape: plan.input.shape, bytes: held('input', 'input') * eb, where: 'the input buffer' },
+    ...plan.outputs.map((o) => ({ name: o.value, shape: o.shape, bytes: held('output', o.name) * eb, where: `output buffer '${o.name}'` })),
+    ...plan.arena.map((b) => ({ name: b.value, shape: shapeOf.get(b.value), bytes: b.elements * eb, where: 'the arena' })),
   ];
   const over = tensors.filter((t) => t.bytes > MAX_STORAGE_BINDING_BYTES).sort((a, b) => b.bytes - a.bytes);
   const hint = 'the artifact binds each buffer whole; build for a smaller batch or input size';
@@ -39,7 +42,7 @@ export function checkBufferLimits(plan: KernelPlan): void {
   if (plan.arenaBytes > MAX_STORAGE_BINDING_BYTES) {
     const largest = plan.arena.reduce((a, b) => (b.elements > a.elements ? b : a));
     fail('E5108', `wgsl: the arena needs ${plan.arenaBytes} bytes for the tensors live at once, more than one WebGPU storage binding holds (${LIMITS})`, {
-      notes: [`its largest tensor is '${largest.value}' (${largest.elements * 4} bytes)`, hint],
+      notes: [`its largest tensor is '${largest.value}' (${largest.elements * eb} bytes)`, hint],
     });
   }
 }

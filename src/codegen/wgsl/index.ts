@@ -9,32 +9,40 @@ import { pathToFileURL } from 'node:url';
 import { fail } from '../../diag/diagnostics.js';
 import { encodeFloat } from '../../io/dtype.js';
 import { readNpy } from '../../io/npy.js';
+import { toF16Bits } from '../../ir/precision.js';
 import type { KernelPlan, WeightData } from '../../plan/types.js';
 import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { nodeDevice } from './dawn.js';
 import { checkBufferLimits } from './guard.js';
-import { renderHost, type RenderedModel } from './host.js';
+import { ioTypeOf, renderHost, type RenderedModel } from './host.js';
 import type { WgslOptions } from './options.js';
 import { renderShaders } from './render.js';
 import { packWgslWeights, writeWgslWeights } from './weights.js';
 
+type IoArray = Float32Array | Uint16Array;
+
 export interface WgslModule {
-  createModel(device: unknown, weights: ArrayBuffer): Promise<{ run(input: Float32Array): Promise<Record<string, Float32Array>>; destroy(): void }>;
+  ioType: string;
+  float32ToHalfBits(x: Float32Array): Uint16Array;
+  halfBitsToFloat32(h: Uint16Array): Float32Array;
+  createModel(device: unknown, weights: ArrayBuffer, options?: { shaderF16?: boolean }): Promise<{ run(input: IoArray): Promise<Record<string, IoArray>>; readonly shaderF16: boolean; destroy(): void }>;
 }
 
 export interface WgslCompileOptions {
   /** Lower the weight-chunk size (tests use it to exercise several chunks on a small model). */
   readonly chunkBytes?: number;
+  /** The host module's run() takes and returns the storage type (WgslOptions.ioNative). */
+  readonly ioNative?: boolean;
 }
 
 /** The rendered artifact of a plan (shaders, host module), without the weight blob. */
 export function compileWgslArtifact(plan: KernelPlan, version: string, opts: WgslCompileOptions = {}): RenderedModel {
   checkBufferLimits(plan);
-  return renderHost(plan, renderShaders(plan, version, { chunkBytes: opts.chunkBytes }), version);
+  return renderHost(plan, renderShaders(plan, version, { chunkBytes: opts.chunkBytes }), version, { ioNative: opts.ioNative });
 }
 
-/** The rendered artifact and its weight blob (weights.ts: conv weights repacked for the GEMM shader). */
-export function compileWgsl(plan: KernelPlan, weights: WeightData, version: string, opts: WgslCompileOptions = {}): { blob: Float32Array; rendered: RenderedModel } {
+/** The rendered artifact and its weight blob (weights.ts: conv weights repacked for the GEMM shader; the plan's dtype). */
+export function compileWgsl(plan: KernelPlan, weights: WeightData, version: string, opts: WgslCompileOptions = {}): { blob: ArrayBuffer; rendered: RenderedModel } {
   const rendered = compileWgslArtifact(plan, version, opts);
   return { blob: packWgslWeights(rendered.weights, weights), rendered };
 }
@@ -71,9 +79,12 @@ function fillNormal(out: Float32Array, begin: number, end: number, s: number): n
 export const target: TargetImpl<WgslOptions> = {
   async build(ctx, opts, dir) {
     const { plan, weights } = planOf(ctx);
-    const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion);
+    const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion, { ioNative: opts.ioNative });
     const files: [string, string | Uint8Array][] = [];
-    for (const s of rendered.shaders) files.push([`shaders/${s.file}`, s.code]);
+    for (const s of rendered.shaders) {
+      files.push([`shaders/${s.file}`, s.code]);
+      if (s.f16 && s.f16File) files.push([`shaders/${s.f16File}`, s.f16]);
+    }
     let sample: Float32Array;
     if (opts.sampleInput !== undefined) {
       const npy = readNpy(opts.sampleInput);
@@ -81,7 +92,9 @@ export const target: TargetImpl<WgslOptions> = {
       sample = Float32Array.from(npy.data as ArrayLike<number>);
     } else sample = sampleInput(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
-    files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', encodeFloat(sample)]);
+    // The sample input in the module's I/O type (binary16 bits under --io native at fp16).
+    const sampleBytes = ioTypeOf(plan, opts) === 'float16' ? new Uint8Array(toF16Bits(sample).buffer) : encodeFloat(sample);
+    files.push(['weights.json', rendered.weightsJson], ['sample_input.bin', sampleBytes]);
     mkdirSync(join(dir, 'shaders'), { recursive: true });
     for (const [rel, data] of files) writeFileSync(join(dir, rel), data);
     // Entry by entry, without packing a copy of the weights first.
@@ -90,8 +103,8 @@ export const target: TargetImpl<WgslOptions> = {
     return [...files.map(([rel]) => rel), 'weights.bin'];
   },
 
-  async run(ctx, _opts, input, outputs) {
-    return runWgsl(ctx, input, outputs);
+  async run(ctx, opts, input, outputs) {
+    return runWgsl(ctx, input, outputs, { ioNative: opts.ioNative });
   },
 };
 
@@ -107,10 +120,12 @@ export async function runWgsl(ctx: TargetContext, input: Tensor, outputs: readon
     writeFileSync(file, rendered.hostJs);
     const mod = (await import(pathToFileURL(file).href)) as WgslModule;
     const t0 = performance.now();
-    const model = await mod.createModel(device, blob.buffer as ArrayBuffer);
+    const model = await mod.createModel(device, blob);
     const t1 = performance.now();
-    const result = await model.run(input.data);
-    ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms`);
+    // Under --io native the module takes and gives binary16 bits: convert with its own helpers.
+    const raw = await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data);
+    const result = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Uint16Array ? mod.halfBitsToFloat32(v) : v]));
+    ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms${plan.precision === 'fp16' ? ` (packed fp16${model.shaderF16 ? ', shader-f16' : ''})` : ''}`);
     model.destroy();
     const out = new Map<string, Tensor>();
     for (const name of outputs) {

@@ -30,8 +30,12 @@ export interface Dispatch {
 }
 
 export interface RenderedShaders {
-  /** One shader per dispatch: file name (under shaders/) and WGSL text. */
-  readonly shaders: { file: string; code: string; launch: number }[];
+  /**
+   * One shader per dispatch: file name (under shaders/) and WGSL text; with packed fp16 storage
+   * a GEMM conv also has its `shader-f16` variant (`f16`, file `f16File`), which the host module
+   * uses when the device has the feature.
+   */
+  readonly shaders: { file: string; code: string; launch: number; f16?: string; f16File?: string }[];
   readonly dispatches: Dispatch[];
   /** The layout of weights.bin (fill it with packWgslWeights) and its chunks' first elements. */
   readonly weights: WgslWeightLayout;
@@ -66,10 +70,15 @@ function sitesOf(plan: KernelPlan, w: WeightsVm): Sites {
 
 const tmpl = () => backendTemplates('wgsl');
 
-/** The GEMM convolution's shader: the conv template around the shared epilogue hook. */
-function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, version: string): { code: string; bindings: readonly Binding[]; groups: [number, number] } {
+/**
+ * The GEMM convolution's shader: the conv template around the shared epilogue hook. With packed
+ * fp16 storage also its `shader-f16` variant (f16 tiles and products, f32 accumulators).
+ */
+function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, version: string): { code: string; f16?: string; bindings: readonly Binding[]; groups: [number, number] } {
   const d = wgslDialect;
-  const k = new KernelBuilder(d, sitesOf(plan, w));
+  const packed = d.packed(l.output.dtype);
+  const sites = sitesOf(plan, w);
+  const k = packed ? KernelBuilder.element(d, sites) : new KernelBuilder(d, sites);
   const [x, y] = [l.inputs[0], l.output];
   const [N, C, H, W] = y.shape;
   const a = l.attrs;
@@ -81,10 +90,16 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const we = w.byKey.get(entryKey(l.params.weight.name, 'kxn'));
   if (!we) throw new Error(`internal: conv weight '${l.params.weight.name}' is missing from the WGSL weight layout`);
   const wc = chunkOf(w, we.offset);
-  const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, 'f32', true);
+  const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, l.params.weight.dtype, true);
   const epi = k.fork();
   epilogue(epi, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
-  const m = N * H * W;
+  // Packed: pixels over planes padded to even (the plan's strides), two per invocation and word.
+  const ohwp = packed ? Math.ceil((H * W) / 2) * 2 : H * W;
+  if (packed && (y.strides[1] !== ohwp || (H > 1 && y.strides[2] !== W) || (W > 1 && y.strides[3] !== 1) || y.offset % 2 !== 0 || y.strides[0] % 2 !== 0)) {
+    throw new Error(`internal: launch ${l.index}: packed output '${y.value}' (offset ${y.offset}, strides [${y.strides.join(', ')}]) is not in even planes`);
+  }
+  const yBuf = packed ? k.view(y, true).buf : '';
+  const m = N * ohwp;
   const t = gemmTile(m, C);
   const bn4 = t.bn / 4;
   const nt = Math.ceil(Math.ceil(C / 4) / bn4);
@@ -93,22 +108,48 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
   const xv = { buf: xa.buf, off: x.offset, s0: x.strides[0], s1: x.strides[1], s2: x.strides[2], s3: x.strides[3] };
   const bindings = checkBindings(l, k.bindings);
-  const code = tmpl()['conv.wgsl']({
-    header: wgslBindings(`vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}`, bindings),
-    epilogueFn: ['fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32) {', ...epi.body(), '}'].join('\n'),
+  const aOff = (i: number) => (packed ? (i >> 1) * 2 * t.ty + (i & 1) : i * t.ty);
+  const variant = (f16: boolean) => ({
+    f16,
+    xl: packed ? 'ldx(' : `${xa.buf}[`,
+    xr: packed ? ')' : ']',
+    bl: packed ? 'ldb(' : `${wBuf}[`,
+    br: packed ? ')' : ']',
+    aType: f16 ? 'f16' : 'f32',
+    bType: f16 ? 'vec4<f16>' : 'vec4<f32>',
+    aZero: f16 ? 'f16(0.0)' : '0.0',
+    bZero: f16 ? 'vec4<f16>(0.0)' : 'vec4<f32>(0.0)',
+    helpers: !packed
+      ? ''
+      : f16
+        ? [
+            `fn ldx(i: u32) -> f16 { return bitcast<vec2<f16>>(${xa.buf}[i >> 1u])[i & 1u]; }`,
+            `fn ldb(i: u32) -> vec4<f16> { return bitcast<vec4<f16>>(${wBuf}[i]); }`,
+          ].join('\n')
+        : [
+            `fn ldx(i: u32) -> f32 { return unpack2x16float(${xa.buf}[i >> 1u])[i & 1u]; }`,
+            `fn ldb(i: u32) -> vec4<f32> { let p = ${wBuf}[i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y)); }`,
+          ].join('\n'),
+    fmas: ij((i, j) => (f16 ? `acc${i}_${j} += vec4<f32>(a${i} * b${j});` : `acc${i}_${j} += a${i} * b${j};`)),
+  });
+  const render = (f16: boolean) => tmpl()['conv.wgsl']({
+    header: wgslBindings(`vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}${f16 ? ' (shader-f16)' : ''}`, bindings),
+    epilogueFn: [`fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32)${packed ? ' -> f32' : ''} {`, ...epi.body(), '}'].join('\n'),
+    packed, ohwp, plane: packed ? 'OHWP' : 'OHW', tyTerm: packed ? '2u * ty' : 'ty', pairs: t.tm / 2,
+    y: { buf: yBuf, off: y.offset, s0: y.strides[0] },
+    ...variant(f16),
     h: x.shape[2], w: x.shape[3], cout: C, oh: H, ow: W, kh, kw, sh, sw, pt, pl,
     x: xv, wBuf, pointwise, m, k: x.shape[1] * kh * kw, nv: kxnDims([C, x.shape[1], kh, kw]).n4 / 4, ohw: H * W, khw: kh * kw,
     bm: t.bm, bn4, bk: t.bk, ty: t.ty, vn: t.vn, wgSize: t.invocations, nt, tiles, wOff4: wc.local / 4,
     aTile: t.bk * t.bm, bTile: t.bk * bn4, aRowsPerRound: Math.max(1, t.invocations / t.bm),
     aSlots: Array.from({ length: Math.max(1, t.bm / t.invocations) }, (_, s) => s),
     accs: ij((i, j) => `acc${i}_${j}`),
-    aLoads: Array.from({ length: t.tm }, (_, i) => ({ name: `a${i}`, off: i * t.ty })),
+    aLoads: Array.from({ length: t.tm }, (_, i) => ({ name: `a${i}`, off: aOff(i) })),
     bLoads: Array.from({ length: t.vn }, (_, j) => ({ name: `b${j}`, off: j })),
-    fmas: ij((i, j) => `acc${i}_${j} += a${i} * b${j};`),
     tileLen: t.tm * t.vn,
     accList: ij((i, j) => `acc${i}_${j}`).join(', '),
   });
-  return { code, bindings, groups: foldGroups(tiles) };
+  return { code: render(false), ...(packed ? { f16: render(true) } : {}), bindings, groups: foldGroups(tiles) };
 }
 
 function checkBindings(l: Launch, bindings: readonly Binding[]): readonly Binding[] {
@@ -123,15 +164,16 @@ export function renderShaders(plan: KernelPlan, version: string, opts: { chunkBy
   const w: WeightsVm = { byKey: new Map(layout.entries.map((e) => [entryKey(e.name, e.packing), e])), chunkStarts: starts };
   const shaders: RenderedShaders['shaders'] = [];
   const dispatches: Dispatch[] = [];
-  const add = (l: Launch, code: string, bindings: readonly Binding[], groups: [number, number]) => {
+  const add = (l: Launch, code: string, bindings: readonly Binding[], groups: [number, number], f16?: string) => {
     const i = shaders.length;
-    shaders.push({ file: `${String(i).padStart(3, '0')}_${l.kind}.wgsl`, code, launch: l.index });
+    const stem = `${String(i).padStart(3, '0')}_${l.kind}`;
+    shaders.push({ file: `${stem}.wgsl`, code, launch: l.index, ...(f16 ? { f16, f16File: `${stem}.f16.wgsl` } : {}) });
     dispatches.push({ shader: i, bindings: bindings.map((b, binding) => ({ binding, buffer: b.key })), groups });
   };
   for (const l of plan.launches) {
     if (isGemmConv(l)) {
       const g = gemmConv(plan, w, l, version);
-      add(l, g.code, g.bindings, g.groups);
+      add(l, g.code, g.bindings, g.groups, g.f16);
       continue;
     }
     for (const r of renderShared(l, wgslDialect, sitesOf(plan, w), `launch${l.index}`, `vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}`)) {

@@ -8,14 +8,17 @@
 //   'dense'  every other parameter exactly as the checkpoint holds it (C order).
 //
 // Entries follow the launches' first use; each starts on a multiple of ALIGN_ELEMENTS (64
-// elements = 256 bytes, so vec4 indexing and weight chunks line up) and the blob length is a
-// multiple of it too. Gaps are zero. weights.json in the artifact lists every entry.
+// elements: 256 bytes of fp32, 128 of fp16, so vec4 indexing and weight chunks line up) and the
+// blob length is a multiple of it too. Gaps are zero. Elements are the plan's weight dtype:
+// little-endian float32, or float16 (binary16, rounded to nearest even) for fp16, which the
+// shaders read as packed pairs. weights.json in the artifact lists every entry.
 
 import { fail } from '../../diag/diagnostics.js';
-import { HOST_LITTLE_ENDIAN, encodeFloat } from '../../io/dtype.js';
+import { HOST_LITTLE_ENDIAN } from '../../io/dtype.js';
+import { f32BitsToF16 } from '../../ir/precision.js';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { alignUp } from '../../plan/arena.js';
-import type { KernelPlan, Launch, WeightRef } from '../../plan/types.js';
+import { DTYPE_BYTES, type DType, type KernelPlan, type Launch, type WeightRef } from '../../plan/types.js';
 import { isGemmConv } from '../cstyle/kernels.js';
 
 export type Packing = 'dense' | 'kxn';
@@ -33,6 +36,8 @@ export interface WgslWeightEntry {
 }
 
 export interface WgslWeightLayout {
+  /** Element type of the blob (the plan's weight dtype: f32, or f16 for fp16). */
+  readonly dtype: DType;
   readonly totalElements: number;
   readonly entries: readonly WgslWeightEntry[];
 }
@@ -66,7 +71,7 @@ export function wgslWeightLayout(plan: KernelPlan): WgslWeightLayout {
       off = alignUp(off + numel);
     }
   }
-  return { totalElements: Math.max(off, alignUp(1)), entries };
+  return { dtype: plan.weights.dtype, totalElements: Math.max(off, alignUp(1)), entries };
 }
 
 /**
@@ -109,41 +114,72 @@ function dataOf(e: WgslWeightEntry, data: DataOf): Float32Array | null {
   return d;
 }
 
+/** Bytes of the blob of `layout`. */
+export const blobBytes = (layout: WgslWeightLayout): number => layout.totalElements * DTYPE_BYTES[layout.dtype];
+
+/** Stores float32 values `v` at element `at` of a blob of `dtype` (little-endian; f16 rounded to nearest even). */
+function putValues(view: DataView, dtype: DType, at: number, v: Float32Array): void {
+  if (dtype === 'f32') {
+    for (let i = 0; i < v.length; i++) view.setFloat32((at + i) * 4, v[i], true);
+    return;
+  }
+  if (dtype !== 'f16') throw new Error(`internal: the WGSL weight blob has no ${dtype} elements`);
+  const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  for (let i = 0; i < u.length; i++) view.setUint16((at + i) * 2, f32BitsToF16(u[i]), true);
+}
+
 /**
- * Fills the blob of `layout` from parameter data by name. A parameter without data (a
- * shape-only build) leaves zeros: the artifact's weights.bin can be replaced later.
+ * Fills the blob of `layout` (its dtype, little-endian) from parameter data by name. A parameter
+ * without data (a shape-only build) leaves zeros: the artifact's weights.bin can be replaced later.
  */
-export function packWgslWeights(layout: WgslWeightLayout, data: DataOf): Float32Array {
-  const blob = new Float32Array(layout.totalElements);
+export function packWgslWeights(layout: WgslWeightLayout, data: DataOf): ArrayBuffer {
+  const blob = new ArrayBuffer(blobBytes(layout));
+  const view = new DataView(blob);
+  const direct = layout.dtype === 'f32' && HOST_LITTLE_ENDIAN ? new Float32Array(blob) : undefined;
   for (const e of layout.entries) {
     const d = dataOf(e, data);
     if (!d) continue;
-    // A repacked entry is written in place; a dense one is copied in.
-    const at = blob.subarray(e.offset, e.offset + e.numel);
-    const v = entryValues(e, d, at);
-    if (v !== at) at.set(v);
+    if (direct) {
+      // A repacked entry is written in place; a dense one is copied in.
+      const at = direct.subarray(e.offset, e.offset + e.numel);
+      const v = entryValues(e, d, at);
+      if (v !== at) at.set(v);
+    } else putValues(view, layout.dtype, e.offset, entryValues(e, d, undefined));
   }
   return blob;
+}
+
+/** The bytes of float32 values `a` as blob elements of `dtype` (the scratch `into` when it fits). */
+function encodeAs(a: Float32Array, dtype: DType, into: Uint16Array): Uint8Array {
+  if (dtype === 'f32') return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const h = a.length <= into.length ? into.subarray(0, a.length) : new Uint16Array(a.length);
+  for (let i = 0; i < u.length; i++) h[i] = f32BitsToF16(u[i]);
+  return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
 }
 
 /** Floats of the scratch buffer writeWgslWeights repacks through (1 MiB). */
 const SCRATCH_FLOATS = 1 << 18;
 
 /**
- * Writes packWgslWeights' blob (little-endian fp32) to `path` entry by entry: dense entries
- * straight from the parameters' memory, repacked ones a block of [K, N4] rows at a time through
- * one 1 MiB scratch buffer, so a build holds no second copy of the weights (nor its garbage).
+ * Writes packWgslWeights' blob to `path` entry by entry: dense fp32 entries straight from the
+ * parameters' memory, repacked ones a block of [K, N4] rows at a time through one 1 MiB scratch
+ * buffer (fp16 through one more for the conversion), so a build holds no second copy of the
+ * weights (nor its garbage).
  */
 export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: DataOf): void {
   if (!HOST_LITTLE_ENDIAN) {
-    writeFileSync(path, encodeFloat(packWgslWeights(layout, data)));
+    writeFileSync(path, new Uint8Array(packWgslWeights(layout, data)));
     return;
   }
   const fd = openSync(path, 'w');
+  const halves = new Uint16Array(layout.dtype === 'f32' ? 0 : SCRATCH_FLOATS);
   try {
     const put = (a: Float32Array): void => {
-      const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      for (let at = 0; at < b.length; ) at += writeSync(fd, b, at);
+      for (let i = 0; i < a.length; i += SCRATCH_FLOATS) {
+        const b = encodeAs(a.subarray(i, Math.min(a.length, i + SCRATCH_FLOATS)), layout.dtype, halves);
+        for (let at = 0; at < b.length; ) at += writeSync(fd, b, at);
+      }
     };
     const scratch = new Float32Array(SCRATCH_FLOATS);
     const zeros = (n: number): void => {
@@ -183,14 +219,14 @@ export function describeLayout(layout: WgslWeightLayout, chunks: Record<string, 
       format: 'vovc-wgsl-weights',
       version: 1,
       precision,
-      dtype: 'float32 little-endian',
+      dtype: layout.dtype === 'f16' ? 'float16 little-endian (binary16, rounded to nearest even)' : 'float32 little-endian',
       elements: layout.totalElements,
-      bytes: layout.totalElements * 4,
+      bytes: blobBytes(layout),
       packings: {
         dense: 'the parameter as stored in the checkpoint (C order)',
         kxn: 'conv weight [Cout, Cin, kh, kw] transposed to [K, N4]: K = Cin*kh*kw in (ci, ky, kx) order, N4 = Cout rounded up to 4, element (k, co) at k*N4 + co, columns co >= Cout zero',
       },
-      note: 'offsets and sizes count float32 elements; gaps between entries are zero',
+      note: `offsets and sizes count ${layout.dtype === 'f16' ? 'float16' : 'float32'} elements; gaps between entries are zero`,
       chunks: Object.fromEntries(Object.entries(chunks).map(([name, [b, e]]) => [name, { firstByte: b, endByte: e }])),
       entries: layout.entries.map((e) => ({ name: e.name, packing: e.packing, shape: e.shape, offset: e.offset, elements: e.numel })),
     },
