@@ -5,6 +5,8 @@
 //   [--baseline DIR]: also time the WGSL module built by another vovc checkout's dist/ (DIR is
 //   that checkout, built with `npx tsc -p .`), interleaved with the others, e.g. the previous
 //   commit for a before/after on the same adapter.
+//   [--fp16]: also time vovc's packed-fp16 module (`--precision fp16`), interleaved with the
+//   others; the table then gives fp16 / fp32 of vovc from the same run.
 // Prints a markdown table (append it to BENCHMARKS.md under "## WGSL / WebGPU").
 import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,10 +18,10 @@ import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { values: args } = parseArgs({ options: { sizes: { type: 'string', default: '64,224' }, models: { type: 'string', default: 'vovnet27_slim,ese_vovnet19b_dw' }, rounds: { type: 'string' }, baseline: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { sizes: { type: 'string', default: '64,224' }, models: { type: 'string', default: 'vovnet27_slim,ese_vovnet19b_dw' }, rounds: { type: 'string' }, baseline: { type: 'string' }, fp16: { type: 'boolean', default: false } } });
 
 // Artifacts as a user makes them: `vovc build` (seeded weights), of this checkout and of the baseline's.
-const build = (repo, model, shape, target, out) => execFileSync(process.execPath, [join(repo, 'dist/cli/vovc.js'), 'build', model, '--input-shape', shape.join(','), '--target', target, '--out', out, '-q'], { stdio: 'inherit' });
+const build = (repo, model, shape, target, out, extra = []) => execFileSync(process.execPath, [join(repo, 'dist/cli/vovc.js'), 'build', model, '--input-shape', shape.join(','), '--target', target, '--out', out, '-q', ...extra], { stdio: 'inherit' });
 
 const root = mkdtempSync(join(tmpdir(), 'vovc-wgsl-bench-'));
 const cases = [];
@@ -29,6 +31,7 @@ for (const model of args.models.split(',')) {
     const dir = `${model}-${size}`;
     build(REPO, model, shape, 'wgsl', join(root, dir, 'wgsl'));
     if (args.baseline) build(resolve(args.baseline), model, shape, 'wgsl', join(root, dir, 'base'));
+    if (args.fp16) build(REPO, model, shape, 'wgsl', join(root, dir, 'wgsl16'), ['--precision', 'fp16']);
     build(REPO, model, shape, 'onnx', join(root, dir, 'onnx'));
 
     const onnxFile = readdirSync(join(root, dir, 'onnx')).find((f) => f.endsWith('.onnx'));
@@ -64,7 +67,8 @@ try {
     page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
     await page.goto(url);
     await page.waitForFunction(() => window.ready);
-    const names = await page.evaluate(([d, s, b]) => window.setup(d, s, b), [c.dir, c.shape, !!args.baseline]);
+    const subs = [['vovc', 'wgsl'], ...(args.fp16 ? [['fp16', 'wgsl16']] : []), ...(args.baseline ? [['base', 'base']] : [])];
+    const names = await page.evaluate(([d, s, b]) => window.setup(d, s, b), [c.dir, c.shape, subs]);
     adapterInfo.text ||= await page.evaluate(async () => { const a = await navigator.gpu.requestAdapter(); const i = a.info; return [i.vendor, i.architecture, i.description].filter(Boolean).join(' / '); });
     // Warm-up: pipelines compile on the first WebGPU runs; wasm needs ~2 s to reach V8's top tier.
     for (const n of names) {
@@ -86,8 +90,9 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-console.log(`Headless Chromium ${browser.version?.() ?? ''} (Debian), WebGPU adapter: ${adapterInfo.text || 'SwiftShader'}; batch 1, fp32; median of interleaved runs after warm-up; onnxruntime-web ${JSON.parse(readFileSync(join(REPO, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version}.\n`);
+console.log(`Headless Chromium ${browser.version?.() ?? ''} (Debian), WebGPU adapter: ${adapterInfo.text || 'SwiftShader'}; batch 1, fp32${args.fp16 ? ' (and vovc packed fp16)' : ''}; median of interleaved runs after warm-up; onnxruntime-web ${JSON.parse(readFileSync(join(REPO, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version}.\n`);
 const b = args.baseline ? [' baseline vovc (ms) |', ' --- |', (r) => ` ${f(r.base)} |`] : ['', '', () => ''];
-console.log(`| model | input | runs | vovc WGSL (ms) |${b[0]} ORT WebGPU EP (ms) | ORT wasm EP (ms) | ORT WebGPU / vovc | ORT wasm / vovc |`);
-console.log(`| --- | --- | --- | --- |${b[1]} --- | --- | --- | --- |`);
-for (const r of rows) console.log(`| ${r.model} | ${r.size}x${r.size} | ${r.rounds} | ${f(r.vovc)} |${b[2](r)} ${f(r.webgpu)} | ${f(r.wasm)} | ${(r.webgpu / r.vovc).toFixed(2)} | ${(r.wasm / r.vovc).toFixed(2)} |`);
+const h = args.fp16 ? [' vovc WGSL packed fp16 (ms) | fp16 / fp32 |', ' --- | --- |', (r) => ` ${f(r.fp16)} | ${(r.fp16 / r.vovc).toFixed(2)} |`] : ['', '', () => ''];
+console.log(`| model | input | runs | vovc WGSL (ms) |${h[0]}${b[0]} ORT WebGPU EP (ms) | ORT wasm EP (ms) | ORT WebGPU / vovc | ORT wasm / vovc |`);
+console.log(`| --- | --- | --- | --- |${h[1]}${b[1]} --- | --- | --- | --- |`);
+for (const r of rows) console.log(`| ${r.model} | ${r.size}x${r.size} | ${r.rounds} | ${f(r.vovc)} |${h[2](r)}${b[2](r)} ${f(r.webgpu)} | ${f(r.wasm)} | ${(r.webgpu / r.vovc).toFixed(2)} | ${(r.wasm / r.vovc).toFixed(2)} |`);

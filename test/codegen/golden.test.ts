@@ -42,4 +42,10 @@ describe('emitted code, golden', () => {
     const files = renderSources(plan, artifactMeta(graph, false, 'fp16'));
     snapshot('tiny-timm-a.cuda-fp16.txt', unversioned(['vovc_model.cu', 'vovc_runtime.cu'].map((f) => `==> ${f} <==\n${files.get(f)}`).join('\n')));
   });
+  it('tiny-v1-residual fp16: the packed WGSL shaders and their shader-f16 variants (odd 5x7 planes)', () => {
+    const { graph } = loadModelGraph({ model: join(REPO, 'test/models', 'tiny-v1-residual.vov') });
+    const plan = new Pipeline(graph, { verifyEach: true, passes: { log: () => {} }, precision: 'fp16', layout: { evenPlanes: true } }).plan();
+    const r = compileWgslArtifact(plan, '0.0.0');
+    snapshot('tiny-v1-residual.wgsl-fp16.txt', unversioned(r.shaders.flatMap((s) => [`==> ${s.file} <==\n${s.code}`, ...(s.f16 ? [`==> ${s.f16File} <==\n${s.f16}`] : [])]).join('\n')));
+  });
 });

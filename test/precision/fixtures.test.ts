@@ -21,6 +21,8 @@ const RUNS = [
   { target: 'reference', precision: 'bf16' },
   { target: 'reference', precision: 'tf32' },
   { target: 'onnx', precision: 'fp16' },
+  // Packed fp16 on Dawn in Node (llvmpipe on a machine without a GPU).
+  { target: 'wgsl', precision: 'fp16' },
 ] as const;
 
 describe('reduced precision passes compare.py on every fixture', () => {

@@ -33,7 +33,7 @@ function unsupported(t: string): never {
 }
 
 /** pack2x16float of (v0, v1), clamped to f16's finite range first (WGSL leaves overflow indeterminate). */
-export const packHalves = (v0: string, v1: string): string => `pack2x16float(clamp(vec2<f32>(${v0}, ${v1}), vec2<f32>(-65504.0), vec2<f32>(65504.0)))`;
+const packHalves = (v0: string, v1: string): string => `pack2x16float(clamp(vec2<f32>(${v0}, ${v1}), vec2<f32>(-65504.0), vec2<f32>(65504.0)))`;
 
 const CALLS: Readonly<Record<string, string>> = { max: 'max', min: 'min', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'clamp' };
 
