@@ -60,6 +60,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E1111: c('dsl', 'stages that are not consecutive from stage2'),
   E1112: c('dsl', 'an output name the model cannot produce'),
   E1113: c('dsl', 'the same output named twice'),
+  E1114: c('dsl', 'a deformable convolution where it cannot be: the stem, a depthwise stage, offset groups that do not divide a layer\'s input channels'),
   E1201: c('dsl', 'a --set argument that is not key=value'),
   E1202: c('dsl', 'a --set key that does not exist (or not in this model)'),
   E1203: c('dsl', 'a --set value of the wrong form'),

@@ -9,7 +9,7 @@
 
 import type { Diagnostic, Span } from '../diag/diagnostics.js';
 import type { Naming } from '../ir/graph.js';
-import type { Attention, ConvActivation } from '../model/spec.js';
+import type { Attention, ConvActivation, DeformVersion } from '../model/spec.js';
 import { MSG } from './messages.js';
 import type { HeadAst, IntLit, Item, ModelAst, PoolAst, Residual, StemLayerAst, Where, Word } from './parser.js';
 
@@ -28,10 +28,11 @@ export interface OsaFields {
   attention?: Field<Attention>;
   where?: Field<Where>;
   ecaKernel?: Field<number>;
+  deform?: Field<DeformVersion>;
 }
 
 /** The settings an OSA stage inherits from the 'osa:' defaults. */
-const CASCADING = ['mid', 'out', 'layers', 'blocks', 'residual', 'depthwise', 'attention', 'where', 'ecaKernel'] as const;
+const CASCADING = ['mid', 'out', 'layers', 'blocks', 'residual', 'depthwise', 'attention', 'where', 'ecaKernel', 'deform'] as const;
 export type Cascading = (typeof CASCADING)[number];
 
 export interface StageDraft extends OsaFields {
@@ -51,6 +52,7 @@ export interface Draft {
   input?: Field<readonly number[]>;
   bnEps?: Field<number>;
   activation?: Field<ConvActivation>;
+  deformGroups?: Field<number>;
   stem?: { layers: readonly StemLayerAst[]; span: Span };
   defaults: OsaFields;
   stages: Map<string, StageDraft>;
@@ -59,7 +61,7 @@ export interface Draft {
   outputs?: { names: readonly Word[]; span: Span; layer: number };
 }
 
-const OSA_ONLY = new Set<Item['kind'] | string>(['osa', 'mid', 'out', 'blocks', 'residual', 'depthwise', 'attention', 'maxpool']);
+const OSA_ONLY = new Set<Item['kind'] | string>(['osa', 'mid', 'out', 'blocks', 'residual', 'depthwise', 'attention', 'maxpool', 'deform']);
 const DENSE_ONLY = new Set<Item['kind'] | string>(['dense', 'growth', 'bottleneck', 'transition']);
 
 /** Item kind, with int items named by their key. */
@@ -102,6 +104,9 @@ export class Builder {
           break;
         case 'activation':
           d.activation = { value: s.value, span: s.span };
+          break;
+        case 'deformGroups':
+          d.deformGroups = { value: s.groups.value, span: s.groups.span };
           break;
         case 'stem':
           d.stem = { layers: s.layers, span: s.span };
@@ -216,6 +221,7 @@ function fieldsOf(item: Item): Cascading[] {
       return item.key === 'growth' ? [] : [item.key];
     case 'residual':
     case 'depthwise':
+    case 'deform':
       return [item.kind];
     case 'attention':
       return [...(item.type ? (['attention'] as const) : []), ...(item.kernel ? (['ecaKernel'] as const) : []), ...(item.where ? (['where'] as const) : [])];
@@ -239,6 +245,9 @@ function setOsaField(t: OsaFields, item: Item): void {
       break;
     case 'depthwise':
       t.depthwise = { value: item.value, span: item.span };
+      break;
+    case 'deform':
+      t.deform = { value: item.value, span: item.span };
       break;
     case 'attention':
       if (item.type) t.attention = { value: item.type, span: item.span };

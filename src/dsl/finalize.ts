@@ -15,6 +15,8 @@ const MAX_LAYERS = 128;
 const MAX_BLOCKS = 64;
 /** An OSA block concatenates its input and every layer, and an IR concat takes at most 50 inputs (src/ir/ops.ts). */
 const MAX_OSA_LAYERS = 49;
+/** Offset groups of a deformable conv (centermask2 publishes 1; each group is one set of 27 offset-conv channels). */
+const MAX_DEFORM_GROUPS = 64;
 
 export function finalize(d: Draft, name: string, modelSpan: Span, source: string, diags: Diagnostic[]): ModelSpec | undefined {
   const err = (x: Diagnostic) => diags.push(x);
@@ -35,6 +37,10 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
   if (input.length !== 4 || input.some((x) => !Number.isInteger(x) || x < 1)) err(MSG.badValue.at({ span: inputSpan }, 'input shape', input.join('x'), 'four positive dimensions NxCxHxW'));
   const bnEps = d.bnEps?.value ?? 1e-5;
   if (!(bnEps > 0) || !Number.isFinite(bnEps)) err(MSG.badValue.at({ span: d.bnEps!.span }, 'BatchNorm eps', Math.abs(bnEps) < 1e-3 ? bnEps.toExponential() : String(bnEps), 'a positive number such as 1e-5'));
+
+  const deformGroups = d.deformGroups?.value ?? 1;
+  if (d.deformGroups) count('deformable offset groups', d.deformGroups, MAX_DEFORM_GROUPS);
+  let anyDeform = false;
 
   // ---- stem
   const stem: StemLayer[] = [];
@@ -107,6 +113,21 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
     if (residual?.value === 'all' && out && width !== out.value) {
       err(MSG.residualUnequal.at({ span: residual.span, notes: ["'residual after-first' adds the identity in blocks 2+ only, where widths always match"] }, n, width, out.value));
     }
+    const deformF = get('deform');
+    const deform = deformF?.value ?? 'none';
+    if (deform !== 'none' && get('depthwise')?.value) {
+      err(MSG.deformWhere.at({ span: deformF!.span, notes: [`${n} has separable (depthwise) 3x3 layers; centermask2 deforms only the dense 3x3 convs of non-depthwise models`] }, `in a depthwise stage: ${n} has separable 3x3 layers`));
+    }
+    if (deform !== 'none' && mid && out && layers && Number.isInteger(deformGroups) && deformGroups >= 1) {
+      // Every 3x3 layer's input channels split into the offset groups: the first layer of a
+      // block reads the block input, the others the previous layer (mid channels).
+      const blockIns = [width, ...(get('blocks')?.value ?? 1) > 1 ? [out.value] : []];
+      const bad = [...blockIns, ...(layers.value > 1 ? [mid.value] : [])].find((c) => c % deformGroups !== 0);
+      if (bad !== undefined) {
+        err(MSG.deformWhere.at({ span: d.deformGroups?.span ?? deformF!.span, notes: [`${n}'s 3x3 layers read ${[...new Set([...blockIns, mid.value])].join(' and ')} channels; the offset groups must divide each`] }, `with ${deformGroups} offset groups: a ${n} layer reads ${bad} channels, not divisible by ${deformGroups}`));
+      }
+    }
+    if (deform !== 'none') anyDeform = true;
     if (!mid || !out || !layers) continue;
     const spec: OsaStage = {
       kind: 'osa',
@@ -121,6 +142,7 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
       attention,
       attentionWhere: get('where')?.value ?? 'last',
       ...(ecaKernel ? { ecaKernel: ecaKernel.value } : {}),
+      ...(deform !== 'none' ? { deform } : {}),
       span: st.span,
     };
     stages.push(spec);
@@ -151,6 +173,7 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
     input: [input[0], input[1], input[2], input[3]],
     bnEps,
     activation: d.activation?.value ?? 'relu',
+    ...(anyDeform ? { deformGroups } : {}),
     stem,
     stages,
     head,

@@ -70,6 +70,7 @@ export const MSG = {
   stageGap: entry('E1111', (missing: string, present: string) => `missing ${missing}: stages must run consecutively from stage2 (this model has ${present})`),
   badOutput: entry('E1112', (name: string, why: string) => `output ${q(name)} ${why}`),
   duplicateOutput: entry('E1113', (name: string) => `duplicate output ${q(name)}`),
+  deformWhere: entry('E1114', (where: string) => `deformable convolution ${where}`),
 
   // ---- command-line overrides (--set: src/dsl/set-keys.ts; inputShape: src/dsl/resolve.ts) ----
   setSyntax: entry('E1201', (arg: string) => `--set expects key=value, got ${q(arg)}`),

@@ -6,7 +6,7 @@
 
 import { closest, type Diagnostic, type Span } from '../diag/diagnostics.js';
 import type { Naming } from '../ir/graph.js';
-import { CONV_ACTIVATIONS, type Attention, type ConvActivation } from '../model/spec.js';
+import { CONV_ACTIVATIONS, DEFORM_VERSIONS, type Attention, type ConvActivation, type DeformVersion } from '../model/spec.js';
 import { describe, lex, type Token, type TokenKind } from './lexer.js';
 import { MSG, didYouMean } from './messages.js';
 
@@ -53,7 +53,8 @@ export type Item =
   | { readonly kind: 'maxpool'; readonly pool: PoolAst | null; readonly span: Span }
   | { readonly kind: 'residual'; readonly value: Residual; readonly span: Span }
   | { readonly kind: 'depthwise'; readonly value: boolean; readonly span: Span }
-  | { readonly kind: 'attention'; readonly type?: Attention; readonly kernel?: IntLit; readonly where?: Where; readonly span: Span };
+  | { readonly kind: 'attention'; readonly type?: Attention; readonly kernel?: IntLit; readonly where?: Where; readonly span: Span }
+  | { readonly kind: 'deform'; readonly value: DeformVersion; readonly span: Span };
 
 export type IntKey = 'layers' | 'blocks' | 'mid' | 'out' | 'growth';
 
@@ -65,6 +66,7 @@ export type Statement =
   | { readonly kind: 'input'; readonly dims: readonly number[]; readonly valueSpan: Span; readonly span: Span }
   | { readonly kind: 'bn'; readonly eps: number; readonly valueSpan: Span; readonly span: Span }
   | { readonly kind: 'activation'; readonly value: ConvActivation; readonly span: Span }
+  | { readonly kind: 'deformGroups'; readonly groups: IntLit; readonly span: Span }
   | { readonly kind: 'stem'; readonly layers: readonly StemLayerAst[]; readonly span: Span }
   | { readonly kind: 'osa'; readonly items: readonly Item[]; readonly span: Span }
   | { readonly kind: 'stage'; readonly name: Word; readonly items: readonly Item[]; readonly span: Span }
@@ -89,8 +91,8 @@ export interface FileAst {
 // Vocabulary
 
 export const STAGE_NAMES = ['stage2', 'stage3', 'stage4', 'stage5'] as const;
-const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'activation', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
-const ITEM_KEYWORDS = ['osa', 'dense', 'layers', 'blocks', 'mid', 'out', 'growth', 'bottleneck', 'transition', 'maxpool', 'residual', 'depthwise', 'attention'] as const;
+const STATEMENT_KEYWORDS = ['model', 'naming', 'preprocessing', 'input', 'bn', 'activation', 'deform', 'stem', 'osa', ...STAGE_NAMES, 'head', 'outputs'] as const;
+const ITEM_KEYWORDS = ['osa', 'dense', 'layers', 'blocks', 'mid', 'out', 'growth', 'bottleneck', 'transition', 'maxpool', 'residual', 'depthwise', 'attention', 'deform'] as const;
 export const NAMINGS: readonly Naming[] = ['timm', 'vovnet-pytorch', 'detectron2'];
 export const PREPROCESSINGS = ['timm', 'detectron2'] as const;
 const RESIDUALS: readonly Residual[] = ['none', 'after-first', 'all'];
@@ -210,6 +212,13 @@ export class Parser {
       }
       case 'activation':
         return { kind: 'activation', value: this.choice('activation', CONV_ACTIVATIONS), span: span() };
+      case 'deform': {
+        // 'deform groups G' is the model's; 'deform v2' belongs to a stage (or the 'osa:' defaults).
+        const t = this.peek();
+        if (!(t.kind === 'ident' && t.text === 'groups')) this.fail(MSG.misplacedItem.at({ span: kw.span, notes: ["write 'deform v1|v2' on a stage line (e.g. 'stage3: ..., deform v2') or on the 'osa:' line; the model line is 'deform groups G'"] }, 'deform', 'as a model statement takes only \'groups G\''));
+        this.pos++;
+        return { kind: 'deformGroups', groups: this.int('the deformable offset groups'), span: span() };
+      }
       case 'stem':
         return { kind: 'stem', layers: this.stemLayers(), span: span() };
       case 'osa':
@@ -256,6 +265,7 @@ export class Parser {
   private stemLayer(): StemLayerAst {
     const t = this.peek();
     if (t.kind !== 'ident') this.fail(MSG.expected.at({ span: t.span }, "a stem layer ('conv' or 'sepconv')", describe(t)));
+    if (t.text === 'deform') this.fail(MSG.deformWhere.at({ span: t.span, notes: ['centermask2 deforms the 3x3 layers of OSA blocks (STAGE_WITH_DCN, stages 2..5), never the stem'] }, 'in the stem'));
     if (t.text !== 'conv' && t.text !== 'sepconv') this.fail(MSG.unknownKeyword.at({ span: t.span, notes: [...didYouMean(closest(t.text, ['conv', 'sepconv'])), "a stem layer is 'conv KxK OUT [/STRIDE]' or 'sepconv KxK OUT [/STRIDE]'"] }, t.text));
     this.pos++;
     const kernel = this.kernel();
@@ -354,6 +364,11 @@ export class Parser {
       }
       case 'attention':
         return { ...this.attentionBody(), span: span() };
+      case 'deform': {
+        const v = this.peek();
+        if (v.kind === 'ident' && v.text === 'groups') this.fail(MSG.misplacedItem.at({ span: v.span, notes: ["write it on its own line, e.g. 'deform groups 2', or --set deform.groups=2"] }, 'deform groups', 'is a setting of the whole model, not of a stage'));
+        return { kind: 'deform', value: this.choice('deformable convolution', DEFORM_VERSIONS), span: span() };
+      }
       default:
         if ((INT_KEYS as readonly string[]).includes(t.text)) return { kind: 'int', key: t.text as IntKey, value: this.int(`a count after '${t.text}'`), span: span() };
         // 'activation' is one setting of the whole model; say so rather than suggest 'attention'.

@@ -4,7 +4,7 @@
 // the rules of the file's parser.
 
 import { closest, type Diagnostic, type SourceMap, type Span } from '../diag/diagnostics.js';
-import { CONV_ACTIVATIONS } from '../model/spec.js';
+import { CONV_ACTIVATIONS, DEFORM_VERSIONS } from '../model/spec.js';
 import { lex, type Token } from './lexer.js';
 import { MSG, POSITIVE_INT as INT, didYouMean } from './messages.js';
 import { NAMINGS, PREPROCESSINGS, Parser, STAGE_NAMES, WHERES, type Item, type PoolAst, type StemLayerAst } from './parser.js';
@@ -138,6 +138,15 @@ export const SET_KEYS: readonly SetKey[] = [
   { key: 'attention', ...itemKey('attention', "none, ese or eca (optionally 'kernel K', 'on last|all')", 'all') },
   { key: 'attention.where', ...attentionPart('where', 'all') },
   { key: 'attention.kernel', ...attentionPart('kernel', 'all') },
+  { key: 'deform', ...itemKey('deform', DEFORM_VERSIONS.join(', '), 'all') },
+  {
+    key: 'deform.groups',
+    expects: INT,
+    apply(p, t) {
+      const g = p.int('the deformable offset groups');
+      t.b.draft.deformGroups = { value: g.value, span: g.span };
+    },
+  },
   { key: 'stem.I.kind', expects: 'conv or sepconv', apply: (p, t) => setStem(t, (l) => ({ ...l, kind: p.choice('stem layer kind', ['conv', 'sepconv'] as const) })) },
   { key: 'stem.I.kernel', expects: 'a square kernel, e.g. 3 or 3x3', apply: (p, t) => setStem(t, (l) => ({ ...l, kernel: p.kernel() })) },
   { key: 'stem.I.stride', expects: INT, apply: (p, t) => setStem(t, (l) => ({ ...l, stride: p.int('the stride') })) },
@@ -161,6 +170,7 @@ export const SET_KEYS: readonly SetKey[] = [
   { key: 'stageN.attention', ...itemKey('attention', "none, ese or eca (optionally 'kernel K', 'on last|all')", 'stage') },
   { key: 'stageN.attention.where', ...attentionPart('where', 'stage') },
   { key: 'stageN.attention.kernel', ...attentionPart('kernel', 'stage') },
+  { key: 'stageN.deform', ...itemKey('deform', DEFORM_VERSIONS.join(', '), 'stage') },
   { key: 'stageN.pool', ...itemKey('maxpool', "none or 'KxK [/S] [ceil|floor]', e.g. '3x3 /2 ceil'", 'stage') },
   {
     key: 'stageN.pool.kernel',
@@ -207,7 +217,7 @@ export const SET_KEYS: readonly SetKey[] = [
   },
 ];
 
-const OSA_SET_KEYS = new Set(['mid', 'out', 'blocks', 'residual', 'depthwise', 'attention', 'attention.where', 'attention.kernel', 'pool', 'pool.kernel', 'pool.stride', 'pool.ceil']);
+const OSA_SET_KEYS = new Set(['mid', 'out', 'blocks', 'residual', 'depthwise', 'attention', 'deform', 'attention.where', 'attention.kernel', 'pool', 'pool.kernel', 'pool.stride', 'pool.ceil']);
 const DENSE_SET_KEYS = new Set(['growth', 'bottleneck', 'transition', 'transition.pool']);
 
 /** The concrete keys valid for a draft, for "did you mean". */
@@ -261,6 +271,7 @@ export function applySets(b: Builder, sets: readonly string[], model: string, la
       template = ['stem', 'I', ...parts.slice(2)].join('.');
       stemIndex = Number(parts[1]);
       const n = b.draft.stem?.layers.length ?? 0;
+      if (parts[2] === 'deform') return void b.diags.push(MSG.deformWhere.at({ span: keySpan, notes: ['centermask2 deforms the 3x3 layers of OSA blocks (--set stageN.deform=v2), never the stem'] }, 'in the stem'));
       if (stemIndex >= n) return void unknown([n ? `the stem has ${n} layers: stem.0 .. stem.${n - 1}` : 'the model has no stem']);
     }
     const def = SET_KEYS.find((k) => k.key === template);

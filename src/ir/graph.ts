@@ -29,6 +29,21 @@ export interface ConvAttrs {
   readonly residual: boolean;
 }
 
+/**
+ * A deformable convolution (DCN, torchvision.ops.deform_conv2d / ONNX DeformConv): inputs[1]
+ * is the offset conv's raw output [N, (modulated ? 3 : 2) * KH * KW * deformGroups, OH, OW]:
+ * channels [0, 2*KH*KW*G) are the offsets, (dy, dx) per kernel tap, taps row-major, group g's
+ * at [2*KH*KW*g, 2*KH*KW*(g+1)); for a modulated (v2) conv channels [2*KH*KW*G + KH*KW*g, +KH*KW)
+ * are group g's mask LOGITS, whose sigmoid the op applies. Tap (i, j) of output (oh, ow) samples
+ * input channel c of group g = c / (Cin / G) at y = oh*SH - PT + i + dy, x = ow*SW - PL + j + dx,
+ * bilinearly over the 4 integer neighbours, each neighbour outside the image contributing 0
+ * (so y <= -1 or y >= H gives 0). No residual.
+ */
+export interface DeformConvAttrs extends ConvAttrs {
+  readonly deformGroups: number;
+  readonly modulated: boolean;
+}
+
 export interface PoolAttrs {
   readonly kernel: readonly [number, number];
   readonly stride: readonly [number, number];
@@ -39,6 +54,7 @@ export interface PoolAttrs {
 /** Attributes by op. Ops not listed take no attributes. */
 export interface OpAttrs {
   conv2d: ConvAttrs;
+  deform_conv2d: DeformConvAttrs;
   batchnorm: { readonly eps: number };
   /** An elementwise activation from the table in activations.ts (never 'none'). */
   act: { readonly fn: Activation };
@@ -156,6 +172,11 @@ export function numel(shape: Shape): number {
 
 export function isOp<K extends OpKind>(n: Node | undefined, op: K): n is Node<K> {
   return n?.op === op;
+}
+
+/** A convolution with a weight (and optional bias) that fold-bn and the epilogue fusions treat alike. */
+export function isConvLike(n: Node | undefined): n is Node<'conv2d'> | Node<'deform_conv2d'> {
+  return n?.op === 'conv2d' || n?.op === 'deform_conv2d';
 }
 
 /** How the IR text and messages name a node's op: an activation by its function (`relu`). */

@@ -20,7 +20,7 @@
 //   the parameter elements an execution reads (those plus BN running statistics).
 
 import { isActivation } from './activations.js';
-import type { ConvAttrs, OpAttrs, OpKind, PoolAttrs, Shape } from './graph.js';
+import type { ConvAttrs, DeformConvAttrs, OpAttrs, OpKind, PoolAttrs, Shape } from './graph.js';
 
 /** FLOPs per multiply-accumulate: the one definition of FLOPs in vovc. */
 export const FLOPS_PER_MAC = 2;
@@ -33,6 +33,11 @@ export interface Work {
   readonly memAccess: number;
   /** Learnable parameter elements (weights, biases, BN gamma and beta). */
   readonly params: number;
+  /**
+   * Bilinearly sampled values of a deformable conv (N * Cin * KH * KW * OH * OW), not in macs
+   * or otherOps: the analysis counts SAMPLE_FLOPS per value (docs/ANALYSIS.md). 0 elsewhere.
+   */
+  readonly samples?: number;
   /** Parameter elements an execution reads (learnable ones plus BN running statistics). */
   readonly paramElements: number;
 }
@@ -70,6 +75,17 @@ export function outSize(size: number, k: number, s: number, padLo: number, padHi
 function rank4(s: Shape | undefined): s is readonly [number, number, number, number] {
   return !!s && s.length === 4;
 }
+
+/**
+ * FLOPs of one bilinearly sampled value of a deformable conv: the 4 neighbour products and 3
+ * sums of the interpolation, plus the mask multiply of a modulated (v2) conv. The per-point
+ * work (the coordinates, the 4 corner weights, the mask's sigmoid) is shared by the Cin / G
+ * channels of a group and not counted.
+ */
+export const sampleFlops = (modulated: boolean): number => 7 + (modulated ? 1 : 0);
+
+/** Offset-conv channels a deformable conv reads: (dy, dx) and, when modulated, a mask logit per tap and group. */
+export const deformOffsetChannels = (a: Pick<DeformConvAttrs, 'kernel' | 'deformGroups' | 'modulated'>): number => (a.modulated ? 3 : 2) * a.kernel[0] * a.kernel[1] * a.deformGroups;
 
 const same = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 const fmt = (s: Shape) => `[${s.join(',')}]`;
@@ -134,6 +150,34 @@ export const OPS: { readonly [K in OpKind]: OpRule<K> } = {
       // A fused epilogue (optimized graphs) adds its elementwise work to the other ops.
       const epilogue = (a.act !== 'none' ? 1 : 0) + (a.residual ? 1 : 0);
       return { macs: n * perOut, otherOps: epilogue * n, memAccess: numel(x) + n + weight, params, paramElements: params };
+    },
+  },
+  deform_conv2d: {
+    arity: () => [2],
+    params: (a, ins, out) => ({
+      weight: [out[1], ins[0][1] / a.groups, a.kernel[0], a.kernel[1]],
+      'bias?': [out[1]],
+    }),
+    infer: (a, ins) => {
+      if (a.residual) return 'a deformable conv takes no residual';
+      if (!Number.isInteger(a.deformGroups) || a.deformGroups < 1) return `deformable groups ${a.deformGroups}: expected a positive integer`;
+      const r = convInfer(a, ins);
+      if (typeof r === 'string') return r;
+      if (ins[0][1] % a.deformGroups !== 0) return `input channels ${ins[0][1]} not divisible by the ${a.deformGroups} offset groups`;
+      const off = ins[1];
+      const want = [r[0], deformOffsetChannels(a), r[2], r[3]];
+      if (!rank4(off) || !same(off, want)) return `offsets ${fmt(off ?? [])}: expected ${fmt(want)} (${a.modulated ? '27' : '18'} x ${a.deformGroups} channels at the output size)`;
+      return r;
+    },
+    cost: (a, ins, out, roles) => {
+      const x = ins[0];
+      const n = numel(out);
+      const perOut = (x[1] / a.groups) * a.kernel[0] * a.kernel[1];
+      const weight = out[1] * perOut;
+      const params = weight + (roles.bias ? out[1] : 0);
+      const epilogue = a.act !== 'none' ? 1 : 0;
+      const samples = out[0] * x[1] * a.kernel[0] * a.kernel[1] * out[2] * out[3];
+      return { macs: n * perOut, otherOps: epilogue * n, memAccess: numel(x) + numel(ins[1]) + n + weight, params, paramElements: params, samples };
     },
   },
   batchnorm: {

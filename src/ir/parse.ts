@@ -53,6 +53,12 @@ function attrsOf(op: OpKind, items: readonly string[], fail: (m: string) => neve
       if (typeof act === 'string' && !isActivation(act)) fail(`unknown activation '${act}'`);
       return { kernel: pair(str('k')), stride: pair(str('s')), pad: quad(str('p')), groups: num('g'), act: typeof act === 'string' ? act : 'none', residual: kv.get('residual') === true };
     }
+    case 'deform_conv2d': {
+      const act = kv.get('act');
+      if (typeof act === 'string' && !isActivation(act)) fail(`unknown activation '${act}'`);
+      if (kv.get('v1') !== true && kv.get('v2') !== true) fail('deform_conv2d needs v1 or v2');
+      return { kernel: pair(str('k')), stride: pair(str('s')), pad: quad(str('p')), groups: num('g'), act: typeof act === 'string' ? act : 'none', residual: false, deformGroups: num('dg'), modulated: kv.get('v2') === true };
+    }
     case 'maxpool':
     case 'avgpool':
       return { kernel: pair(str('k')), stride: pair(str('s')), pad: quad(str('p')), ceil: kv.get('ceil') === true };

@@ -13,9 +13,14 @@ function attrText(n: Node): string {
   const a = n.attrs as Record<string, unknown>;
   const parts: string[] = [];
   switch (n.op) {
-    case 'conv2d': {
+    case 'conv2d':
+    case 'deform_conv2d': {
       const c = n.attrs as Node<'conv2d'>['attrs'];
       parts.push(`k=${c.kernel.join('x')}`, `s=${c.stride.join('x')}`, `p=${c.pad.join(',')}`, `g=${c.groups}`);
+      if (n.op === 'deform_conv2d') {
+        const d = n.attrs as Node<'deform_conv2d'>['attrs'];
+        parts.push(`dg=${d.deformGroups}`, d.modulated ? 'v2' : 'v1');
+      }
       if (c.act !== 'none') parts.push(`act=${c.act}`);
       if (c.residual) parts.push('residual');
       break;

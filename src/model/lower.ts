@@ -6,6 +6,7 @@
 //   stages.{s}.pool
 //   stages.{s}.blocks.{b}.conv_reduction.{conv,bn,relu}
 //   stages.{s}.blocks.{b}.conv_mid.{k}.{conv|conv_dw|conv_pw, bn, relu}
+//   stages.{s}.blocks.{b}.conv_mid.{k}.{conv_offset, conv, bn, relu}   (deformable: conv is a deform_conv2d)
 //   stages.{s}.blocks.{b}.concat, .conv_concat.{conv,bn,relu}
 //   stages.{s}.blocks.{b}.attn.{gap, fc|conv, gate, mul}, .add
 //   head.{gap, flatten, fc}
@@ -60,6 +61,12 @@ function convBnAct(
     b.param(`${base}.conv.weight`, [out, cin, k, k], null);
     y = b.add({ id: `${base}.conv`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, stride), params: { weight: `${base}.conv.weight` }, span, scope, layer });
   }
+  return bnAct(b, base, y, out, eps, act, scope, span);
+}
+
+/** BN and the unit activation after a unit's conv `y`. */
+function bnAct(b: GraphBuilder, base: string, y: string, out: number, eps: number, act: Activation, scope: string, span?: Span): string {
+  const layer = base;
   const bn = `${base}.bn`;
   for (const leaf of ['weight', 'bias', 'running_mean', 'running_var']) b.param(`${bn}.${leaf}`, [out], null);
   y = b.add({
@@ -75,11 +82,39 @@ function convBnAct(
   return unitAct(b, base, y, act, span, scope);
 }
 
+/**
+ * A deformable 3x3 unit (centermask2's DCN layer): the offset conv (3x3, stride 1, pad 1, with
+ * bias; (v2 ? 27 : 18) x G channels: 18G offsets (dy, dx per tap, row-major taps, group-major),
+ * then for v2 9G mask logits), the deformable conv fed by it (no bias; the mask's sigmoid is the
+ * op's), BN and the unit activation. Returns the activation's value.
+ */
+function deformBnAct(b: GraphBuilder, base: string, x: string, out: number, version: 'v1' | 'v2', groups: number, eps: number, act: Activation, scope: string, span?: Span): string {
+  const cin = b.shape(x)[1];
+  const layer = base;
+  const k = 3;
+  const offCh = (version === 'v2' ? 3 : 2) * k * k * groups;
+  b.param(`${base}.conv_offset.weight`, [offCh, cin, k, k], null);
+  b.param(`${base}.conv_offset.bias`, [offCh], null);
+  const off = b.add({ id: `${base}.conv_offset`, op: 'conv2d', inputs: [x], attrs: convAttrs(k, 1), params: { weight: `${base}.conv_offset.weight`, bias: `${base}.conv_offset.bias` }, span, scope, layer });
+  b.param(`${base}.conv.weight`, [out, cin, k, k], null);
+  const y = b.add({
+    id: `${base}.conv`,
+    op: 'deform_conv2d',
+    inputs: [x, off],
+    attrs: { ...convAttrs(k, 1), deformGroups: groups, modulated: version === 'v2' },
+    params: { weight: `${base}.conv.weight` },
+    span,
+    scope,
+    layer,
+  });
+  return bnAct(b, base, y, out, eps, act, scope, span);
+}
+
 function poolAttrs(k: number, s: number, ceil: boolean): PoolAttrs {
   return { kernel: [k, k], stride: [s, s], pad: [0, 0, 0, 0], ceil };
 }
 
-function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps: number, act: Activation): string {
+function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps: number, act: Activation, deformGroups: number): string {
   const span = st.span;
   if (st.pool) {
     x = b.add({ id: `stages.${s}.pool`, op: 'maxpool', inputs: [x], attrs: poolAttrs(st.pool.kernel, st.pool.stride, st.pool.ceil), span: st.pool.span ?? span, scope: st.name });
@@ -96,7 +131,9 @@ function lowerOsaStage(b: GraphBuilder, st: OsaStage, s: number, x: string, eps:
     let y = x;
     if (st.depthwise && cin !== st.mid) y = convBnAct(b, `${base}.conv_reduction`, y, st.mid, 1, 1, false, eps, act, scope, span);
     for (let k = 0; k < st.layers; k++) {
-      y = convBnAct(b, `${base}.conv_mid.${k}`, y, st.mid, 3, 1, st.depthwise, eps, act, scope, span);
+      y = st.deform
+        ? deformBnAct(b, `${base}.conv_mid.${k}`, y, st.mid, st.deform, deformGroups, eps, act, scope, span)
+        : convBnAct(b, `${base}.conv_mid.${k}`, y, st.mid, 3, 1, st.depthwise, eps, act, scope, span);
       feats.push(y);
     }
     const cat = b.add({ id: `${base}.concat`, op: 'concat', inputs: feats, attrs: { axis: 1, inplace: false }, span, scope });
@@ -160,8 +197,8 @@ function lowerDenseStage(b: GraphBuilder, st: DenseStage, s: number, x: string, 
   return x;
 }
 
-function lowerStage(b: GraphBuilder, st: StageSpec, s: number, x: string, eps: number, act: Activation): string {
-  return st.kind === 'osa' ? lowerOsaStage(b, st, s, x, eps, act) : lowerDenseStage(b, st, s, x, eps, act);
+function lowerStage(b: GraphBuilder, st: StageSpec, s: number, x: string, eps: number, act: Activation, deformGroups: number): string {
+  return st.kind === 'osa' ? lowerOsaStage(b, st, s, x, eps, act, deformGroups) : lowerDenseStage(b, st, s, x, eps, act);
 }
 
 /** Lowers a resolved spec to the unoptimized graph IR (parameter data absent). */
@@ -182,7 +219,7 @@ export function lowerSpec(spec: ModelSpec): Graph {
   });
   values.set('stem', x);
   spec.stages.forEach((st, s) => {
-    x = lowerStage(b, st, s, x, spec.bnEps, act);
+    x = lowerStage(b, st, s, x, spec.bnEps, act, spec.deformGroups ?? 1);
     values.set(st.name, x);
   });
   if (spec.head.kind === 'classifier') {

@@ -9,11 +9,14 @@
 //   stem.{i}.conv_pw.weight                     stem.stem_{i+1}/pw_conv1x1.weight
 //   stem.{i}.bn.{leaf}       (separable)        stem.stem_{i+1}/pw_norm.{leaf}
 //   stages.{s}.blocks.{b}.conv_mid.{k}.*        stage{S}.OSA{S}_{B}.layers.{k}.OSA{S}_{B}_{k}/*
+//   stages.{s}.blocks.{b}.conv_mid.{k}.conv_offset.{w,b}  ...OSA{S}_{B}_{k}/conv_offset.{w,b}  (deformable layers)
 //   stages.{s}.blocks.{b}.conv_reduction.*      stage{S}.OSA{S}_{B}.conv_reduction.OSA{S}_{B}_reduction_0/*
 //   stages.{s}.blocks.{b}.conv_concat.*         stage{S}.OSA{S}_{B}.concat.OSA{S}_{B}_concat/*
 //   stages.{s}.blocks.{b}.attn.fc.{w,b}         stage{S}.OSA{S}_{B}.ese.fc.{w,b}
 //   head.fc.{weight,bias}                       classifier.{weight,bias}
-// with S = s + 2 and B = b + 1. VoVNet.pytorch has no separable convs and no attention; no
+// with S = s + 2 and B = b + 1. Deformable layers exist in centermask2 (detectron2 naming) only;
+// their timm-naming keys are vovc's canonical names above (timm has no DCN model), and the
+// vovnet-pytorch keys follow the same OSA pattern as detectron2's. VoVNet.pytorch has no separable convs and no attention; no
 // convention but timm has ECA. DenseNet stages (analysis only) exist in the canonical naming only.
 
 import type { Naming } from '../ir/graph.js';
@@ -29,6 +32,8 @@ function unitLeaf(sub: string, separable: boolean): string | undefined {
       return '/dw_conv3x3';
     case 'conv_pw':
       return '/pw_conv1x1';
+    case 'conv_offset':
+      return '/conv_offset';
     case 'bn':
       return separable ? '/pw_norm' : '/norm';
   }
@@ -54,7 +59,7 @@ function conventionKey(name: string, naming: Naming, separable: (unit: string) =
     const B = +m[2] + 1;
     const rest = m[3];
     const osa = `stage${S}.OSA${S}_${B}`;
-    let u = /^(conv_mid\.(\d+)|conv_reduction|conv_concat)\.(conv|conv_dw|conv_pw|bn)\.(\w+)$/.exec(rest);
+    let u = /^(conv_mid\.(\d+)|conv_reduction|conv_concat)\.(conv|conv_dw|conv_pw|conv_offset|bn)\.(\w+)$/.exec(rest);
     if (u) {
       const unit = `stages.${m[1]}.blocks.${m[2]}.${u[1]}`;
       const sep = separable(unit);

@@ -8,6 +8,13 @@ import type { Naming } from '../ir/graph.js';
 
 export type Attention = 'none' | 'ese' | 'eca';
 
+/**
+ * Deformable convolution of a stage's 3x3 layers (centermask2's STAGE_WITH_DCN and
+ * WITH_MODULATED_DCN): 'v1' offsets only, 'v2' offsets and a sigmoid mask (modulated).
+ */
+export const DEFORM_VERSIONS = ['none', 'v1', 'v2'] as const;
+export type DeformVersion = (typeof DEFORM_VERSIONS)[number];
+
 /** The activations a conv-BN unit can end with (ModelSpec.activation). */
 export const CONV_ACTIVATIONS = ['relu', 'silu', 'hardswish'] as const;
 export type ConvActivation = (typeof CONV_ACTIVATIONS)[number];
@@ -49,6 +56,12 @@ export interface OsaStage {
   readonly attentionWhere: 'last' | 'all';
   /** ECA kernel size (odd); derived from the channel count when not given. */
   readonly ecaKernel?: number;
+  /**
+   * Deformable 3x3 layers (absent: plain convs): each 3x3 conv of every block becomes an offset
+   * conv (3x3, stride 1, pad 1, with bias, (v2 ? 27 : 18) x deformGroups channels) and a
+   * deformable 3x3 conv fed by it. Never with `depthwise`.
+   */
+  readonly deform?: 'v1' | 'v2';
   readonly span?: Span;
 }
 
@@ -89,6 +102,12 @@ export interface ModelSpec {
    * its sigmoid. DSL: the model statement 'activation silu', --set activation=silu.
    */
   readonly activation: ConvActivation;
+  /**
+   * Offset groups of every deformable conv (centermask2's DEFORMABLE_GROUPS): group g samples
+   * input channels [g*Cin/G, (g+1)*Cin/G) with its own offsets (and mask). Present only when
+   * some stage is deformable. DSL: 'deform groups G', --set deform.groups=G.
+   */
+  readonly deformGroups?: number;
   readonly stem: readonly StemLayer[];
   readonly stages: readonly StageSpec[];
   readonly head: HeadSpec;

@@ -17,7 +17,7 @@
 // output (the unnormalized value is still needed), a conv whose weight another node shares.
 
 import type { Graph, Node, Param } from '../ir/graph.js';
-import { consumers, INPUT, isOp, nodeMap, opName } from '../ir/graph.js';
+import { consumers, INPUT, isConvLike, isOp, nodeMap, opName } from '../ir/graph.js';
 import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 function paramUsers(g: Graph): Map<string, string[]> {
@@ -31,7 +31,7 @@ function whyNotFoldable(g: Graph, bn: Node, ctx = { nodes: nodeMap(g), cons: con
   const src = bn.inputs[0];
   if (src === INPUT) return 'its input is the graph input, not a conv';
   const conv = ctx.nodes.get(src)!;
-  if (!isOp(conv, 'conv2d')) return `its input '${src}' is a ${opName(conv)}, not a conv`;
+  if (!isConvLike(conv)) return `its input '${src}' is a ${opName(conv)}, not a conv`;
   const a = conv.attrs;
   if (a.act !== 'none' || a.residual) return `conv '${src}' already applies ${a.residual ? 'a residual add' : a.act} after its bias`;
   if (!singleUse(src, ctx.cons, ctx.outs)) return `the unnormalized conv output is still needed: ${whyShared(src, ctx.cons, ctx.outs, bn.id)}`;

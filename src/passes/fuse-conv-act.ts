@@ -3,7 +3,7 @@
 // wherever one follows a conv. Any activation of the table (src/ir/activations.ts) fuses: every
 // backend renders the epilogue from the same table.
 
-import { consumers, INPUT, isOp, nodeMap } from '../ir/graph.js';
+import { consumers, INPUT, isConvLike, isOp, nodeMap } from '../ir/graph.js';
 import { applyRewrite, asAdd, emptyRewrite, fusedFrom, outputValues, singleUse, whyShared, type Pass } from './pass.js';
 
 export const fuseConvAct: Pass = {
@@ -18,7 +18,7 @@ export const fuseConvAct: Pass = {
       if (!isOp(act, 'act')) continue;
       const src = act.inputs[0];
       const conv = src === INPUT ? undefined : nodes.get(src);
-      if (!isOp(conv, 'conv2d')) continue;
+      if (!isConvLike(conv)) continue;
       const a = conv.attrs;
       let why: string | undefined;
       if (a.act !== 'none' || a.residual) why = `conv '${conv.id}' already ends in ${a.residual ? 'a residual add' : a.act}`;

@@ -164,3 +164,71 @@ export function linear(x: Float32Array, out: Float32Array, n: number, cin: numbe
     }
   }
 }
+
+/** Geometry of a deformable conv's sampling (the IR's deform_conv2d, groups 1). */
+export interface DeformDims {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+  /** Offset groups. */
+  groups: number;
+  modulated: boolean;
+}
+
+/**
+ * The deformable im2col of torchvision.ops.deform_conv2d (and ONNX DeformConv): cols[n][ci *
+ * KH*KW + tap][oh][ow] = mask * bilinear(x[n][ci], y, x) with y = oh*SH - PT + i + dy and x =
+ * ow*SW - PL + j + dx, (dy, dx) and the mask logit read from `off` (the offset conv's output,
+ * layout at src/ir/graph.ts DeformConvAttrs), mask = sigmoid(logit) when modulated, else 1.
+ * Bilinear over the 4 integer neighbours, each outside the image contributing 0; a point with
+ * y <= -1, y >= H, x <= -1 or x >= W samples 0. Arithmetic in float64, one rounding per column value.
+ */
+export function deformIm2col(x: Float32Array, off: Float32Array, cols: Float32Array, d: DeformDims): void {
+  const { n, cin, h, w, oh, ow, kh, kw, sh, sw, pt, pl, groups, modulated } = d;
+  const taps = kh * kw;
+  const ohw = oh * ow;
+  const offCh = (modulated ? 3 : 2) * taps * groups;
+  const perGroup = cin / groups;
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < groups; g++) {
+      for (let t = 0; t < taps; t++) {
+        const i = Math.floor(t / kw), j = t % kw;
+        const dyBase = (b * offCh + 2 * (g * taps + t)) * ohw;
+        const dxBase = dyBase + ohw;
+        const mBase = (b * offCh + 2 * taps * groups + g * taps + t) * ohw;
+        for (let p = 0; p < ohw; p++) {
+          const py = Math.floor(p / ow), px = p % ow;
+          const y = py * sh - pt + i + off[dyBase + p];
+          const xx = px * sw - pl + j + off[dxBase + p];
+          const mask = modulated ? 1 / (1 + Math.exp(-off[mBase + p])) : 1;
+          const inside = y > -1 && y < h && xx > -1 && xx < w;
+          const y0 = Math.floor(y), x0 = Math.floor(xx);
+          const ly = y - y0, lx = xx - x0;
+          const w00 = (1 - ly) * (1 - lx), w01 = (1 - ly) * lx, w10 = ly * (1 - lx), w11 = ly * lx;
+          const top = y0 >= 0, bottom = y0 + 1 < h, left = x0 >= 0, right = x0 + 1 < w;
+          for (let c = g * perGroup; c < (g + 1) * perGroup; c++) {
+            let v = 0;
+            if (inside) {
+              const plane = (b * cin + c) * h * w;
+              if (top && left) v += w00 * x[plane + y0 * w + x0];
+              if (top && right) v += w01 * x[plane + y0 * w + x0 + 1];
+              if (bottom && left) v += w10 * x[plane + (y0 + 1) * w + x0];
+              if (bottom && right) v += w11 * x[plane + (y0 + 1) * w + x0 + 1];
+              v *= mask;
+            }
+            cols[((b * cin + c) * taps + t) * ohw + p] = v;
+          }
+        }
+      }
+    }
+  }
+}

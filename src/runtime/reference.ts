@@ -50,8 +50,9 @@ export interface ReferenceOptions {
   readonly precision?: Precision;
 }
 
-/** A dense (implicit-GEMM) convolution: the plan's 'conv' launch kind, the one tf32 rounds. */
-const isDenseConv = (n: Node): boolean => n.op === 'conv2d' && !((n.attrs as OpAttrs['conv2d']).groups > 1 && (n.attrs as OpAttrs['conv2d']).groups === n.shape[1]);
+/** A dense (implicit-GEMM) convolution, deformable or not: the plan's 'conv' and 'deform_conv' launch kinds, the ones tf32 rounds. */
+const isDenseConv = (n: Node): boolean =>
+  n.op === 'deform_conv2d' || (n.op === 'conv2d' && !((n.attrs as OpAttrs['conv2d']).groups > 1 && (n.attrs as OpAttrs['conv2d']).groups === n.shape[1]));
 
 /** `g` with its parameters rounded as `precision` stores them (the same graph for fp32). */
 function roundedParams(g: Graph, precision: Precision): Graph {
@@ -280,6 +281,27 @@ function* execute(p: Plan, input: Float32Array, pool: Pool | null, onNode?: Refe
           n: xs[0], cin: xs[1], inH: xs[2], inW: xs[3], cout: n.shape[1], outH: n.shape[2], outW: n.shape[3],
           kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1],
           groups: a.groups, act: ACTIVATION_NAMES.indexOf(a.act), actFn: actFn(a.act),
+        };
+        const pending = conv(job, pool);
+        if (pending) yield pending;
+        break;
+      }
+      case 'deform_conv2d': {
+        // The deformable columns, then a 1x1 GEMM of the [Cout, Cin*KH*KW] weight over them.
+        const a = n.attrs as OpAttrs['deform_conv2d'];
+        const [, , oh, ow] = n.shape;
+        const taps = a.kernel[0] * a.kernel[1];
+        const cols = alloc(xs[0] * xs[1] * taps * oh * ow);
+        K.deformIm2col(x, ins[1], cols, { n: xs[0], cin: xs[1], h: xs[2], w: xs[3], oh, ow, kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], pt: a.pad[0], pl: a.pad[1], groups: a.deformGroups, modulated: a.modulated });
+        // The sampled values are the GEMM's operands: stored (rounded) as every operand is.
+        if (rounding.tf32) roundArray(cols, 'tf32');
+        else if (rounding.storage !== 'f32') roundArray(cols, rounding.storage);
+        out = bufferFor(n.id);
+        const job: ConvJob = {
+          id: nextJobId++, x: cols, w: param(n, 'weight'), bias: optParam(n, 'bias'), res: null, out,
+          n: xs[0], cin: xs[1] * taps, inH: oh, inW: ow, cout: n.shape[1], outH: oh, outW: ow,
+          kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0,
+          groups: 1, act: ACTIVATION_NAMES.indexOf(a.act), actFn: actFn(a.act),
         };
         const pending = conv(job, pool);
         if (pending) yield pending;

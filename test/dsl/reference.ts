@@ -87,6 +87,11 @@ export function countParams(spec: ModelSpec): number {
       }
       for (let k = 0; k < st.layers; k++) {
         n += (st.depthwise ? 9 * y + y * st.mid : 9 * y * st.mid) + bn(st.mid);
+        // A deformable layer adds its offset conv: 3x3 with bias, 27 (v2) or 18 (v1) channels per offset group.
+        if (st.deform) {
+          const off = (st.deform === 'v2' ? 27 : 18) * (spec.deformGroups ?? 1);
+          n += 9 * y * off + off;
+        }
         y = st.mid;
       }
       n += (cin + st.layers * st.mid) * st.out + bn(st.out);

@@ -65,6 +65,9 @@ const CASES: Case[] = [
   [denseNet, ['stage3.transition=none'], (s) => expect(dense(s, 'stage3').transition).toBeUndefined()],
   [denseNet, ['stage2.transition.pool=false'], (s) => expect(dense(s, 'stage2').transition).toEqual({ out: 160, pool: false })],
   [denseNet, ['stage3=osa 64 -> 256 x2, layers 3'], (s) => expect([s.stages.map((x) => x.kind), osa(s, 'stage3').blocks]).toEqual([['dense', 'osa', 'dense'], 2])],
+  ['V-39-eSE', ['stage4.deform=v2'], (s) => expect(s.stages.map((x) => (x.kind === 'osa' ? x.deform ?? 'none' : ''))).toEqual(['none', 'none', 'v2', 'none'])],
+  ['V-39-eSE-DCN', ['deform=v1'], (s) => expect([s.stages.map((x) => (x.kind === 'osa' ? x.deform : '')), s.deformGroups]).toEqual([['v1', 'v1', 'v1', 'v1'], 1])],
+  ['V-39-eSE-DCN', ['deform.groups=4'], (s) => expect(s.deformGroups).toBe(4)],
   ['vovnet39', ['stage4.blocks=2', 'stage4.blocks=3'], (s) => expect(osa(s, 'stage4').blocks).toBe(3)],
 ];
 

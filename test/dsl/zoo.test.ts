@@ -17,6 +17,9 @@ const BRIEF = [
   'V-19-slim-dw-eSE', 'V-19-dw-eSE', 'V-19-slim-eSE', 'V-19-eSE', 'V-39-eSE', 'V-57-eSE', 'V-99-eSE',
 ];
 
+/** centermask2's DCN backbones and their parameter counts (its own module definitions; shared/fixtures-dcn/README.md). */
+const DCN: Record<string, number> = { 'V-39-eSE-DCN': 26_957_731, 'V-57-eSE-DCN': 44_441_976, 'V-99-eSE-DCN': 74_937_641 };
+
 /** Published parameter counts, read from VOVNET.md's table and its detectron2 paragraph. */
 function publishedParams(): Map<string, number> {
   const md = readFileSync(resolve(SHARED, 'docs/VOVNET.md'), 'utf8');
@@ -37,7 +40,7 @@ describe('zoo', () => {
   const published = publishedParams();
 
   test('holds exactly the models of the brief, in a stable order', () => {
-    expect(names).toEqual(BRIEF);
+    expect(names).toEqual([...BRIEF, ...Object.keys(DCN)]);
     expect(zooNames()).toEqual(names);
   });
 
@@ -63,6 +66,15 @@ describe('zoo', () => {
   test.each(BRIEF)('%s has the published parameter count', (name) => {
     expect(published.has(name), `${name} in VOVNET.md`).toBe(true);
     expect(countParams(specs.get(name)!)).toBe(published.get(name));
+  });
+
+  test.each(Object.entries(DCN))('%s has centermask2\'s parameter count and DCNv2 in stages 3-5', (name, params) => {
+    const spec = specs.get(name)!;
+    expect(countParams(spec)).toBe(params);
+    expect(spec.stages.map((s) => (s.kind === 'osa' ? s.deform ?? 'none' : ''))).toEqual(['none', 'v2', 'v2', 'v2']);
+    expect(spec.deformGroups).toBe(1);
+    const g = lowerSpec(spec);
+    expect(g.nodes.filter((n) => n.op === 'deform_conv2d')).toHaveLength(g.nodes.filter((n) => n.id.endsWith('.conv_offset')).length);
   });
 
   test('every part of every spec carries a span into the zoo files', () => {
