@@ -250,8 +250,8 @@ module.exports = {
     };
 
   return "/**\n * Convolution (groups 1) on tensor cores ("
-    + ((stack1 = (((helper = lookupProperty(helpers,"precision") || container.strict(depth0, "precision", {"start":{"line":94,"column":45},"end":{"line":94,"column":54}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":94,"column":43},"end":{"line":94,"column":56}}}) : helper))) != null ? stack1 : "")
-    + "): the same implicit GEMM\n * C[m][p] = sum_k W[m][k] * X[k][p] as conv_igemm, with mma.sync (fp32 accumulators).\n * A block computes E::BM output channels x E::BN pixels with 4 warps (2 x 2; the tile per launch);\n * the K loop steps kTcBK at a time through two shared-memory stages: the weight tile (rows of\n * the pre-arranged [COUT][KP] matrix, KP = K rounded up to 8, zero padded) arrives by cp.async\n * while the previous stage computes; the im2col input tile is loaded into registers at the same\n * time and stored to the other stage after it. Fragments come from shared memory by ldmatrix\n * (16-bit types: A row-major as stored, B transposed out of its [k][pixel] tile) or by scalar\n * reads and cvt.rna (tf32). The hook struct E gives what conv_igemm's does, plus E::T (the\n * storage type), E::TF32, E::KP, E.xs (an input element as stored) and E.wrow(m) (the\n * address of weight row m), and E::BM, E::BN. Launch: grid (ceil(P / E::BN), ceil(COUT / E::BM)),\n * block kTcThreads.\n */\nconstexpr int kTcBK = 32, kTcThreads = 128;\n\ntemplate <class E>\n__global__ void __launch_bounds__(kTcThreads) conv_tc(E e) {\n  using I = typename E::I;\n  using T = typename E::T;\n  constexpr bool kTf32 = E::TF32;\n  static_assert(!(kTf32 && E::BF16), \"a hook is tf32 or bf16, not both\");\n  // The block tile (chosen per launch, src/codegen/cuda/tiles.ts): kBM channels x kBN pixels,\n  // 2 x 2 warps of kWM x kWN, each kMI x kNI mma tiles of 16 x 8.\n  constexpr int kBM = E::BM, kBN = E::BN, kWM = kBM / 2, kWN = kBN / 2, kMI = kWM / 16, kNI = kWN / 8;\n  static_assert(kWM % 16 == 0 && kWN % 16 == 0 && kBN <= kTcThreads, \"tile shape\");\n  // Row padding keeps every ldmatrix row 16-byte aligned and spreads rows over the banks.\n  constexpr int kPad = 16 / int(sizeof(T));\n  __shared__ __align__(16) T As[2][kBM][kTcBK + kPad];\n  __shared__ __align__(16) T Bs[2][kTcBK][kBN + kPad];\n  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;\n  const int wm = warp / 2, wn = warp % 2;\n  constexpr int M = E::COUT, K = E::CIN * E::KH * E::KW, KP = E::KP;\n  const I HoWo = I(E::OH) * E::OW, P = I(E::N) * HoWo;\n  const int m0 = blockIdx.y * kBM;\n  const I p0 = I(blockIdx.x) * kBN;\n  // The input tile: this thread loads pixel column tid % kBN, rows tid / kBN + j * kRowsPerPass.\n  constexpr int kRowsPerPass = kTcThreads / kBN, kBLoads = kTcBK / kRowsPerPass;\n  const int bcol = tid % kBN, brow = tid / kBN;\n  const bool lpValid = bcol < P - p0;\n  const I lp = lpValid ? p0 + bcol : 0;\n  const I ln = lpValid ? lp / HoWo : 0;\n  const I lrem = lpValid ? lp % HoWo : 0;\n  const I lih0 = lrem / E::OW * E::SH - E::PT, liw0 = lrem % E::OW * E::SW - E::PL;\n  T breg[kBLoads];\n  [[maybe_unused]] auto loadB = [&](int k0) {\n#pragma unroll\n    for (int j = 0; j < kBLoads; j++) {\n      const int k = k0 + brow + j * kRowsPerPass;\n      T v{};\n      if (lpValid && k < K) {\n        const int ci = k / (E::KH * E::KW), kr = k % (E::KH * E::KW);\n        const I ih = lih0 + kr / E::KW, iw = liw0 + kr % E::KW;\n        if (ih >= 0 && ih < E::H && iw >= 0 && iw < E::W) v = e.xs(ln, ci, ih, iw);\n      }\n      breg[j] = v;\n    }\n  };\n  [[maybe_unused]] auto storeB = [&](int s) {\n#pragma unroll\n    for (int j = 0; j < kBLoads; j++) Bs[s][brow + j * kRowsPerPass][bcol] = breg[j];\n  };\n  // The weight tile: 16-byte chunks of kTcBK / kEpc per row; rows past COUT and chunks past KP are zero-filled.\n  constexpr int kEpc = 16 / int(sizeof(T)), kChunksPerRow = kTcBK / kEpc, kChunks = kBM * kChunksPerRow;\n  auto loadA = [&](int s, int k0) {\n#pragma unroll\n    for (int c = tid; c < kChunks; c += kTcThreads) {\n      const int r = c / kChunksPerRow, kc = k0 + c % kChunksPerRow * kEpc;\n      const bool valid = m0 + r < M && kc < KP;\n      tc::cp_async16(&As[s][r][kc - k0], valid ? e.wrow(m0 + r) + kc : e.wrow(0), valid);\n    }\n  };\n  // The input tile by cp.async too when E::ASYNC_B: a 1x1, stride-1, unpadded convolution whose\n  // pixel rows E.xrow(n, ci)[0 .. H*W) are contiguous and 16-byte aligned in every image, H*W a\n  // multiple of kEpc (so a chunk never straddles two images and is wholly inside P or past it).\n  constexpr int kBChunksPerRow = kBN / kEpc, kBChunks = kTcBK * kBChunksPerRow;\n  [[maybe_unused]] auto loadBAsync = [&](int s, int k0) {\n#pragma unroll\n    for (int c = tid; c < kBChunks; c += kTcThreads) {\n      const int r = c / kBChunksPerRow, pc = c % kBChunksPerRow * kEpc;\n      const bool valid = k0 + r < K && pc < P - p0;\n      const I p = valid ? p0 + pc : 0;\n      tc::cp_async16(&Bs[s][r][pc], valid ? e.xrow(p / HoWo, k0 + r) + p % HoWo : e.xrow(0, 0), valid);\n    }\n  };\n  // One cp.async group per K step: the weight tile, and the input tile when it is asynchronous.\n  auto loadTiles = [&](int s, int k0) {\n    loadA(s, k0);\n    if constexpr (E::ASYNC_B) loadBAsync(s, k0);\n    tc::cp_async_commit();\n  };\n  float acc[kMI][kNI][4];\n#pragma unroll\n  for (int i = 0; i < kMI; i++)\n#pragma unroll\n    for (int j = 0; j < kNI; j++)\n#pragma unroll\n      for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;\n  const int g = lane / 4, t4 = lane % 4;\n  auto compute = [&](int s) {\n    if constexpr (kTf32) {\n#pragma unroll\n      for (int kk = 0; kk < kTcBK; kk += 8) {\n        uint32_t af[kMI][4], bf[kNI][2];\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++) {\n          const int r = wm * kWM + mi * 16 + g;\n          af[mi][0] = tc::tf32(float(As[s][r][kk + t4]));\n          af[mi][1] = tc::tf32(float(As[s][r + 8][kk + t4]));\n          af[mi][2] = tc::tf32(float(As[s][r][kk + t4 + 4]));\n          af[mi][3] = tc::tf32(float(As[s][r + 8][kk + t4 + 4]));\n        }\n#pragma unroll\n        for (int ni = 0; ni < kNI; ni++) {\n          const int c = wn * kWN + ni * 8 + g;\n          bf[ni][0] = tc::tf32(float(Bs[s][kk + t4][c]));\n          bf[ni][1] = tc::tf32(float(Bs[s][kk + t4 + 4][c]));\n        }\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n          for (int ni = 0; ni < kNI; ni++) tc::mma_tf32(acc[mi][ni], af[mi], bf[ni]);\n      }\n    } else {\n#pragma unroll\n      for (int kk = 0; kk < kTcBK; kk += 16) {\n        uint32_t af[kMI][4], bf[kNI][2];\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++) tc::ldmatrix_x4(af[mi], &As[s][wm * kWM + mi * 16 + lane % 16][kk + lane / 16 * 8]);\n#pragma unroll\n        for (int np = 0; np < kNI / 2; np++) {\n          uint32_t r[4];\n          tc::ldmatrix_x4_trans(r, &Bs[s][kk + lane / 8 % 2 * 8 + lane % 8][wn * kWN + np * 16 + lane / 16 * 8]);\n          bf[2 * np][0] = r[0];\n          bf[2 * np][1] = r[1];\n          bf[2 * np + 1][0] = r[2];\n          bf[2 * np + 1][1] = r[3];\n        }\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n          for (int ni = 0; ni < kNI; ni++) {\n            if constexpr (E::BF16) tc::mma_bf16(acc[mi][ni], af[mi], bf[ni]);\n            else tc::mma_f16(acc[mi][ni], af[mi], bf[ni]);\n          }\n      }\n    }\n  };\n  constexpr int kTiles = (K + kTcBK - 1) / kTcBK;\n  loadTiles(0, 0);\n  if constexpr (!E::ASYNC_B) {\n    loadB(0);\n    storeB(0);\n  }\n  for (int kt = 0; kt < kTiles; kt++) {\n    const int s = kt % 2;\n    const bool more = kt + 1 < kTiles;\n    if (more) {\n      loadTiles(s ^ 1, (kt + 1) * kTcBK);\n      if constexpr (!E::ASYNC_B) loadB((kt + 1) * kTcBK);\n      tc::cp_async_wait<1>();\n    } else {\n      tc::cp_async_wait<0>();\n    }\n    __syncthreads();\n    compute(s);\n    __syncthreads();\n    if constexpr (!E::ASYNC_B)\n      if (more) storeB(s ^ 1);\n  }\n  // Accumulator (mi, ni, q): channel m0 + wm kWM + mi 16 + g + 8 (q / 2), pixel p0 + wn kWN + ni 8 + 2 t4 + q % 2.\n#pragma unroll\n  for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n    for (int ni = 0; ni < kNI; ni++)\n#pragma unroll\n      for (int q = 0; q < 4; q++) {\n        const int m = m0 + wm * kWM + mi * 16 + g + 8 * (q / 2);\n        const int dp = wn * kWN + ni * 8 + 2 * t4 + q % 2;\n        if (m >= M || dp >= P - p0) continue;\n        const I p = p0 + dp;\n        const I rem = p % HoWo;\n        e.store(p / HoWo, m, rem / E::OW, rem % E::OW, acc[mi][ni][q]);\n      }\n}\n";
+    + ((stack1 = (((helper = lookupProperty(helpers,"precision") || container.strict(depth0, "precision", {"start":{"line":99,"column":45},"end":{"line":99,"column":54}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":99,"column":43},"end":{"line":99,"column":56}}}) : helper))) != null ? stack1 : "")
+    + "): the same implicit GEMM\n * C[m][p] = sum_k W[m][k] * X[k][p] as conv_igemm, with mma.sync (fp32 accumulators).\n * A block computes E::BM output channels x E::BN pixels with 4 warps (2 x 2; the tile per launch);\n * the K loop steps kTcBK at a time through two shared-memory stages: the weight tile (rows of\n * the pre-arranged [COUT][KP] matrix, KP = K rounded up to 8, zero padded) arrives by cp.async\n * while the previous stage computes; the im2col input tile is loaded into registers at the same\n * time and stored to the other stage after it. Fragments come from shared memory by ldmatrix\n * (16-bit types: A row-major as stored, B transposed out of its [k][pixel] tile) or by scalar\n * reads and cvt.rna (tf32). The hook struct E gives what conv_igemm's does, plus E::T (the\n * storage type), E::TF32, E::KP, E.xs (an input element as stored) and E.wrow(m) (the\n * address of weight row m), and E::BM, E::BN. Launch: grid (ceil(P / E::BN), ceil(COUT / E::BM)),\n * block kTcThreads.\n */\nconstexpr int kTcBK = 32, kTcThreads = 128;\n\ntemplate <class E>\n__global__ void __launch_bounds__(kTcThreads) conv_tc(E e) {\n  using I = typename E::I;\n  using T = typename E::T;\n  constexpr bool kTf32 = E::TF32;\n  static_assert(!(kTf32 && E::BF16), \"a hook is tf32 or bf16, not both\");\n  // The block tile (chosen per launch, src/codegen/cuda/tiles.ts): kBM channels x kBN pixels,\n  // 2 x 2 warps of kWM x kWN, each kMI x kNI mma tiles of 16 x 8.\n  constexpr int kBM = E::BM, kBN = E::BN, kWM = kBM / 2, kWN = kBN / 2, kMI = kWM / 16, kNI = kWN / 8;\n  static_assert(kWM % 16 == 0 && kWN % 16 == 0 && kBN <= kTcThreads, \"tile shape\");\n  // Row padding keeps every ldmatrix row 16-byte aligned and spreads rows over the banks.\n  constexpr int kPad = 16 / int(sizeof(T));\n  __shared__ __align__(16) T As[2][kBM][kTcBK + kPad];\n  __shared__ __align__(16) T Bs[2][kTcBK][kBN + kPad];\n  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;\n  const int wm = warp / 2, wn = warp % 2;\n  constexpr int M = E::COUT, K = E::CIN * E::KH * E::KW, KP = E::KP;\n  const I HoWo = I(E::OH) * E::OW, P = I(E::N) * HoWo;\n  const int m0 = blockIdx.y * kBM;\n  const I p0 = I(blockIdx.x) * kBN;\n  // The input tile: this thread loads pixel column tid % kBN, rows tid / kBN + j * kRowsPerPass.\n  constexpr int kRowsPerPass = kTcThreads / kBN, kBLoads = kTcBK / kRowsPerPass;\n  const int bcol = tid % kBN, brow = tid / kBN;\n  const bool lpValid = bcol < P - p0;\n  const I lp = lpValid ? p0 + bcol : 0;\n  const I ln = lpValid ? lp / HoWo : 0;\n  const I lrem = lpValid ? lp % HoWo : 0;\n  const I lih0 = lrem / E::OW * E::SH - E::PT, liw0 = lrem % E::OW * E::SW - E::PL;\n  T breg[kBLoads];\n  [[maybe_unused]] auto loadB = [&](int k0) {\n#pragma unroll\n    for (int j = 0; j < kBLoads; j++) {\n      const int k = k0 + brow + j * kRowsPerPass;\n      T v{};\n      if constexpr (E::DEFORM) {\n        if (lpValid && k < K) v = e.xsample(ln, lrem, k);\n      } else if (lpValid && k < K) {\n        const int ci = k / (E::KH * E::KW), kr = k % (E::KH * E::KW);\n        const I ih = lih0 + kr / E::KW, iw = liw0 + kr % E::KW;\n        if (ih >= 0 && ih < E::H && iw >= 0 && iw < E::W) v = e.xs(ln, ci, ih, iw);\n      }\n      breg[j] = v;\n    }\n  };\n  [[maybe_unused]] auto storeB = [&](int s) {\n#pragma unroll\n    for (int j = 0; j < kBLoads; j++) Bs[s][brow + j * kRowsPerPass][bcol] = breg[j];\n  };\n  // The weight tile: 16-byte chunks of kTcBK / kEpc per row; rows past COUT and chunks past KP are zero-filled.\n  constexpr int kEpc = 16 / int(sizeof(T)), kChunksPerRow = kTcBK / kEpc, kChunks = kBM * kChunksPerRow;\n  auto loadA = [&](int s, int k0) {\n#pragma unroll\n    for (int c = tid; c < kChunks; c += kTcThreads) {\n      const int r = c / kChunksPerRow, kc = k0 + c % kChunksPerRow * kEpc;\n      const bool valid = m0 + r < M && kc < KP;\n      tc::cp_async16(&As[s][r][kc - k0], valid ? e.wrow(m0 + r) + kc : e.wrow(0), valid);\n    }\n  };\n  // The input tile by cp.async too when E::ASYNC_B: a 1x1, stride-1, unpadded convolution whose\n  // pixel rows E.xrow(n, ci)[0 .. H*W) are contiguous and 16-byte aligned in every image, H*W a\n  // multiple of kEpc (so a chunk never straddles two images and is wholly inside P or past it).\n  constexpr int kBChunksPerRow = kBN / kEpc, kBChunks = kTcBK * kBChunksPerRow;\n  [[maybe_unused]] auto loadBAsync = [&](int s, int k0) {\n#pragma unroll\n    for (int c = tid; c < kBChunks; c += kTcThreads) {\n      const int r = c / kBChunksPerRow, pc = c % kBChunksPerRow * kEpc;\n      const bool valid = k0 + r < K && pc < P - p0;\n      const I p = valid ? p0 + pc : 0;\n      tc::cp_async16(&Bs[s][r][pc], valid ? e.xrow(p / HoWo, k0 + r) + p % HoWo : e.xrow(0, 0), valid);\n    }\n  };\n  // One cp.async group per K step: the weight tile, and the input tile when it is asynchronous.\n  auto loadTiles = [&](int s, int k0) {\n    loadA(s, k0);\n    if constexpr (E::ASYNC_B) loadBAsync(s, k0);\n    tc::cp_async_commit();\n  };\n  float acc[kMI][kNI][4];\n#pragma unroll\n  for (int i = 0; i < kMI; i++)\n#pragma unroll\n    for (int j = 0; j < kNI; j++)\n#pragma unroll\n      for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;\n  const int g = lane / 4, t4 = lane % 4;\n  auto compute = [&](int s) {\n    if constexpr (kTf32) {\n#pragma unroll\n      for (int kk = 0; kk < kTcBK; kk += 8) {\n        uint32_t af[kMI][4], bf[kNI][2];\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++) {\n          const int r = wm * kWM + mi * 16 + g;\n          af[mi][0] = tc::tf32(float(As[s][r][kk + t4]));\n          af[mi][1] = tc::tf32(float(As[s][r + 8][kk + t4]));\n          af[mi][2] = tc::tf32(float(As[s][r][kk + t4 + 4]));\n          af[mi][3] = tc::tf32(float(As[s][r + 8][kk + t4 + 4]));\n        }\n#pragma unroll\n        for (int ni = 0; ni < kNI; ni++) {\n          const int c = wn * kWN + ni * 8 + g;\n          bf[ni][0] = tc::tf32(float(Bs[s][kk + t4][c]));\n          bf[ni][1] = tc::tf32(float(Bs[s][kk + t4 + 4][c]));\n        }\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n          for (int ni = 0; ni < kNI; ni++) tc::mma_tf32(acc[mi][ni], af[mi], bf[ni]);\n      }\n    } else {\n#pragma unroll\n      for (int kk = 0; kk < kTcBK; kk += 16) {\n        uint32_t af[kMI][4], bf[kNI][2];\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++) tc::ldmatrix_x4(af[mi], &As[s][wm * kWM + mi * 16 + lane % 16][kk + lane / 16 * 8]);\n#pragma unroll\n        for (int np = 0; np < kNI / 2; np++) {\n          uint32_t r[4];\n          tc::ldmatrix_x4_trans(r, &Bs[s][kk + lane / 8 % 2 * 8 + lane % 8][wn * kWN + np * 16 + lane / 16 * 8]);\n          bf[2 * np][0] = r[0];\n          bf[2 * np][1] = r[1];\n          bf[2 * np + 1][0] = r[2];\n          bf[2 * np + 1][1] = r[3];\n        }\n#pragma unroll\n        for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n          for (int ni = 0; ni < kNI; ni++) {\n            if constexpr (E::BF16) tc::mma_bf16(acc[mi][ni], af[mi], bf[ni]);\n            else tc::mma_f16(acc[mi][ni], af[mi], bf[ni]);\n          }\n      }\n    }\n  };\n  constexpr int kTiles = (K + kTcBK - 1) / kTcBK;\n  loadTiles(0, 0);\n  if constexpr (!E::ASYNC_B) {\n    loadB(0);\n    storeB(0);\n  }\n  for (int kt = 0; kt < kTiles; kt++) {\n    const int s = kt % 2;\n    const bool more = kt + 1 < kTiles;\n    if (more) {\n      loadTiles(s ^ 1, (kt + 1) * kTcBK);\n      if constexpr (!E::ASYNC_B) loadB((kt + 1) * kTcBK);\n      tc::cp_async_wait<1>();\n    } else {\n      tc::cp_async_wait<0>();\n    }\n    __syncthreads();\n    compute(s);\n    __syncthreads();\n    if constexpr (!E::ASYNC_B)\n      if (more) storeB(s ^ 1);\n  }\n  // Accumulator (mi, ni, q): channel m0 + wm kWM + mi 16 + g + 8 (q / 2), pixel p0 + wn kWN + ni 8 + 2 t4 + q % 2.\n#pragma unroll\n  for (int mi = 0; mi < kMI; mi++)\n#pragma unroll\n    for (int ni = 0; ni < kNI; ni++)\n#pragma unroll\n      for (int q = 0; q < 4; q++) {\n        const int m = m0 + wm * kWM + mi * 16 + g + 8 * (q / 2);\n        const int dp = wn * kWN + ni * 8 + 2 * t4 + q % 2;\n        if (m >= M || dp >= P - p0) continue;\n        const I p = p0 + dp;\n        const I rem = p % HoWo;\n        e.store(p / HoWo, m, rem / E::OW, rem % E::OW, acc[mi][ni][q]);\n      }\n}\n";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -262,10 +262,10 @@ module.exports = {
 
   return "// vovc_kernels.cuh: the implicit-GEMM convolution of every vovc CUDA artifact (generated by\n// vovc "
     + ((stack1 = (((helper = lookupProperty(helpers,"version") || container.strict(depth0, "version", {"start":{"line":2,"column":10},"end":{"line":2,"column":17}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"version","hash":{},"data":data,"loc":{"start":{"line":2,"column":8},"end":{"line":2,"column":19}}}) : helper))) != null ? stack1 : "")
-    + "). Every other kernel, and this one's hooks, are in vovc_model.cu, written\n// per launch with the launch's shapes and strides as constants.\n//\n// The hook struct E of a launch gives: the index type E::I (int, or long long for a launch the\n// plan marks needs64bit), the geometry (E::N, CIN, H, W, COUT, OH, OW, KH, KW, SH, SW, PT,\n// PL), the input read E.x(n, ci, ih, iw) (in bounds), the weight read E.weight(m, k) of the\n// [COUT, CIN * KH * KW] matrix, and the epilogue E.store(n, m, oh, ow, acc) (bias, activation,\n// residual, the strided write: a producer may write a channel slice of an in-place concat).\n#pragma once\n#include \"vovc_cuda.h\"\n#include <stdint.h>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"tensorCores"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":13,"column":0},"end":{"line":15,"column":7}}})) != null ? stack1 : "")
-    + "\nnamespace vovc {\n\n/** Tile sizes of the implicit-GEMM convolution: a block computes BM output channels x BN pixels. */\nconstexpr int kBM = 64, kBN = 64, kBK = 16, kTM = 4, kTN = 4;\nconstexpr int kConvThreads = (kBM / kTM) * (kBN / kTN);\n\n/**\n * Convolution (groups 1) as an implicit GEMM: C[m][p] = sum_k W[m][k] * X[k][p] with m the\n * output channel, p = (n, oh, ow) the output pixel and k = (ci, kh, kw). Both operand tiles are\n * staged in shared memory; each thread accumulates a kTM x kTN register tile, then hands each\n * accumulator to the epilogue hook. Launch: grid (ceil(P / kBN), ceil(COUT / kBM)), block\n * kConvThreads.\n */\ntemplate <class E>\n__global__ void __launch_bounds__(kConvThreads) conv_igemm(E e) {\n  using I = typename E::I;\n  __shared__ float As[kBK][kBM];\n  __shared__ float Bs[kBK][kBN];\n  const int tid = threadIdx.x;\n  constexpr int M = E::COUT, K = E::CIN * E::KH * E::KW;\n  const I HoWo = I(E::OH) * E::OW, P = I(E::N) * HoWo;\n  const int m0 = blockIdx.y * kBM;\n  const I p0 = I(blockIdx.x) * kBN;\n  // The pixel this thread loads into Bs is the same for every k step (kBN divides the thread count).\n  // Compared as distances from p0, so that p0 + offset is formed only below P.\n  const bool lpValid = tid % kBN < P - p0;\n  const I lp = lpValid ? p0 + tid % kBN : 0;\n  const I ln = lpValid ? lp / HoWo : 0;\n  const I lrem = lpValid ? lp % HoWo : 0;\n  const I lih0 = lrem / E::OW * E::SH - E::PT, liw0 = lrem % E::OW * E::SW - E::PL;\n  const int tm = tid / (kBN / kTN), tn = tid % (kBN / kTN);\n  float acc[kTM][kTN];\n  for (int i = 0; i < kTM; i++)\n    for (int j = 0; j < kTN; j++) acc[i][j] = 0.f;\n  for (int k0 = 0; k0 < K; k0 += kBK) {\n    for (int el = tid; el < kBK * kBM; el += kConvThreads) {\n      const int kk = el % kBK, mm = el / kBK;\n      const int m = m0 + mm, k = k0 + kk;\n      As[kk][mm] = (m < M && k < K) ? e.weight(m, k) : 0.f;\n    }\n    for (int kk = tid / kBN; kk < kBK; kk += kConvThreads / kBN) {\n      const int k = k0 + kk;\n      float v = 0.f;\n      if (lpValid && k < K) {\n        const int ci = k / (E::KH * E::KW), kr = k % (E::KH * E::KW);\n        const I ih = lih0 + kr / E::KW, iw = liw0 + kr % E::KW;\n        if (ih >= 0 && ih < E::H && iw >= 0 && iw < E::W) v = e.x(ln, ci, ih, iw);\n      }\n      Bs[kk][tid % kBN] = v;\n    }\n    __syncthreads();\n    for (int kk = 0; kk < kBK; kk++) {\n      float a[kTM], b[kTN];\n      for (int i = 0; i < kTM; i++) a[i] = As[kk][tm * kTM + i];\n      for (int j = 0; j < kTN; j++) b[j] = Bs[kk][tn + j * (kBN / kTN)];\n      for (int i = 0; i < kTM; i++)\n        for (int j = 0; j < kTN; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);\n    }\n    __syncthreads();\n  }\n  for (int j = 0; j < kTN; j++) {\n    // Pixels tn, tn + 16, ...: neighbouring threads write neighbouring pixels (coalesced).\n    const int dp = tn + j * (kBN / kTN);\n    if (dp >= P - p0) continue;\n    const I p = p0 + dp;\n    const I rem = p % HoWo;\n    const I n = p / HoWo, oh = rem / E::OW, ow = rem % E::OW;\n    for (int i = 0; i < kTM; i++) {\n      const int m = m0 + tm * kTM + i;\n      if (m >= M) continue;\n      e.store(n, m, oh, ow, acc[i][j]);\n    }\n  }\n}\n\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"tensorCores"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":92,"column":0},"end":{"line":278,"column":7}}})) != null ? stack1 : "")
+    + "). Every other kernel, and this one's hooks, are in vovc_model.cu, written\n// per launch with the launch's shapes and strides as constants.\n//\n// The hook struct E of a launch gives: the index type E::I (int, or long long for a launch the\n// plan marks needs64bit), the geometry (E::N, CIN, H, W, COUT, OH, OW, KH, KW, SH, SW, PT,\n// PL), the input read E.x(n, ci, ih, iw) (in bounds), the weight read E.weight(m, k) of the\n// [COUT, CIN * KH * KW] matrix, and the epilogue E.store(n, m, oh, ow, acc) (bias, activation,\n// residual, the strided write: a producer may write a channel slice of an in-place concat).\n// A deformable convolution's hook says E::DEFORM and gives E.xsample(n, rem, k), the bilinearly\n// sampled (and masked) B element of GEMM row k at output pixel rem of image n: the sampling is\n// the B-tile load, no columns buffer exists.\n#pragma once\n#include \"vovc_cuda.h\"\n#include <stdint.h>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"tensorCores"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":16,"column":0},"end":{"line":18,"column":7}}})) != null ? stack1 : "")
+    + "\nnamespace vovc {\n\n/** Tile sizes of the implicit-GEMM convolution: a block computes BM output channels x BN pixels. */\nconstexpr int kBM = 64, kBN = 64, kBK = 16, kTM = 4, kTN = 4;\nconstexpr int kConvThreads = (kBM / kTM) * (kBN / kTN);\n\n/**\n * Convolution (groups 1) as an implicit GEMM: C[m][p] = sum_k W[m][k] * X[k][p] with m the\n * output channel, p = (n, oh, ow) the output pixel and k = (ci, kh, kw). Both operand tiles are\n * staged in shared memory; each thread accumulates a kTM x kTN register tile, then hands each\n * accumulator to the epilogue hook. Launch: grid (ceil(P / kBN), ceil(COUT / kBM)), block\n * kConvThreads.\n */\ntemplate <class E>\n__global__ void __launch_bounds__(kConvThreads) conv_igemm(E e) {\n  using I = typename E::I;\n  __shared__ float As[kBK][kBM];\n  __shared__ float Bs[kBK][kBN];\n  const int tid = threadIdx.x;\n  constexpr int M = E::COUT, K = E::CIN * E::KH * E::KW;\n  const I HoWo = I(E::OH) * E::OW, P = I(E::N) * HoWo;\n  const int m0 = blockIdx.y * kBM;\n  const I p0 = I(blockIdx.x) * kBN;\n  // The pixel this thread loads into Bs is the same for every k step (kBN divides the thread count).\n  // Compared as distances from p0, so that p0 + offset is formed only below P.\n  const bool lpValid = tid % kBN < P - p0;\n  const I lp = lpValid ? p0 + tid % kBN : 0;\n  const I ln = lpValid ? lp / HoWo : 0;\n  const I lrem = lpValid ? lp % HoWo : 0;\n  const I lih0 = lrem / E::OW * E::SH - E::PT, liw0 = lrem % E::OW * E::SW - E::PL;\n  const int tm = tid / (kBN / kTN), tn = tid % (kBN / kTN);\n  float acc[kTM][kTN];\n  for (int i = 0; i < kTM; i++)\n    for (int j = 0; j < kTN; j++) acc[i][j] = 0.f;\n  for (int k0 = 0; k0 < K; k0 += kBK) {\n    for (int el = tid; el < kBK * kBM; el += kConvThreads) {\n      const int kk = el % kBK, mm = el / kBK;\n      const int m = m0 + mm, k = k0 + kk;\n      As[kk][mm] = (m < M && k < K) ? e.weight(m, k) : 0.f;\n    }\n    for (int kk = tid / kBN; kk < kBK; kk += kConvThreads / kBN) {\n      const int k = k0 + kk;\n      float v = 0.f;\n      if constexpr (E::DEFORM) {\n        if (lpValid && k < K) v = e.xsample(ln, lrem, k);\n      } else if (lpValid && k < K) {\n        const int ci = k / (E::KH * E::KW), kr = k % (E::KH * E::KW);\n        const I ih = lih0 + kr / E::KW, iw = liw0 + kr % E::KW;\n        if (ih >= 0 && ih < E::H && iw >= 0 && iw < E::W) v = e.x(ln, ci, ih, iw);\n      }\n      Bs[kk][tid % kBN] = v;\n    }\n    __syncthreads();\n    for (int kk = 0; kk < kBK; kk++) {\n      float a[kTM], b[kTN];\n      for (int i = 0; i < kTM; i++) a[i] = As[kk][tm * kTM + i];\n      for (int j = 0; j < kTN; j++) b[j] = Bs[kk][tn + j * (kBN / kTN)];\n      for (int i = 0; i < kTM; i++)\n        for (int j = 0; j < kTN; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);\n    }\n    __syncthreads();\n  }\n  for (int j = 0; j < kTN; j++) {\n    // Pixels tn, tn + 16, ...: neighbouring threads write neighbouring pixels (coalesced).\n    const int dp = tn + j * (kBN / kTN);\n    if (dp >= P - p0) continue;\n    const I p = p0 + dp;\n    const I rem = p % HoWo;\n    const I n = p / HoWo, oh = rem / E::OW, ow = rem % E::OW;\n    for (int i = 0; i < kTM; i++) {\n      const int m = m0 + tm * kTM + i;\n      if (m >= M) continue;\n      e.store(n, m, oh, ow, acc[i][j]);\n    }\n  }\n}\n\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"tensorCores"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":97,"column":0},"end":{"line":285,"column":7}}})) != null ? stack1 : "")
     + "\n}  // namespace vovc\n";
 },"useData":true},
     "vovc_model.cu": {"0":function(container,depth0,helpers,partials,data) {
@@ -518,6 +518,8 @@ module.exports = {
 },"2":function(container,depth0,helpers,partials,data) {
     return " (im2col on the fly, padding reads 0)";
 },"3":function(container,depth0,helpers,partials,data) {
+    return "\n// Deformable: element (pixel, k) of the A tile is sample(n, ci, tap, oh, ow), the bilinear\n// sample of input channel ci at the tap's offset point, times its mask (the shared sampler,\n// below): the sampling is the A-tile gather, no columns buffer exists.";
+},"4":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -526,13 +528,13 @@ module.exports = {
     };
 
   return "// Packed fp16 storage: activations are u32 words of two halves (unpack2x16float), the weights\n// vec2<u32> of four. Pixels count over planes padded to an even length OHWP (the padding pixel\n// of an odd plane is computed as nothing and stored as 0), and each invocation owns pairs of\n// neighbouring pixels, so it alone writes each output word."
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"f16"),{"name":"if","hash":{},"fn":container.program(4, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":17,"column":60},"end":{"line":18,"column":72}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"f16"),{"name":"if","hash":{},"fn":container.program(5, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":20,"column":60},"end":{"line":21,"column":72}}})) != null ? stack1 : "")
     + "\nconst OHWP = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ohwp") || container.strict(depth0, "ohwp", {"start":{"line":19,"column":15},"end":{"line":19,"column":19}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"ohwp","hash":{},"data":data,"loc":{"start":{"line":19,"column":13},"end":{"line":19,"column":21}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ohwp") || container.strict(depth0, "ohwp", {"start":{"line":22,"column":15},"end":{"line":22,"column":19}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"ohwp","hash":{},"data":data,"loc":{"start":{"line":22,"column":13},"end":{"line":22,"column":21}}}) : helper))) != null ? stack1 : "")
     + "u;\n";
-},"4":function(container,depth0,helpers,partials,data) {
-    return " With shader-f16 the tiles\n// are staged as f16 and multiplied in f16 into f32 accumulators.";
 },"5":function(container,depth0,helpers,partials,data) {
+    return " With shader-f16 the tiles\n// are staged as f16 and multiplied in f16 into f32 accumulators.";
+},"6":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -541,23 +543,23 @@ module.exports = {
     };
 
   return "const H = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"h") || alias1(depth0, "h", {"start":{"line":29,"column":12},"end":{"line":29,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"h","hash":{},"data":data,"loc":{"start":{"line":29,"column":10},"end":{"line":29,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"h") || alias1(depth0, "h", {"start":{"line":32,"column":12},"end":{"line":32,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"h","hash":{},"data":data,"loc":{"start":{"line":32,"column":10},"end":{"line":32,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst W = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"w") || alias1(depth0, "w", {"start":{"line":30,"column":12},"end":{"line":30,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"w","hash":{},"data":data,"loc":{"start":{"line":30,"column":10},"end":{"line":30,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"w") || alias1(depth0, "w", {"start":{"line":33,"column":12},"end":{"line":33,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"w","hash":{},"data":data,"loc":{"start":{"line":33,"column":10},"end":{"line":33,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst KHW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"khw") || alias1(depth0, "khw", {"start":{"line":31,"column":14},"end":{"line":31,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"khw","hash":{},"data":data,"loc":{"start":{"line":31,"column":12},"end":{"line":31,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"khw") || alias1(depth0, "khw", {"start":{"line":34,"column":14},"end":{"line":34,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"khw","hash":{},"data":data,"loc":{"start":{"line":34,"column":12},"end":{"line":34,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst KW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"kw") || alias1(depth0, "kw", {"start":{"line":32,"column":13},"end":{"line":32,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"kw","hash":{},"data":data,"loc":{"start":{"line":32,"column":11},"end":{"line":32,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"kw") || alias1(depth0, "kw", {"start":{"line":35,"column":13},"end":{"line":35,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"kw","hash":{},"data":data,"loc":{"start":{"line":35,"column":11},"end":{"line":35,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst SH = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"sh") || alias1(depth0, "sh", {"start":{"line":33,"column":13},"end":{"line":33,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sh","hash":{},"data":data,"loc":{"start":{"line":33,"column":11},"end":{"line":33,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"sh") || alias1(depth0, "sh", {"start":{"line":36,"column":13},"end":{"line":36,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sh","hash":{},"data":data,"loc":{"start":{"line":36,"column":11},"end":{"line":36,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst SW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"sw") || alias1(depth0, "sw", {"start":{"line":34,"column":13},"end":{"line":34,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sw","hash":{},"data":data,"loc":{"start":{"line":34,"column":11},"end":{"line":34,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"sw") || alias1(depth0, "sw", {"start":{"line":37,"column":13},"end":{"line":37,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"sw","hash":{},"data":data,"loc":{"start":{"line":37,"column":11},"end":{"line":37,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst PT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"pt") || alias1(depth0, "pt", {"start":{"line":35,"column":13},"end":{"line":35,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pt","hash":{},"data":data,"loc":{"start":{"line":35,"column":11},"end":{"line":35,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"pt") || alias1(depth0, "pt", {"start":{"line":38,"column":13},"end":{"line":38,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pt","hash":{},"data":data,"loc":{"start":{"line":38,"column":11},"end":{"line":38,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst PL = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"pl") || alias1(depth0, "pl", {"start":{"line":36,"column":13},"end":{"line":36,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pl","hash":{},"data":data,"loc":{"start":{"line":36,"column":11},"end":{"line":36,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"pl") || alias1(depth0, "pl", {"start":{"line":39,"column":13},"end":{"line":39,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"pl","hash":{},"data":data,"loc":{"start":{"line":39,"column":11},"end":{"line":39,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\n";
-},"6":function(container,depth0,helpers,partials,data) {
+},"7":function(container,depth0,helpers,partials,data) {
     var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -566,9 +568,20 @@ module.exports = {
     };
 
   return "\n"
-    + ((stack1 = (((helper = lookupProperty(helpers,"helpers") || container.strict(depth0, "helpers", {"start":{"line":52,"column":3},"end":{"line":52,"column":10}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"helpers","hash":{},"data":data,"loc":{"start":{"line":52,"column":0},"end":{"line":52,"column":13}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"helpers") || container.strict(depth0, "helpers", {"start":{"line":55,"column":3},"end":{"line":55,"column":10}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"helpers","hash":{},"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":55,"column":13}}}) : helper))) != null ? stack1 : "")
     + "\n";
-},"7":function(container,depth0,helpers,partials,data) {
+},"8":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "// The deformable sampler (the C-style renderer's, shared with every target).\n"
+    + ((stack1 = (((helper = lookupProperty(helpers,"sampleFn") || container.strict(depth0, "sampleFn", {"start":{"line":60,"column":3},"end":{"line":60,"column":11}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"sampleFn","hash":{},"data":data,"loc":{"start":{"line":60,"column":0},"end":{"line":60,"column":14}}}) : helper))) != null ? stack1 : "")
+    + "\n\n";
+},"9":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -577,15 +590,15 @@ module.exports = {
     };
 
   return "// Output pixels m and m + 1 (m even: one plane, one word per channel) and channels c .. c+3.\nfn store2(m: u32, c: u32, lo: vec4<f32>, hi: vec4<f32>) {\n  let n = m / OHWP;\n  let p = m % OHWP;\n  let oh = p / OW;\n  let ow = p % OW;\n  let oh1 = (p + 1u) / OW;\n  let ow1 = (p + 1u) % OW;\n  for (var j = 0u; j < 4u; j++) {\n    let co = c + j;\n    if (co >= COUT) { break; }\n    let v0 = epi(i32(n), i32(co), i32(oh), i32(ow), lo[j]);\n    var v1 = 0.0;\n    if (p + 1u < OHW) { v1 = epi(i32(n), i32(co), i32(oh1), i32(ow1), hi[j]); }\n    "
-    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "buf", {"start":{"line":74,"column":6},"end":{"line":74,"column":11}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "buf", {"start":{"line":82,"column":6},"end":{"line":82,"column":11}} ), depth0)) != null ? stack1 : "")
     + "[("
-    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "off", {"start":{"line":74,"column":17},"end":{"line":74,"column":22}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "off", {"start":{"line":82,"column":17},"end":{"line":82,"column":22}} ), depth0)) != null ? stack1 : "")
     + "u + n * "
-    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "s0", {"start":{"line":74,"column":34},"end":{"line":74,"column":38}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(lookupProperty(depth0,"y"), "s0", {"start":{"line":82,"column":34},"end":{"line":82,"column":38}} ), depth0)) != null ? stack1 : "")
     + "u + co * OHWP + p) >> 1u] = pack2x16float(clamp(vec2<f32>(v0, v1), vec2<f32>(-65504.0), vec2<f32>(65504.0)));\n  }\n}\n";
-},"8":function(container,depth0,helpers,partials,data) {
+},"10":function(container,depth0,helpers,partials,data) {
     return "// Output pixel m and channels c .. c+3 (c a multiple of 4, below COUT).\nfn store(m: u32, c: u32, acc: vec4<f32>) {\n  let n = m / OHW;\n  let p = m % OHW;\n  let oh = p / OW;\n  let ow = p % OW;\n  for (var j = 0u; j < 4u; j++) {\n    let co = c + j;\n    if (co >= COUT) { break; }\n    epi(i32(n), i32(co), i32(oh), i32(ow), acc[j]);\n  }\n}\n";
-},"9":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"11":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -593,9 +606,9 @@ module.exports = {
         return undefined
     };
 
-  return ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"packed"),{"name":"if","hash":{},"fn":container.program(10, data, 0, blockParams, depths),"inverse":container.program(11, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":105,"column":0},"end":{"line":115,"column":7}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"pointwise"),{"name":"if","hash":{},"fn":container.program(12, data, 0, blockParams, depths),"inverse":container.program(13, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":123,"column":7}}})) != null ? stack1 : "");
-},"10":function(container,depth0,helpers,partials,data) {
+  return ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"packed"),{"name":"if","hash":{},"fn":container.program(12, data, 0, blockParams, depths),"inverse":container.program(13, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":113,"column":0},"end":{"line":123,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depths[1],"pointwise"),{"name":"if","hash":{},"fn":container.program(14, data, 0, blockParams, depths),"inverse":container.program(15, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":124,"column":0},"end":{"line":131,"column":7}}})) != null ? stack1 : "");
+},"12":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.lambda;
 
   return "  let aok"
@@ -617,7 +630,7 @@ module.exports = {
     + " = (amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " % OHWP) % OW;\n";
-},"11":function(container,depth0,helpers,partials,data) {
+},"13":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.lambda;
 
   return "  let aok"
@@ -637,7 +650,7 @@ module.exports = {
     + " = amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " % OW;\n";
-},"12":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"14":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -648,23 +661,23 @@ module.exports = {
   return "  let abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":117,"column":24},"end":{"line":117,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":125,"column":24},"end":{"line":125,"column":32}} ), depth0)) != null ? stack1 : "")
     + "u + (amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " / "
-    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":117,"column":55},"end":{"line":117,"column":63}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":125,"column":55},"end":{"line":125,"column":63}} ), depth0)) != null ? stack1 : "")
     + ") * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":117,"column":71},"end":{"line":117,"column":78}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":125,"column":71},"end":{"line":125,"column":78}} ), depth0)) != null ? stack1 : "")
     + "u + aoh"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":117,"column":100},"end":{"line":117,"column":107}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":125,"column":100},"end":{"line":125,"column":107}} ), depth0)) != null ? stack1 : "")
     + "u + aow"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":117,"column":129},"end":{"line":117,"column":136}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":125,"column":129},"end":{"line":125,"column":136}} ), depth0)) != null ? stack1 : "")
     + "u;\n";
-},"13":function(container,depth0,helpers,partials,data,blockParams,depths) {
+},"15":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -675,13 +688,13 @@ module.exports = {
   return "  let abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":119,"column":24},"end":{"line":119,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "off", {"start":{"line":127,"column":24},"end":{"line":127,"column":32}} ), depth0)) != null ? stack1 : "")
     + "u + (amc"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " / "
-    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":119,"column":55},"end":{"line":119,"column":63}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":127,"column":55},"end":{"line":127,"column":63}} ), depth0)) != null ? stack1 : "")
     + ") * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":119,"column":71},"end":{"line":119,"column":78}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s0", {"start":{"line":127,"column":71},"end":{"line":127,"column":78}} ), depth0)) != null ? stack1 : "")
     + "u;\n  // Wraps below zero for padding rows / columns; `< H` / `< W` then rejects them.\n  let ih0"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = aoh"
@@ -691,54 +704,16 @@ module.exports = {
     + " = aow"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * SW - PL;\n";
-},"14":function(container,depth0,helpers,partials,data) {
-    return "m0 + 2 * ty + (i / 2) * 2 * TY + i % 2 (pairs)";
-},"15":function(container,depth0,helpers,partials,data) {
-    return "m0 + ty + i * TY";
 },"16":function(container,depth0,helpers,partials,data) {
+    return "m0 + 2 * ty + (i / 2) * 2 * TY + i % 2 (pairs)";
+},"17":function(container,depth0,helpers,partials,data) {
+    return "m0 + ty + i * TY";
+},"18":function(container,depth0,helpers,partials,data) {
     var stack1;
 
   return "  var "
     + ((stack1 = container.lambda(depth0, depth0)) != null ? stack1 : "")
     + " = vec4<f32>(0.0);\n";
-},"17":function(container,depth0,helpers,partials,data,blockParams,depths) {
-    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
-        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
-          return parent[propertyName];
-        }
-        return undefined
-    };
-
-  return ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(18, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":141,"column":0},"end":{"line":145,"column":9}}})) != null ? stack1 : "");
-},"18":function(container,depth0,helpers,partials,data,blockParams,depths) {
-    var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
-        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
-          return parent[propertyName];
-        }
-        return undefined
-    };
-
-  return "      var v"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " = "
-    + ((stack1 = alias1(alias2(depths[1], "aZero", {"start":{"line":142,"column":24},"end":{"line":142,"column":32}} ), depth0)) != null ? stack1 : "")
-    + ";\n      if (aok"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + ") { v"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " = "
-    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":143,"column":39},"end":{"line":143,"column":44}} ), depth0)) != null ? stack1 : "")
-    + "abase"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " + gk * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":143,"column":69},"end":{"line":143,"column":76}} ), depth0)) != null ? stack1 : "")
-    + "u"
-    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":143,"column":81},"end":{"line":143,"column":86}} ), depth0)) != null ? stack1 : "")
-    + "; }\n      As[kk * BM + am + "
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + "u * WG] = v"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + ";\n";
 },"19":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -747,8 +722,7 @@ module.exports = {
         return undefined
     };
 
-  return "      let ci = gk / KHW;\n      let rk = gk % KHW;\n      let ky = rk / KW;\n      let kx = rk % KW;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(20, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":151,"column":0},"end":{"line":157,"column":9}}})) != null ? stack1 : "");
+  return ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(20, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":149,"column":0},"end":{"line":153,"column":9}}})) != null ? stack1 : "");
 },"20":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -760,7 +734,46 @@ module.exports = {
   return "      var v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(depths[1], "aZero", {"start":{"line":152,"column":24},"end":{"line":152,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(depths[1], "aZero", {"start":{"line":150,"column":24},"end":{"line":150,"column":32}} ), depth0)) != null ? stack1 : "")
+    + ";\n      if (aok"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + ") { v"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = "
+    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":151,"column":39},"end":{"line":151,"column":44}} ), depth0)) != null ? stack1 : "")
+    + "abase"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " + gk * "
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":151,"column":69},"end":{"line":151,"column":76}} ), depth0)) != null ? stack1 : "")
+    + "u"
+    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":151,"column":81},"end":{"line":151,"column":86}} ), depth0)) != null ? stack1 : "")
+    + "; }\n      As[kk * BM + am + "
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "u * WG] = v"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + ";\n";
+},"21":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      let ci = gk / KHW;\n      let rk = gk % KHW;\n      let ky = rk / KW;\n      let kx = rk % KW;\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(22, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":159,"column":0},"end":{"line":169,"column":9}}})) != null ? stack1 : "");
+},"22":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, alias1=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      var v"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = "
+    + ((stack1 = alias1(container.strict(depths[1], "aZero", {"start":{"line":160,"column":24},"end":{"line":160,"column":32}} ), depth0)) != null ? stack1 : "")
     + ";\n      let ih"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = ih0"
@@ -769,7 +782,40 @@ module.exports = {
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = iw0"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + " + kx;\n      if (aok"
+    + " + kx;\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depths[1],"deform"),{"name":"if","hash":{},"fn":container.program(23, data, 0, blockParams, depths),"inverse":container.program(24, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":163,"column":0},"end":{"line":167,"column":7}}})) != null ? stack1 : "")
+    + "      As[kk * BM + am + "
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "u * WG] = v"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + ";\n";
+},"23":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, alias1=container.lambda, alias2=container.strict;
+
+  return "      if (aok"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + ") { v"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " = "
+    + ((stack1 = alias1(alias2(depths[1], "aType", {"start":{"line":164,"column":39},"end":{"line":164,"column":47}} ), depth0)) != null ? stack1 : "")
+    + "(sample(i32(amc"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + " / "
+    + ((stack1 = alias1(alias2(depths[1], "plane", {"start":{"line":164,"column":77},"end":{"line":164,"column":85}} ), depth0)) != null ? stack1 : "")
+    + "), i32(ci), i32(rk), i32(aoh"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "), i32(aow"
+    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
+    + "))); }\n";
+},"24":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, alias1=container.lambda, alias2=container.strict, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      if (aok"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " && ih"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
@@ -778,51 +824,47 @@ module.exports = {
     + " < W) { v"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " = "
-    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":155,"column":75},"end":{"line":155,"column":80}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(depths[1], "xl", {"start":{"line":166,"column":75},"end":{"line":166,"column":80}} ), depth0)) != null ? stack1 : "")
     + "abase"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " + ci * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":155,"column":105},"end":{"line":155,"column":112}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s1", {"start":{"line":166,"column":105},"end":{"line":166,"column":112}} ), depth0)) != null ? stack1 : "")
     + "u + ih"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":155,"column":133},"end":{"line":155,"column":140}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s2", {"start":{"line":166,"column":133},"end":{"line":166,"column":140}} ), depth0)) != null ? stack1 : "")
     + "u + iw"
     + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
     + " * "
-    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":155,"column":161},"end":{"line":155,"column":168}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias1(alias2(lookupProperty(depths[1],"x"), "s3", {"start":{"line":166,"column":161},"end":{"line":166,"column":168}} ), depth0)) != null ? stack1 : "")
     + "u"
-    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":155,"column":173},"end":{"line":155,"column":178}} ), depth0)) != null ? stack1 : "")
-    + "; }\n      As[kk * BM + am + "
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + "u * WG] = v"
-    + ((stack1 = alias1(depth0, depth0)) != null ? stack1 : "")
-    + ";\n";
-},"21":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    + ((stack1 = alias1(alias2(depths[1], "xr", {"start":{"line":166,"column":173},"end":{"line":166,"column":178}} ), depth0)) != null ? stack1 : "")
+    + "; }\n";
+},"25":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, alias1=container.strict, alias2=container.lambda;
 
   return "      let "
-    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":169,"column":12},"end":{"line":169,"column":21}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":181,"column":12},"end":{"line":181,"column":21}} ), depth0)) != null ? stack1 : "")
     + " = As[kk * BM + "
-    + ((stack1 = alias2(alias1(depths[1], "tyTerm", {"start":{"line":169,"column":41},"end":{"line":169,"column":50}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depths[1], "tyTerm", {"start":{"line":181,"column":41},"end":{"line":181,"column":50}} ), depth0)) != null ? stack1 : "")
     + " + "
-    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":169,"column":57},"end":{"line":169,"column":65}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":181,"column":57},"end":{"line":181,"column":65}} ), depth0)) != null ? stack1 : "")
     + "u];\n";
-},"22":function(container,depth0,helpers,partials,data) {
+},"26":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda;
 
   return "      let "
-    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":172,"column":12},"end":{"line":172,"column":21}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "name", {"start":{"line":184,"column":12},"end":{"line":184,"column":21}} ), depth0)) != null ? stack1 : "")
     + " = Bs[kk * BN4 + tx * VN + "
-    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":172,"column":52},"end":{"line":172,"column":60}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias2(alias1(depth0, "off", {"start":{"line":184,"column":52},"end":{"line":184,"column":60}} ), depth0)) != null ? stack1 : "")
     + "u];\n";
-},"23":function(container,depth0,helpers,partials,data) {
+},"27":function(container,depth0,helpers,partials,data) {
     var stack1;
 
   return "      "
     + ((stack1 = container.lambda(depth0, depth0)) != null ? stack1 : "")
     + "\n";
-},"24":function(container,depth0,helpers,partials,data) {
+},"28":function(container,depth0,helpers,partials,data) {
     var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -831,9 +873,9 @@ module.exports = {
     };
 
   return "  // Pixel pairs grow with r: stop at the first one past M. Accumulator q = i * VN + j holds\n  // pixel i of the invocation; pair r is pixels 2r and 2r + 1.\n  for (var r = 0u; r < "
-    + ((stack1 = (((helper = lookupProperty(helpers,"pairs") || container.strict(depth0, "pairs", {"start":{"line":187,"column":25},"end":{"line":187,"column":30}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"pairs","hash":{},"data":data,"loc":{"start":{"line":187,"column":23},"end":{"line":187,"column":32}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"pairs") || container.strict(depth0, "pairs", {"start":{"line":199,"column":25},"end":{"line":199,"column":30}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"pairs","hash":{},"data":data,"loc":{"start":{"line":199,"column":23},"end":{"line":199,"column":32}}}) : helper))) != null ? stack1 : "")
     + "u && m0 + 2u * ty + r * 2u * TY < M; r++) {\n    for (var j = 0u; j < VN; j++) {\n      let c = (c40 + tx * VN + j) * 4u;\n      if (c < COUT) { store2(m0 + 2u * ty + r * 2u * TY, c, outs[2u * r * VN + j], outs[(2u * r + 1u) * VN + j]); }\n    }\n  }\n";
-},"25":function(container,depth0,helpers,partials,data) {
+},"29":function(container,depth0,helpers,partials,data) {
     var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -842,7 +884,7 @@ module.exports = {
     };
 
   return "  // Pixels grow with q / VN: stop at the first one past M.\n  for (var q = 0u; q < "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || container.strict(depth0, "tileLen", {"start":{"line":195,"column":25},"end":{"line":195,"column":32}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":195,"column":23},"end":{"line":195,"column":34}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || container.strict(depth0, "tileLen", {"start":{"line":207,"column":25},"end":{"line":207,"column":32}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":207,"column":23},"end":{"line":207,"column":34}}}) : helper))) != null ? stack1 : "")
     + "u && m0 + ty + (q / VN) * TY < M; q++) {\n    let c = (c40 + tx * VN + q % VN) * 4u;\n    if (c < COUT) { store(m0 + ty + (q / VN) * TY, c, outs[q]); }\n  }\n";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -856,82 +898,86 @@ module.exports = {
     + ((stack1 = (((helper = lookupProperty(helpers,"header") || alias2(depth0, "header", {"start":{"line":2,"column":10},"end":{"line":2,"column":16}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"header","hash":{},"data":data,"loc":{"start":{"line":2,"column":7},"end":{"line":2,"column":19}}}) : helper))) != null ? stack1 : "")
     + "\n// Tiled implicit-GEMM convolution (groups == 1): Y[M, N] = X'[M, K] * B[K, N], then the fused\n// epilogue (bias, activation, residual). M = batch * output pixels, N = output channels,\n// K = Cin * kh * kw in (ci, ky, kx) order. X' is never materialized: the A tile is gathered\n// straight from the input view"
     + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(1, data, 0, blockParams, depths),"inverse":container.program(2, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":6,"column":31},"end":{"line":7,"column":65}}})) != null ? stack1 : "")
-    + ". B is the weight repacked at build\n// time as [K, N4] (N4 = Cout rounded up to 4, zero columns), read as vec4.\n// One workgroup computes a BM x BN tile of Y. Per K step of BK it stages A (BK x BM scalars)\n// and B (BK x BN/4 vec4) in workgroup memory; each invocation then accumulates TM pixels\n// (strided TY apart, so neighbouring invocations touch neighbouring pixels) times VN vec4 of\n// output channels in registers.\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(3, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":13,"column":0},"end":{"line":20,"column":7}}})) != null ? stack1 : "")
+    + ". B is the weight repacked at build\n// time as [K, N4] (N4 = Cout rounded up to 4, zero columns), read as vec4."
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"deform"),{"name":"if","hash":{},"fn":container.program(3, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":8,"column":75},"end":{"line":11,"column":78}}})) != null ? stack1 : "")
+    + "\n// One workgroup computes a BM x BN tile of Y. Per K step of BK it stages A (BK x BM scalars)\n// and B (BK x BN/4 vec4) in workgroup memory; each invocation then accumulates TM pixels\n// (strided TY apart, so neighbouring invocations touch neighbouring pixels) times VN vec4 of\n// output channels in registers.\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(4, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":16,"column":0},"end":{"line":23,"column":7}}})) != null ? stack1 : "")
     + "const M = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"m") || alias2(depth0, "m", {"start":{"line":21,"column":12},"end":{"line":21,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"m","hash":{},"data":data,"loc":{"start":{"line":21,"column":10},"end":{"line":21,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"m") || alias2(depth0, "m", {"start":{"line":24,"column":12},"end":{"line":24,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"m","hash":{},"data":data,"loc":{"start":{"line":24,"column":10},"end":{"line":24,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst K = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"k") || alias2(depth0, "k", {"start":{"line":22,"column":12},"end":{"line":22,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"k","hash":{},"data":data,"loc":{"start":{"line":22,"column":10},"end":{"line":22,"column":15}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"k") || alias2(depth0, "k", {"start":{"line":25,"column":12},"end":{"line":25,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"k","hash":{},"data":data,"loc":{"start":{"line":25,"column":10},"end":{"line":25,"column":15}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst COUT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"cout") || alias2(depth0, "cout", {"start":{"line":23,"column":15},"end":{"line":23,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"cout","hash":{},"data":data,"loc":{"start":{"line":23,"column":13},"end":{"line":23,"column":21}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"cout") || alias2(depth0, "cout", {"start":{"line":26,"column":15},"end":{"line":26,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"cout","hash":{},"data":data,"loc":{"start":{"line":26,"column":13},"end":{"line":26,"column":21}}}) : helper))) != null ? stack1 : "")
     + "u;\n// vec4 columns of B (Cout rounded up to 4, over 4).\nconst NV = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"nv") || alias2(depth0, "nv", {"start":{"line":25,"column":13},"end":{"line":25,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nv","hash":{},"data":data,"loc":{"start":{"line":25,"column":11},"end":{"line":25,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"nv") || alias2(depth0, "nv", {"start":{"line":28,"column":13},"end":{"line":28,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nv","hash":{},"data":data,"loc":{"start":{"line":28,"column":11},"end":{"line":28,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst OHW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ohw") || alias2(depth0, "ohw", {"start":{"line":26,"column":14},"end":{"line":26,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ohw","hash":{},"data":data,"loc":{"start":{"line":26,"column":12},"end":{"line":26,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ohw") || alias2(depth0, "ohw", {"start":{"line":29,"column":14},"end":{"line":29,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ohw","hash":{},"data":data,"loc":{"start":{"line":29,"column":12},"end":{"line":29,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst OW = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ow") || alias2(depth0, "ow", {"start":{"line":27,"column":13},"end":{"line":27,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ow","hash":{},"data":data,"loc":{"start":{"line":27,"column":11},"end":{"line":27,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ow") || alias2(depth0, "ow", {"start":{"line":30,"column":13},"end":{"line":30,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ow","hash":{},"data":data,"loc":{"start":{"line":30,"column":11},"end":{"line":30,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\n"
-    + ((stack1 = lookupProperty(helpers,"unless").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"unless","hash":{},"fn":container.program(5, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":0},"end":{"line":37,"column":11}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"unless").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"unless","hash":{},"fn":container.program(6, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":31,"column":0},"end":{"line":40,"column":11}}})) != null ? stack1 : "")
     + "const BM = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bm") || alias2(depth0, "bm", {"start":{"line":38,"column":13},"end":{"line":38,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bm","hash":{},"data":data,"loc":{"start":{"line":38,"column":11},"end":{"line":38,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bm") || alias2(depth0, "bm", {"start":{"line":41,"column":13},"end":{"line":41,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bm","hash":{},"data":data,"loc":{"start":{"line":41,"column":11},"end":{"line":41,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst BN4 = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bn4") || alias2(depth0, "bn4", {"start":{"line":39,"column":14},"end":{"line":39,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bn4","hash":{},"data":data,"loc":{"start":{"line":39,"column":12},"end":{"line":39,"column":19}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bn4") || alias2(depth0, "bn4", {"start":{"line":42,"column":14},"end":{"line":42,"column":17}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bn4","hash":{},"data":data,"loc":{"start":{"line":42,"column":12},"end":{"line":42,"column":19}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst BK = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bk") || alias2(depth0, "bk", {"start":{"line":40,"column":13},"end":{"line":40,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bk","hash":{},"data":data,"loc":{"start":{"line":40,"column":11},"end":{"line":40,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bk") || alias2(depth0, "bk", {"start":{"line":43,"column":13},"end":{"line":43,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bk","hash":{},"data":data,"loc":{"start":{"line":43,"column":11},"end":{"line":43,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst TY = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"ty") || alias2(depth0, "ty", {"start":{"line":41,"column":13},"end":{"line":41,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ty","hash":{},"data":data,"loc":{"start":{"line":41,"column":11},"end":{"line":41,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"ty") || alias2(depth0, "ty", {"start":{"line":44,"column":13},"end":{"line":44,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"ty","hash":{},"data":data,"loc":{"start":{"line":44,"column":11},"end":{"line":44,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst VN = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"vn") || alias2(depth0, "vn", {"start":{"line":42,"column":13},"end":{"line":42,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"vn","hash":{},"data":data,"loc":{"start":{"line":42,"column":11},"end":{"line":42,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"vn") || alias2(depth0, "vn", {"start":{"line":45,"column":13},"end":{"line":45,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"vn","hash":{},"data":data,"loc":{"start":{"line":45,"column":11},"end":{"line":45,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst WG = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":43,"column":13},"end":{"line":43,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":43,"column":11},"end":{"line":43,"column":21}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":46,"column":13},"end":{"line":46,"column":19}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":46,"column":11},"end":{"line":46,"column":21}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst NT = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"nt") || alias2(depth0, "nt", {"start":{"line":44,"column":13},"end":{"line":44,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nt","hash":{},"data":data,"loc":{"start":{"line":44,"column":11},"end":{"line":44,"column":17}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"nt") || alias2(depth0, "nt", {"start":{"line":47,"column":13},"end":{"line":47,"column":15}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"nt","hash":{},"data":data,"loc":{"start":{"line":47,"column":11},"end":{"line":47,"column":17}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst TILES = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tiles") || alias2(depth0, "tiles", {"start":{"line":45,"column":16},"end":{"line":45,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tiles","hash":{},"data":data,"loc":{"start":{"line":45,"column":14},"end":{"line":45,"column":23}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"tiles") || alias2(depth0, "tiles", {"start":{"line":48,"column":16},"end":{"line":48,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tiles","hash":{},"data":data,"loc":{"start":{"line":48,"column":14},"end":{"line":48,"column":23}}}) : helper))) != null ? stack1 : "")
     + "u;\nconst WOFF4 = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"wOff4") || alias2(depth0, "wOff4", {"start":{"line":46,"column":16},"end":{"line":46,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wOff4","hash":{},"data":data,"loc":{"start":{"line":46,"column":14},"end":{"line":46,"column":23}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"wOff4") || alias2(depth0, "wOff4", {"start":{"line":49,"column":16},"end":{"line":49,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wOff4","hash":{},"data":data,"loc":{"start":{"line":49,"column":14},"end":{"line":49,"column":23}}}) : helper))) != null ? stack1 : "")
     + "u;\n\nvar<workgroup> As: array<"
-    + ((stack1 = (((helper = lookupProperty(helpers,"aType") || alias2(depth0, "aType", {"start":{"line":48,"column":27},"end":{"line":48,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aType","hash":{},"data":data,"loc":{"start":{"line":48,"column":25},"end":{"line":48,"column":34}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"aType") || alias2(depth0, "aType", {"start":{"line":51,"column":27},"end":{"line":51,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aType","hash":{},"data":data,"loc":{"start":{"line":51,"column":25},"end":{"line":51,"column":34}}}) : helper))) != null ? stack1 : "")
     + ", "
-    + ((stack1 = (((helper = lookupProperty(helpers,"aTile") || alias2(depth0, "aTile", {"start":{"line":48,"column":38},"end":{"line":48,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aTile","hash":{},"data":data,"loc":{"start":{"line":48,"column":36},"end":{"line":48,"column":45}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"aTile") || alias2(depth0, "aTile", {"start":{"line":51,"column":38},"end":{"line":51,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aTile","hash":{},"data":data,"loc":{"start":{"line":51,"column":36},"end":{"line":51,"column":45}}}) : helper))) != null ? stack1 : "")
     + ">;\nvar<workgroup> Bs: array<"
-    + ((stack1 = (((helper = lookupProperty(helpers,"bType") || alias2(depth0, "bType", {"start":{"line":49,"column":27},"end":{"line":49,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bType","hash":{},"data":data,"loc":{"start":{"line":49,"column":25},"end":{"line":49,"column":34}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bType") || alias2(depth0, "bType", {"start":{"line":52,"column":27},"end":{"line":52,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bType","hash":{},"data":data,"loc":{"start":{"line":52,"column":25},"end":{"line":52,"column":34}}}) : helper))) != null ? stack1 : "")
     + ", "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bTile") || alias2(depth0, "bTile", {"start":{"line":49,"column":38},"end":{"line":49,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bTile","hash":{},"data":data,"loc":{"start":{"line":49,"column":36},"end":{"line":49,"column":45}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bTile") || alias2(depth0, "bTile", {"start":{"line":52,"column":38},"end":{"line":52,"column":43}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bTile","hash":{},"data":data,"loc":{"start":{"line":52,"column":36},"end":{"line":52,"column":45}}}) : helper))) != null ? stack1 : "")
     + ">;\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(6, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":50,"column":0},"end":{"line":53,"column":7}}})) != null ? stack1 : "")
-    + "\n// The epilogue of one output element (bias, activation, residual, store): the C-style\n// renderer's, shared with every target.\n"
-    + ((stack1 = (((helper = lookupProperty(helpers,"epilogueFn") || alias2(depth0, "epilogueFn", {"start":{"line":57,"column":3},"end":{"line":57,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"epilogueFn","hash":{},"data":data,"loc":{"start":{"line":57,"column":0},"end":{"line":57,"column":16}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(7, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":53,"column":0},"end":{"line":56,"column":7}}})) != null ? stack1 : "")
+    + "\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"deform"),{"name":"if","hash":{},"fn":container.program(8, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":58,"column":0},"end":{"line":62,"column":7}}})) != null ? stack1 : "")
+    + "// The epilogue of one output element (bias, activation, residual, store): the C-style\n// renderer's, shared with every target.\n"
+    + ((stack1 = (((helper = lookupProperty(helpers,"epilogueFn") || alias2(depth0, "epilogueFn", {"start":{"line":65,"column":3},"end":{"line":65,"column":13}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"epilogueFn","hash":{},"data":data,"loc":{"start":{"line":65,"column":0},"end":{"line":65,"column":16}}}) : helper))) != null ? stack1 : "")
     + "\n\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(7, data, 0, blockParams, depths),"inverse":container.program(8, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":59,"column":0},"end":{"line":90,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(9, data, 0, blockParams, depths),"inverse":container.program(10, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":67,"column":0},"end":{"line":98,"column":7}}})) != null ? stack1 : "")
     + "\n@compute @workgroup_size("
-    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":92,"column":27},"end":{"line":92,"column":33}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":92,"column":25},"end":{"line":92,"column":35}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"wgSize") || alias2(depth0, "wgSize", {"start":{"line":100,"column":27},"end":{"line":100,"column":33}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"wgSize","hash":{},"data":data,"loc":{"start":{"line":100,"column":25},"end":{"line":100,"column":35}}}) : helper))) != null ? stack1 : "")
     + ")\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let tile = wid.y * nwg.x + wid.x;\n  // Workgroup-uniform: whole workgroups leave, so every barrier below is reached by all.\n  if (tile >= TILES) { return; }\n  let m0 = (tile / NT) * BM;\n  let c40 = (tile % NT) * BN4;\n\n  // A staging: this invocation loads pixels m0 + am + s * WG (one per slot s) of K rows\n  // ar, ar + WG / BM, ... Pixel decoding happens once, here.\n  let am = li % BM;\n  let ar = li / BM;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(9, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":104,"column":0},"end":{"line":124,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aSlots"),{"name":"each","hash":{},"fn":container.program(11, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":112,"column":0},"end":{"line":132,"column":9}}})) != null ? stack1 : "")
     + "\n  // Compute mapping: pixels "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(14, data, 0, blockParams, depths),"inverse":container.program(15, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":126,"column":29},"end":{"line":126,"column":120}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(16, data, 0, blockParams, depths),"inverse":container.program(17, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":134,"column":29},"end":{"line":134,"column":120}}})) != null ? stack1 : "")
     + ", vec4 columns c40 + tx * VN + j.\n  let ty = li % TY;\n  let tx = li / TY;\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"accs"),{"name":"each","hash":{},"fn":container.program(16, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":129,"column":0},"end":{"line":131,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"accs"),{"name":"each","hash":{},"fn":container.program(18, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":137,"column":0},"end":{"line":139,"column":9}}})) != null ? stack1 : "")
     + "\n  for (var k0 = 0u; k0 < K; k0 += BK) {\n    // Rows of this K step; the last step may have fewer. Staging and the product stop there,\n    // so no loop below has a trip count the shader compiler can fold: unrolled, their loads make\n    // JIT drivers (llvmpipe) compile for seconds.\n    let kn = min(BK, K - k0);\n    for (var kk = ar; kk < kn; kk += "
-    + ((stack1 = (((helper = lookupProperty(helpers,"aRowsPerRound") || alias2(depth0, "aRowsPerRound", {"start":{"line":138,"column":39},"end":{"line":138,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aRowsPerRound","hash":{},"data":data,"loc":{"start":{"line":138,"column":37},"end":{"line":138,"column":54}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"aRowsPerRound") || alias2(depth0, "aRowsPerRound", {"start":{"line":146,"column":39},"end":{"line":146,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"aRowsPerRound","hash":{},"data":data,"loc":{"start":{"line":146,"column":37},"end":{"line":146,"column":54}}}) : helper))) != null ? stack1 : "")
     + "u) {\n      let gk = k0 + kk;\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(17, data, 0, blockParams, depths),"inverse":container.program(19, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":140,"column":0},"end":{"line":158,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"pointwise"),{"name":"if","hash":{},"fn":container.program(19, data, 0, blockParams, depths),"inverse":container.program(21, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":148,"column":0},"end":{"line":170,"column":7}}})) != null ? stack1 : "")
     + "    }\n    for (var e = li; e < kn * BN4; e += WG) {\n      let c4 = c40 + e % BN4;\n      var b = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bZero") || alias2(depth0, "bZero", {"start":{"line":162,"column":16},"end":{"line":162,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bZero","hash":{},"data":data,"loc":{"start":{"line":162,"column":14},"end":{"line":162,"column":23}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bZero") || alias2(depth0, "bZero", {"start":{"line":174,"column":16},"end":{"line":174,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bZero","hash":{},"data":data,"loc":{"start":{"line":174,"column":14},"end":{"line":174,"column":23}}}) : helper))) != null ? stack1 : "")
     + ";\n      if (c4 < NV) { b = "
-    + ((stack1 = (((helper = lookupProperty(helpers,"bl") || alias2(depth0, "bl", {"start":{"line":163,"column":27},"end":{"line":163,"column":29}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bl","hash":{},"data":data,"loc":{"start":{"line":163,"column":25},"end":{"line":163,"column":31}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"bl") || alias2(depth0, "bl", {"start":{"line":175,"column":27},"end":{"line":175,"column":29}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"bl","hash":{},"data":data,"loc":{"start":{"line":175,"column":25},"end":{"line":175,"column":31}}}) : helper))) != null ? stack1 : "")
     + "WOFF4 + (k0 + e / BN4) * NV + c4"
-    + ((stack1 = (((helper = lookupProperty(helpers,"br") || alias2(depth0, "br", {"start":{"line":163,"column":65},"end":{"line":163,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"br","hash":{},"data":data,"loc":{"start":{"line":163,"column":63},"end":{"line":163,"column":69}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"br") || alias2(depth0, "br", {"start":{"line":175,"column":65},"end":{"line":175,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"br","hash":{},"data":data,"loc":{"start":{"line":175,"column":63},"end":{"line":175,"column":69}}}) : helper))) != null ? stack1 : "")
     + "; }\n      Bs[e] = b;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < kn; kk++) {\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aLoads"),{"name":"each","hash":{},"fn":container.program(21, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":168,"column":0},"end":{"line":170,"column":9}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"bLoads"),{"name":"each","hash":{},"fn":container.program(22, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":171,"column":0},"end":{"line":173,"column":9}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"fmas"),{"name":"each","hash":{},"fn":container.program(23, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":174,"column":0},"end":{"line":176,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"aLoads"),{"name":"each","hash":{},"fn":container.program(25, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":180,"column":0},"end":{"line":182,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"bLoads"),{"name":"each","hash":{},"fn":container.program(26, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":183,"column":0},"end":{"line":185,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"fmas"),{"name":"each","hash":{},"fn":container.program(27, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":186,"column":0},"end":{"line":188,"column":9}}})) != null ? stack1 : "")
     + "    }\n    workgroupBarrier();\n  }\n\n  // The epilogue loops over the register tile (through an array) rather than unrolling it: the\n  // same code for every accumulator keeps shader compilation fast on JIT drivers.\n  let outs = array<vec4<f32>, "
-    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || alias2(depth0, "tileLen", {"start":{"line":183,"column":32},"end":{"line":183,"column":39}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":183,"column":30},"end":{"line":183,"column":41}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"tileLen") || alias2(depth0, "tileLen", {"start":{"line":195,"column":32},"end":{"line":195,"column":39}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"tileLen","hash":{},"data":data,"loc":{"start":{"line":195,"column":30},"end":{"line":195,"column":41}}}) : helper))) != null ? stack1 : "")
     + ">("
-    + ((stack1 = (((helper = lookupProperty(helpers,"accList") || alias2(depth0, "accList", {"start":{"line":183,"column":45},"end":{"line":183,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"accList","hash":{},"data":data,"loc":{"start":{"line":183,"column":43},"end":{"line":183,"column":54}}}) : helper))) != null ? stack1 : "")
+    + ((stack1 = (((helper = lookupProperty(helpers,"accList") || alias2(depth0, "accList", {"start":{"line":195,"column":45},"end":{"line":195,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"accList","hash":{},"data":data,"loc":{"start":{"line":195,"column":43},"end":{"line":195,"column":54}}}) : helper))) != null ? stack1 : "")
     + ");\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(24, data, 0, blockParams, depths),"inverse":container.program(25, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":184,"column":0},"end":{"line":199,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"packed"),{"name":"if","hash":{},"fn":container.program(28, data, 0, blockParams, depths),"inverse":container.program(29, data, 0, blockParams, depths),"data":data,"loc":{"start":{"line":196,"column":0},"end":{"line":211,"column":7}}})) != null ? stack1 : "")
     + "}\n";
 },"useData":true,"useDepths":true},
     "index.html": {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {

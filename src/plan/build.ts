@@ -48,6 +48,7 @@ interface Draft {
   readonly params: Readonly<Record<string, string>>;
   readonly macs: number;
   readonly otherOps: number;
+  readonly samples: number;
   readonly note?: string;
 }
 
@@ -77,6 +78,10 @@ function launchOf(n: Node): { kind: LaunchKind; attrs: LaunchAttrsOf[LaunchKind]
     const a = n.attrs;
     const attrs = { kernel: a.kernel, stride: a.stride, pad: a.pad, groups: a.groups, act: a.act, residual: a.residual };
     return { kind: a.groups > 1 && a.groups === n.shape[1] ? 'dwconv' : 'conv', attrs };
+  }
+  if (isOp(n, 'deform_conv2d')) {
+    const a = n.attrs;
+    return { kind: 'deform_conv', attrs: { kernel: a.kernel, stride: a.stride, pad: a.pad, groups: a.groups, act: a.act, residual: false, deformGroups: a.deformGroups, modulated: a.modulated } };
   }
   if (isOp(n, 'maxpool') || isOp(n, 'avgpool')) {
     const a = n.attrs;
@@ -164,6 +169,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
     params: {},
     macs: 0,
     otherOps: 0,
+    samples: 0,
     note,
   });
   const emitOutputCopies = (value: string) => {
@@ -181,7 +187,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
       }
     } else {
       const ins = n.inputs.map((v) => valueShape(g, v, nodes));
-      const { macs, otherOps } = workOf(n.op, n.attrs, ins, n.shape, n.params);
+      const { macs, otherOps, samples = 0 } = workOf(n.op, n.attrs, ins, n.shape, n.params);
       drafts.push({
         ...launchOf(n),
         nodes: covers(n),
@@ -192,6 +198,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
         params: n.params,
         macs,
         otherOps,
+        samples,
         ...(n.op === 'flatten' ? { note: 'flatten (a copy in an op-by-op plan)' } : {}),
       });
     }
@@ -249,6 +256,7 @@ export function buildPlan(g: Graph, opts: BuildPlanOptions = {}): KernelPlan {
       activationBytesRead: inputs.reduce((s, v) => s + bytes(v), 0),
       weightBytesRead: ps.reduce((s, p) => s + DTYPE_BYTES[p.dtype] * p.numel, 0),
       bytesWritten: bytes(output),
+      samples: d.samples,
     };
     const needs64bit = always || [...inputs, output].some((v) => end(v) > MAX_INT32) || ps.some((p) => p.offset + p.numel > MAX_INT32);
     return { ...launch, cost, needs64bit } as unknown as Launch;

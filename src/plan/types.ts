@@ -29,7 +29,7 @@
 
 import type { Span } from '../diag/diagnostics.js';
 import type { Activation } from '../ir/activations.js';
-import type { ConvAttrs, PoolAttrs } from '../ir/graph.js';
+import type { ConvAttrs, DeformConvAttrs, PoolAttrs } from '../ir/graph.js';
 import type { Precision } from '../ir/precision.js';
 
 /** Bumped whenever a field changes meaning. */
@@ -133,10 +133,15 @@ export interface LaunchCost {
   readonly weightBytesRead: number;
   /** Bytes written (the output view once). */
   readonly bytesWritten: number;
+  /** Bilinearly sampled values of a deformable conv (the op table's `samples`; 0 elsewhere), not in flops. */
+  readonly samples: number;
 }
 
 /** Convolution geometry and epilogue: the IR's (kernel, stride, pad [top, left, bottom, right], groups, act, residual). */
 export type ConvLaunchAttrs = ConvAttrs;
+
+/** A deformable convolution: the IR's geometry plus its offset groups and whether it is modulated (DCNv2). */
+export type DeformLaunchAttrs = DeformConvAttrs;
 
 /** Pooling window, PyTorch semantics (ceil_mode; max pads with -inf; average counts the padded window): the IR's. */
 export type PoolLaunchAttrs = PoolAttrs;
@@ -147,6 +152,7 @@ type NoAttrs = Readonly<Record<string, never>>;
 export interface LaunchAttrsOf {
   conv: ConvLaunchAttrs;
   dwconv: ConvLaunchAttrs;
+  deform_conv: DeformLaunchAttrs;
   maxpool: PoolLaunchAttrs;
   avgpool: PoolLaunchAttrs;
   gap: NoAttrs;
@@ -167,6 +173,7 @@ export interface LaunchAttrsOf {
 export interface LaunchParamsOf {
   conv: { readonly weight: WeightRef; readonly bias?: WeightRef };
   dwconv: { readonly weight: WeightRef; readonly bias?: WeightRef };
+  deform_conv: { readonly weight: WeightRef; readonly bias?: WeightRef };
   maxpool: NoParams;
   avgpool: NoParams;
   gap: NoParams;
@@ -188,6 +195,9 @@ type NoParams = Readonly<Record<string, never>>;
  *
  *   conv        y = act(conv(x, weight) + bias) (+ r)   inputs [x] or [x, r] (attrs.residual)
  *   dwconv      the same with groups == Cin == Cout (depthwise, multiplier 1)
+ *   deform_conv y = act(deform_conv(x, offsets, weight) + bias)   inputs [x, offsets]: groups 1,
+ *               offsets the offset conv's raw output (layout and sampling at the IR's
+ *               DeformConvAttrs, src/ir/graph.ts; the mask's sigmoid is this launch's)
  *   maxpool     window max (-inf padding, ceil-mode windows clipped to the input)
  *   avgpool     window mean (count_include_pad: the window clipped to the padded input)
  *   gap         global average pool [N,C,H,W] -> [N,C,1,1]

@@ -27,6 +27,8 @@ function arity(l: Launch): number[] {
       return [l.attrs.residual ? 2 : 1];
     case 'scale':
       return [l.attrs.residual ? 3 : 2];
+    case 'deform_conv':
+      return [2];
     case 'add':
     case 'mul':
       return [2];
@@ -41,6 +43,7 @@ function arity(l: Launch): number[] {
 const ROLES: Readonly<Record<LaunchKind, { readonly required: readonly string[]; readonly optional: readonly string[] }>> = {
   conv: { required: ['weight'], optional: ['bias'] },
   dwconv: { required: ['weight'], optional: ['bias'] },
+  deform_conv: { required: ['weight'], optional: ['bias'] },
   se_gate: { required: ['weight'], optional: ['bias'] },
   linear: { required: ['weight'], optional: ['bias'] },
   batchnorm: { required: ['weight', 'bias', 'running_mean', 'running_var'], optional: [] },

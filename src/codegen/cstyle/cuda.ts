@@ -10,7 +10,7 @@ const CUDA_THREADS = 256;
 /** Static shared memory per block without opting in (CUDA's default limit). */
 const CUDA_MAX_SHARED_BYTES = 48 * 1024;
 
-const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf' };
+const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf', floor: 'floorf' };
 
 /** The CUDA type of each storage dtype (cuda_fp16.h, cuda_bf16.h; the shim emulates both). */
 export const CUDA_TYPE: Readonly<Record<DType, string>> = { f32: 'float', f16: '__half', bf16: '__nv_bfloat16' };
@@ -41,6 +41,8 @@ export function cudaDialect(wide: boolean): Dialect {
     },
     imin: (a, b) => `((${a}) < (${b}) ? (${a}) : (${b}))`,
     toFloat: (e) => `float(${e})`,
+    toIndex: (e) => `${I}(${e})`,
+    hookFunction: (name, params, body) => [`__device__ __forceinline__ float ${name}(${params.map((q) => `${I} ${q}`).join(', ')}) const {`, ...body, '}'].join('\n'),
     negInf: '-INFINITY',
     letI: (n, e) => `const ${I} ${n} = ${e};`,
     letF: (n, e) => `const float ${n} = ${e};`,

@@ -35,7 +35,14 @@ export interface Dialect {
   /** An integer literal of the index type. */
   i(n: number): string;
   /** A builtin over floats; clamp(x, lo, hi) means min(max(x, lo), hi). */
-  call(fn: Builtin | 'fma', args: readonly string[]): string;
+  call(fn: Builtin | 'fma' | 'floor', args: readonly string[]): string;
+  /** A float value (integral: a floor) as an index value. */
+  toIndex(e: string): string;
+  /**
+   * A float function of a GEMM convolution's hook, with index-typed `params` (CUDA: a const
+   * member of the hook struct, so it reads the struct's buffers; WGSL: a module function).
+   */
+  hookFunction(name: string, params: readonly string[], body: readonly string[]): string;
   /** Element `idx` of buffer `buf` (stored as `dtype`) as a float32 value. */
   load(buf: string, idx: string, dtype: DType): string;
   /**

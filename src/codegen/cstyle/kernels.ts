@@ -342,9 +342,61 @@ function packedPairs(k: KernelBuilder, l: Launch, workgroup: number, sites: Site
   return { fn, body: m.body(), groups: gridFor(words, workgroup) };
 }
 
-/** Whether a target renders this launch with the shared kernels (the GEMM convs are the targets' own). */
-export function isGemmConv(l: Launch): l is LaunchOfKind<'conv'> {
-  return l.kind === 'conv' && l.attrs.groups === 1;
+/** Whether a target renders this launch with the shared kernels (the GEMM convs, deformable or not, are the targets' own). */
+export function isGemmConv(l: Launch): l is LaunchOfKind<'conv'> | LaunchOfKind<'deform_conv'> {
+  return (l.kind === 'conv' || l.kind === 'deform_conv') && l.attrs.groups === 1;
+}
+
+/**
+ * The deformable sampler of a deform_conv launch, written once for every target: a hook
+ * function `sample(n, ci, tap, oh, ow)` returning the value its implicit GEMM reads at row
+ * (ci, tap) and output pixel (n, oh, ow), where an ordinary convolution reads x(n, ci, ih, iw):
+ * the bilinear sample of input channel ci at y = oh*SH - PT + tap / KW + dy, x = ow*SW - PL +
+ * tap % KW + dx, times sigmoid(mask logit) when modulated (the IR's DeformConvAttrs). Each of
+ * the 4 integer neighbours outside the image contributes 0; a point with y <= -1, y >= H,
+ * x <= -1 or x >= W samples 0. Offsets and the logit are read from the offset view at (n, ch,
+ * oh, ow): no columns buffer, nothing materialized.
+ */
+export function deformSampler(k: KernelBuilder, l: LaunchOfKind<'deform_conv'>): string {
+  const d = k.d;
+  const s = k.fork();
+  const [x, off] = l.inputs;
+  const a = l.attrs;
+  const [, cin, H, W] = x.shape;
+  const taps = a.kernel[0] * a.kernel[1];
+  const xa = s.view(x, false);
+  const oa = s.view(off, false);
+  const one = d.f(1);
+  s.line(d.letI('g', `ci / ${d.i(cin / a.deformGroups)}`));
+  s.line(d.letI('ch', `${d.i(2)} * (g * ${d.i(taps)} + tap)`));
+  s.line(d.letF('py', `${d.toFloat(`oh * ${d.i(a.stride[0])} - ${d.i(a.pad[0])} + tap / ${d.i(a.kernel[1])}`)} + ${oa.load('n', 'ch', 'oh', 'ow')}`));
+  s.line(d.letF('px', `${d.toFloat(`ow * ${d.i(a.stride[1])} - ${d.i(a.pad[1])} + tap % ${d.i(a.kernel[1])}`)} + ${oa.load('n', `ch + ${d.i(1)}`, 'oh', 'ow')}`));
+  s.line(d.varF('v', d.f(0)));
+  s.if(`py > ${d.f(-1)} && py < ${d.f(H)} && px > ${d.f(-1)} && px < ${d.f(W)}`, () => {
+    s.line(d.letF('fy', d.call('floor', ['py'])));
+    s.line(d.letF('fx', d.call('floor', ['px'])));
+    s.line(d.letI('y0', d.toIndex('fy')));
+    s.line(d.letI('x0', d.toIndex('fx')));
+    s.line(d.letF('ly', 'py - fy'));
+    s.line(d.letF('lx', 'px - fx'));
+    const corner = (dy: number, dx: number, cond: string) => {
+      const wy = dy ? 'ly' : `(${one} - ly)`;
+      const wx = dx ? 'lx' : `(${one} - lx)`;
+      const yy = dy ? `y0 + ${d.i(1)}` : 'y0';
+      const xx = dx ? `x0 + ${d.i(1)}` : 'x0';
+      s.if(cond, () => s.line(`v = v + (${wy} * ${wx}) * ${xa.load('n', 'ci', yy, xx)};`));
+    };
+    corner(0, 0, `y0 >= ${d.i(0)} && x0 >= ${d.i(0)}`);
+    corner(0, 1, `y0 >= ${d.i(0)} && x0 + ${d.i(1)} < ${d.i(W)}`);
+    corner(1, 0, `y0 + ${d.i(1)} < ${d.i(H)} && x0 >= ${d.i(0)}`);
+    corner(1, 1, `y0 + ${d.i(1)} < ${d.i(H)} && x0 + ${d.i(1)} < ${d.i(W)}`);
+    if (a.modulated) {
+      const logit = oa.load('n', `${d.i(2 * taps * a.deformGroups)} + g * ${d.i(taps)} + tap`, 'oh', 'ow');
+      s.line(`v = v * (${one} / (${one} + ${d.call('exp', [`-${logit}`])}));`);
+    }
+  });
+  s.line('return v;');
+  return d.hookFunction('sample', ['n', 'ci', 'tap', 'oh', 'ow'], s.body());
 }
 
 /**
@@ -374,6 +426,8 @@ export function renderShared(l: Launch, d: Dialect, sites: Sites, name: string, 
       return [one('', (k) => groupedConv(k, l))];
     case 'dwconv':
       return [one('', (k) => groupedConv(k, l))];
+    case 'deform_conv':
+      throw new Error(`internal: launch ${l.index} is a deformable GEMM convolution, which the target renders`);
     case 'maxpool':
     case 'avgpool':
       return [one('', (k) => pool(k, l))];

@@ -35,7 +35,7 @@ function unsupported(t: string): never {
 /** pack2x16float of (v0, v1), clamped to f16's finite range first (WGSL leaves overflow indeterminate). */
 const packHalves = (v0: string, v1: string): string => `pack2x16float(clamp(vec2<f32>(${v0}, ${v1}), vec2<f32>(-65504.0), vec2<f32>(65504.0)))`;
 
-const CALLS: Readonly<Record<string, string>> = { max: 'max', min: 'min', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'clamp' };
+const CALLS: Readonly<Record<string, string>> = { max: 'max', min: 'min', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'clamp', floor: 'floor' };
 
 export const wgslDialect: Dialect = {
   name: 'wgsl',
@@ -55,6 +55,8 @@ export const wgslDialect: Dialect = {
     t === 'f32' ? `${buf}[(${idx}) / 4i][(${idx}) % 4i]` : t === 'f16' ? `unpack2x16float(${buf}[(${idx}) >> 2u][((${idx}) >> 1u) & 1i])[(${idx}) & 1i]` : unsupported(t),
   imin: (a, b) => `min(${a}, ${b})`,
   toFloat: (e) => `f32(${e})`,
+  toIndex: (e) => `i32(${e})`,
+  hookFunction: (name, params, body) => [`fn ${name}(${params.map((q) => `${q}: i32`).join(', ')}) -> f32 {`, ...body, '}'].join('\n'),
   negInf: '-3.4028234663852886e38',
   letI: (n, e) => `let ${n} = ${e};`,
   letF: (n, e) => `let ${n} = ${e};`,

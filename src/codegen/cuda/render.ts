@@ -11,7 +11,7 @@ import type { ArtifactMeta } from '../../targets/contract.js';
 import { CUDA_TYPE, cudaDialect, cudaParam } from '../cstyle/cuda.js';
 import type { Binding } from '../cstyle/dialect.js';
 import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
-import { epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
+import { deformSampler, epilogue, isGemmConv, launchComment, renderShared } from '../cstyle/kernels.js';
 import { backendTemplates, type Template } from '../templates.js';
 import { DEFAULT_GPU, findGpu } from '../../hw/gpus.js';
 import { candidateTiles, chooseTile, TC_THREADS, type SmFacts, type TcTile, type TileChoice } from './tiles.js';
@@ -117,7 +117,27 @@ function sitesOf(plan: KernelPlan, layout: CudaWeightLayout): Sites {
  * A groups-1 convolution: the hook struct vovc::conv_igemm<E> reads its geometry from, loads
  * the input and the weight through, and hands each accumulator to (the shared epilogue).
  */
-function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string, sm: () => SmFacts, tile?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+/** A groups-1 convolution the CUDA GEMM kernels compute: ordinary or deformable. */
+type GemmLaunch = LaunchOfKind<'conv'> | LaunchOfKind<'deform_conv'>;
+
+/**
+ * The hook lines that make a deformable launch's GEMM read sampled values: DEFORM, the shared
+ * sampler (cstyle's deformSampler) and `xsample(n, rem, k)`, the B element of GEMM row k at
+ * output pixel rem of image n, in the type `t` the kernel stages (float, or the storage type
+ * on tensor cores: the sample is rounded once, as every stored operand is).
+ */
+function deformHook(k: KernelBuilder, l: GemmLaunch, t: string, fromFloat: string, I: string): string[] {
+  if (l.kind !== 'deform_conv') return ['  static constexpr bool DEFORM = false;'];
+  const taps = l.attrs.kernel[0] * l.attrs.kernel[1];
+  const ow = l.output.shape[3];
+  return [
+    '  static constexpr bool DEFORM = true;',
+    ...deformSampler(k, l).split('\n').map((x) => `  ${x}`),
+    `  __device__ __forceinline__ ${t} xsample(${I} n, ${I} rem, int k) const { return ${fromFloat}(sample(n, k / ${taps}, k % ${taps}, rem / ${ow}, rem % ${ow})); }`,
+  ];
+}
+
+function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunch, name: string, sm: () => SmFacts, tile?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
   if (usesTensorCores(plan)) return tensorCoreConv(plan, layout, l, name, sm(), tile);
   const d = cudaDialect(l.needs64bit);
   const k = new KernelBuilder(d, sitesOf(plan, layout));
@@ -127,7 +147,8 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'c
   const xa = k.view(x, false);
   const wt = k.param(l.params.weight);
   const store = k.fork();
-  epilogue(store, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  epilogue(store, { bias: l.params.bias, act: a.act, residual: l.kind === 'conv' && a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  const deform = deformHook(k, l, 'float', '', d.index);
   const [n, , oh, ow] = y.shape;
   const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1] };
   const I = d.index;
@@ -137,6 +158,7 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'c
     `  using I = ${I};`,
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
+    ...deform,
     `  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.load('n', 'ci', 'ih', 'iw')}; }`,
     `  __device__ __forceinline__ float weight(I m, I kk) const { return ${wt.at(`m * ${d.i(K)} + kk`)}; }`,
     `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
@@ -160,7 +182,7 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'c
  * A groups-1 convolution on tensor cores: the hook struct of vovc::conv_tc<E> (the storage
  * type, the raw input read, the pre-arranged weight rows, the shared epilogue).
  */
-function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfKind<'conv'>, name: string, sm: SmFacts, forced?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
+function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunch, name: string, sm: SmFacts, forced?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
   const d = cudaDialect(l.needs64bit);
   const sites = sitesOf(plan, layout);
   const k = new KernelBuilder(d, sites);
@@ -170,7 +192,8 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
   const w = l.params.weight;
   const wt = k.param(w);
   const store = k.fork();
-  epilogue(store, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  epilogue(store, { bias: l.params.bias, act: a.act, residual: l.kind === 'conv' && a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  const deform = deformHook(k, l, 'T', x.dtype === 'f16' ? '__float2half_rn' : x.dtype === 'bf16' ? '__float2bfloat16_rn' : '', d.index);
   const [n, , oh, ow] = y.shape;
   const KP = layout.pitch.get(w.name)!;
   const pixels = n * oh * ow;
@@ -183,6 +206,7 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
   const epc = 16 / DTYPE_BYTES[x.dtype];
   const [xs0, xs1, xs2, xs3] = x.strides;
   const asyncB =
+    l.kind === 'conv' &&
     a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pad.every((q) => q === 0) &&
     xs3 === 1 && xs2 === x.shape[3] && [x.offset, xs0, xs1, x.shape[2] * x.shape[3]].every((v) => v % epc === 0);
   const source = [
@@ -194,6 +218,7 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: LaunchOfK
     `  static constexpr bool TF32 = ${plan.precision === 'tf32'}, BF16 = ${plan.precision === 'bf16'}, ASYNC_B = ${asyncB};`,
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
+    ...deform,
     `  __device__ __forceinline__ T xs(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
     `  __device__ __forceinline__ const T* xrow(I n, I ci) const { return ${xa.buf} + ${xa.at('n', 'ci', d.i(0), d.i(0))}; }`,
     `  __device__ __forceinline__ const T* wrow(I m) const { return ${wt.buf} + ${d.i(sites.param(w).offset)} + m * ${d.i(KP)}; }`,

@@ -15,7 +15,7 @@ import type { KernelPlan, Launch, LaunchOfKind, TensorView, WeightRef } from '..
 import type { Binding } from '../cstyle/dialect.js';
 import { foldGroups } from '../cstyle/dispatch.js';
 import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
-import { epilogue, isGemmConv, launchComment, launchError, renderShared } from '../cstyle/kernels.js';
+import { deformSampler, epilogue, isGemmConv, launchComment, launchError, renderShared } from '../cstyle/kernels.js';
 import { wgslBindings, wgslDialect } from '../cstyle/wgsl.js';
 import { backendTemplates } from '../templates.js';
 import { chunkWeights } from './chunks.js';
@@ -74,7 +74,7 @@ const tmpl = () => backendTemplates('wgsl');
  * The GEMM convolution's shader: the conv template around the shared epilogue hook. With packed
  * fp16 storage also its `shader-f16` variant (f16 tiles and products, f32 accumulators).
  */
-function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, version: string): { code: string; f16?: string; bindings: readonly Binding[]; groups: [number, number] } {
+function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'> | LaunchOfKind<'deform_conv'>, version: string): { code: string; f16?: string; bindings: readonly Binding[]; groups: [number, number] } {
   const d = wgslDialect;
   const packed = d.packed(l.output.dtype);
   const sites = sitesOf(plan, w);
@@ -92,7 +92,9 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const wc = chunkOf(w, we.offset);
   const wBuf = k.bind(`w${wc.k}`, `wt${wc.k}`, false, l.params.weight.dtype, true);
   const epi = k.fork();
-  epilogue(epi, { bias: l.params.bias, act: a.act, residual: a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  epilogue(epi, { bias: l.params.bias, act: a.act, residual: l.kind === 'conv' && a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
+  // A deformable conv gathers its A tile through the shared bilinear sampler.
+  const sampleFn = l.kind === 'deform_conv' ? deformSampler(k, l) : '';
   // Packed: pixels over planes padded to even (the plan's strides), two per invocation and word.
   const ohwp = packed ? Math.ceil((H * W) / 2) * 2 : H * W;
   if (packed && (y.strides[1] !== ohwp || (H > 1 && y.strides[2] !== W) || (W > 1 && y.strides[3] !== 1) || y.offset % 2 !== 0 || y.strides[0] % 2 !== 0)) {
@@ -105,7 +107,7 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const nt = Math.ceil(Math.ceil(C / 4) / bn4);
   const tiles = Math.ceil(m / t.bm) * nt;
   const ij = <T>(f: (i: number, j: number) => T): T[] => Array.from({ length: t.tm * t.vn }, (_, q) => f(Math.floor(q / t.vn), q % t.vn));
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
+  const pointwise = l.kind === 'conv' && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0;
   const xv = { buf: xa.buf, off: x.offset, s0: x.strides[0], s1: x.strides[1], s2: x.strides[2], s3: x.strides[3] };
   const bindings = checkBindings(l, k.bindings);
   const aOff = (i: number) => (packed ? (i >> 1) * 2 * t.ty + (i & 1) : i * t.ty);
@@ -135,6 +137,7 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'>, versi
   const render = (f16: boolean) => tmpl()['conv.wgsl']({
     header: wgslBindings(`vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}${f16 ? ' (shader-f16)' : ''}`, bindings),
     epilogueFn: [`fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32)${packed ? ' -> f32' : ''} {`, ...epi.body(), '}'].join('\n'),
+    deform: l.kind === 'deform_conv', sampleFn,
     packed, ohwp, plane: packed ? 'OHWP' : 'OHW', tyTerm: packed ? '2u * ty' : 'ty', pairs: t.tm / 2,
     y: { buf: yBuf, off: y.offset, s0: y.strides[0] },
     ...variant(f16),
