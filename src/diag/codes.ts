@@ -141,6 +141,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E7104: c('onnx', "an input shape that does not match the model's"),
   E7106: c('onnx', 'onnxruntime-node cannot be loaded (exit code 3)'),
   E7107: c('onnx', 'a bad --io value, or --faithful with a reduced precision'),
+  E7108: c('onnx', 'a deformable conv the chosen opset cannot write: a bad --deform-lowering, native below opset 19, any below opset 16, decompose with --dynamic-hw'),
 
   E8001: c('driver', 'a target that builds artifacts but cannot run them (exit code 3)'),
   E8002: c('driver', 'an input .npy that is not 4-D NCHW'),

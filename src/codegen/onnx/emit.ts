@@ -7,6 +7,8 @@
 //   scale                         -> Mul(x, s) [-> Add(., r)]
 //   linear                        -> [Flatten, only on an [N,C,1,1] input ->] Gemm(transB = 1)
 //   concat {inplace}              -> Concat (in-place writing is a backend memory plan, not semantics)
+//   deform_conv2d {bias, act}     -> Slice offsets [, Slice + Sigmoid mask] -> DeformConv [-> act]   (opset 19+)
+//                                    or, decomposed, GridSample per (group, tap) -> Mul mask -> Conv 1x1   (opset 16+)
 // An fp16 model stores every initializer and every tensor as float16 (the weights rounded once,
 // after BN folding, to nearest even); its graph input and outputs stay float32, converted by a
 // Cast at each end, unless `ioNative` (then they are float16 too). onnxruntime accumulates fp16
@@ -43,6 +45,8 @@ export interface EmitOptions {
   readonly precision?: 'fp32' | 'fp16';
   /** With fp16: the graph input and outputs are float16 too (no Casts at the ends). */
   readonly ioNative?: boolean;
+  /** Deformable convs as DeformConv (opset 19+) or decomposed into GridSample + Conv (default native). */
+  readonly deformLowering?: 'native' | 'decompose';
 }
 
 /** The name of the graph input's float16 copy (fp16 models with float32 I/O). */
@@ -52,11 +56,13 @@ const INPUT_CAST = `${INPUT}/cast_fp16`;
 const A_FLOAT = 1;
 const A_INT = 2;
 const A_INTS = 7;
+const A_STRING = 3;
 
 type Attr = onnx.IAttributeProto;
 const int = (name: string, i: number): Attr => ({ name, type: A_INT, i });
 const ints = (name: string, v: readonly number[]): Attr => ({ name, type: A_INTS, ints: [...v] });
 const float = (name: string, f: number): Attr => ({ name, type: A_FLOAT, f });
+const stringAttr = (name: string, v: string): Attr => ({ name, type: A_STRING, s: new TextEncoder().encode(v) });
 
 /** One ONNX node of an expansion: op, extra inputs after the chained one, output shape. */
 interface Step {
@@ -126,6 +132,29 @@ class Emitter {
     const bytes = this.elem === FLOAT16 ? halfBytes(p.data) : encodeFloat(p.data);
     this.initializers.push({ name, dims: p.shape, dataType: this.elem, bytes });
     return name;
+  }
+
+  /** A shared int64 constant (Slice bounds, Gather indices), by value. */
+  int64Const(values: readonly number[]): string {
+    const name = `vovc.i64.${values.join('_').replace(/-/g, 'm')}`;
+    if (this.tensors.has(name)) return name;
+    this.claim(name);
+    this.initializers.push({ name, dims: [values.length], dataType: INT64, bytes: int64Bytes(values) });
+    return name;
+  }
+
+  /** A constant of the graph's element type, made here (not a parameter of the graph). */
+  floatConst(name: string, dims: readonly number[], data: Float32Array): string {
+    this.claim(name);
+    this.initializers.push({ name, dims, dataType: this.elem, bytes: this.elem === FLOAT16 ? halfBytes(data) : encodeFloat(data) });
+    return name;
+  }
+
+  /** The data of parameter `name` (for constants derived from it). */
+  paramData(name: string): Float32Array {
+    const d = this.g.params.get(name)?.data;
+    if (!d) throw new Error(`internal: parameter '${name}' has no data (seed the graph first)`);
+    return d;
   }
 
   /** A shared int64 shape constant for Reshape. */
@@ -261,7 +290,115 @@ function convAttrs(n: Node<'conv2d'>): Attr[] {
   return [ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pad), int('group', a.groups)];
 }
 
-function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape, opset: number): void {
+/**
+ * A deformable conv, natively: the offsets (the first 18G channels of the offset conv's
+ * output) and, for DCNv2, the mask (the sigmoid of the rest) as Slices, then DeformConv
+ * (opset 19: X, W, offset, B, mask; offset_group G) and the epilogue activation.
+ */
+function deformNative(e: Emitter, n: Node<'deform_conv2d'>, opset: number): void {
+  const a = n.attrs;
+  const taps = a.kernel[0] * a.kernel[1];
+  const [nb, , oh, ow] = n.shape;
+  const off = e.name(n.inputs[1]);
+  const nOff = 2 * taps * a.deformGroups;
+  const slice = (from: number, to: number): Step => ({ op: 'Slice', extra: [e.int64Const([from]), e.int64Const([to]), e.int64Const([1])], shape: [nb, to - from, oh, ow] });
+  e.chain({ ...n, id: `${n.id}/offsets` }, off, [slice(0, nOff)]);
+  let mask: string[] = [];
+  if (a.modulated) {
+    const m = slice(nOff, nOff + taps * a.deformGroups);
+    e.chain({ ...n, id: `${n.id}/mask` }, off, [m, { op: 'Sigmoid', shape: m.shape }]);
+    mask = [`${n.id}/mask`];
+  }
+  const bias = n.params.bias ? e.param(n.params.bias) : '';
+  const dc: Step = {
+    op: 'DeformConv',
+    extra: [e.param(n.params.weight), `${n.id}/offsets`, ...(bias || mask.length ? [bias] : []), ...mask],
+    shape: n.shape,
+    attrs: [ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pad), ints('dilations', [1, 1]), int('group', a.groups), int('offset_group', a.deformGroups)],
+  };
+  e.chain(n, e.name(n.inputs[0]), [dc, ...actStep(a.act, n.shape, opset)]);
+}
+
+/**
+ * A deformable conv for runtimes without DeformConv (opset 16+): every (group, tap) becomes one
+ * image of a batched GridSample (bilinear, zeros padding, align_corners 0, so a neighbour
+ * outside the image contributes 0 exactly as DCN's sampling does), fed the input channels of
+ * its group and a grid built from the offsets, x_n = (2x + 1) / W - 1 at x = ow*SW - PL + j +
+ * dx (y likewise); the samples are multiplied by the mask, rearranged to [N, taps*Cin, OH, OW]
+ * (tap-major) and reduced by one 1x1 Conv whose weight is the deformable conv's, permuted to
+ * [Cout, taps, Cin]. Steps (G groups, T taps, C = Cin / G):
+ *   X [N,Cin,H,W] -> Reshape [N,G,1,C,H,W] -> Expand [N,G,T,C,H,W] -> Reshape [N*G*T,C,H,W]
+ *   offsets [N,2GT,OH,OW] -> Reshape [N,G,T,2,OH,OW] -> * scale + base -> Gather (dx,dy) ->
+ *     Transpose [N,G,T,OH,OW,2] -> Reshape [N*G*T,OH,OW,2]
+ *   GridSample -> [N*G*T,C,OH,OW] (* sigmoid(mask) [N*G*T,1,OH,OW]) -> Reshape [N,G,T,C,OH,OW]
+ *     -> Transpose [N,T,G,C,OH,OW] -> Reshape [N,T*Cin,OH,OW] -> Conv 1x1 (+ bias) -> act
+ */
+function deformDecomposed(e: Emitter, n: Node<'deform_conv2d'>, shapeOf: (v: string) => Shape, opset: number): void {
+  const a = n.attrs;
+  const [kh, kw] = a.kernel;
+  const T = kh * kw;
+  const G = a.deformGroups;
+  const [N, cin, H, W] = shapeOf(n.inputs[0]);
+  const C = cin / G;
+  const [, cout, OH, OW] = n.shape;
+  const id = (s: string) => ({ ...n, id: `${n.id}/${s}` });
+  // The input, once per (group, tap).
+  e.chain(id('images'), e.name(n.inputs[0]), [
+    { op: 'Reshape', extra: [e.shapeConst([0, G, 1, C, H, W])], shape: [N, G, 1, C, H, W] },
+    { op: 'Expand', extra: [e.shapeConst([1, 1, T, 1, 1, 1])], shape: [N, G, T, C, H, W] },
+    { op: 'Reshape', extra: [e.shapeConst([-1, C, H, W])], shape: [N * G * T, C, H, W] },
+  ]);
+  // The sampling grid: normalized (x, y) of every tap's point.
+  const scale = new Float32Array([2 / H, 2 / W]);
+  const base = new Float32Array(T * 2 * OH * OW);
+  for (let t = 0; t < T; t++) {
+    for (let p = 0; p < OH * OW; p++) {
+      const y = Math.floor(p / OW) * a.stride[0] - a.pad[0] + Math.floor(t / kw);
+      const x = (p % OW) * a.stride[1] - a.pad[1] + (t % kw);
+      base[(t * 2 + 0) * OH * OW + p] = (2 * y + 1) / H - 1;
+      base[(t * 2 + 1) * OH * OW + p] = (2 * x + 1) / W - 1;
+    }
+  }
+  const sc = e.floatConst(`${n.id}/grid_scale`, [1, 1, 1, 2, 1, 1], scale);
+  const bs = e.floatConst(`${n.id}/grid_base`, [1, 1, T, 2, OH, OW], base);
+  const offs: Step = { op: 'Slice', extra: [e.int64Const([0]), e.int64Const([2 * T * G]), e.int64Const([1])], shape: [N, 2 * T * G, OH, OW] };
+  e.chain(id('grid'), e.name(n.inputs[1]), [
+    offs,
+    { op: 'Reshape', extra: [e.shapeConst([0, G, T, 2, OH, OW])], shape: [N, G, T, 2, OH, OW] },
+    { op: 'Mul', extra: [sc], shape: [N, G, T, 2, OH, OW] },
+    { op: 'Add', extra: [bs], shape: [N, G, T, 2, OH, OW] },
+    // (dy, dx) -> GridSample's (x, y)
+    { op: 'Gather', extra: [e.int64Const([1, 0])], shape: [N, G, T, 2, OH, OW], attrs: [int('axis', 3)] },
+    { op: 'Transpose', shape: [N, G, T, OH, OW, 2], attrs: [ints('perm', [0, 1, 2, 4, 5, 3])] },
+    { op: 'Reshape', extra: [e.shapeConst([-1, OH, OW, 2])], shape: [N * G * T, OH, OW, 2] },
+  ]);
+  const sampleSteps: Step[] = [
+    { op: 'GridSample', extra: [`${n.id}/grid`], shape: [N * G * T, C, OH, OW], attrs: [stringAttr('mode', opset >= 20 ? 'linear' : 'bilinear'), stringAttr('padding_mode', 'zeros'), int('align_corners', 0)] },
+  ];
+  if (a.modulated) {
+    e.chain(id('mask'), e.name(n.inputs[1]), [
+      { op: 'Slice', extra: [e.int64Const([2 * T * G]), e.int64Const([3 * T * G]), e.int64Const([1])], shape: [N, T * G, OH, OW] },
+      { op: 'Sigmoid', shape: [N, T * G, OH, OW] },
+      { op: 'Reshape', extra: [e.shapeConst([-1, 1, OH, OW])], shape: [N * G * T, 1, OH, OW] },
+    ]);
+    sampleSteps.push({ op: 'Mul', extra: [`${n.id}/mask`], shape: [N * G * T, C, OH, OW] });
+  }
+  e.chain(id('columns'), `${n.id}/images`, [
+    ...sampleSteps,
+    { op: 'Reshape', extra: [e.shapeConst([-1, G, T, C, OH, OW])], shape: [N, G, T, C, OH, OW] },
+    { op: 'Transpose', shape: [N, T, G, C, OH, OW], attrs: [ints('perm', [0, 2, 1, 3, 4, 5])] },
+    { op: 'Reshape', extra: [e.shapeConst([-1, T * cin, OH, OW])], shape: [N, T * cin, OH, OW] },
+  ]);
+  // The weight [Cout, Cin, T] as [Cout, T*Cin, 1, 1], tap-major like the columns.
+  const w = e.paramData(n.params.weight);
+  const wt = new Float32Array(cout * T * cin);
+  for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) for (let t = 0; t < T; t++) wt[(o * T + t) * cin + c] = w[(o * cin + c) * T + t];
+  const wName = e.floatConst(`${n.params.weight}/taps`, [cout, T * cin, 1, 1], wt);
+  const bias = n.params.bias ? [e.param(n.params.bias)] : [];
+  e.chain(n, `${n.id}/columns`, [{ op: 'Conv', extra: [wName, ...bias], shape: n.shape, attrs: [ints('kernel_shape', [1, 1])] }, ...actStep(a.act, n.shape, opset)]);
+}
+
+function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape, opset: number, deformLowering: 'native' | 'decompose' = 'native'): void {
   const x = e.name(n.inputs[0]);
   const ins = n.inputs.map((i) => e.name(i));
   const s = n.shape;
@@ -275,6 +412,8 @@ function emitNode(e: Emitter, n: Node, shapeOf: (v: string) => Shape, opset: num
       if (a.residual) steps.push({ op: 'Add', extra: [ins[1]], shape: s });
       return e.chain(n, x, steps);
     }
+    case 'deform_conv2d':
+      return deformLowering === 'native' ? deformNative(e, n as Node<'deform_conv2d'>, opset) : deformDecomposed(e, n as Node<'deform_conv2d'>, shapeOf, opset);
     case 'batchnorm':
       return e.chain(n, x, [{ op: 'BatchNormalization', extra: [p('weight'), p('bias'), p('running_mean'), p('running_var')], shape: s, attrs: [float('epsilon', (n as Node<'batchnorm'>).attrs.eps)] }]);
     case 'act':
@@ -322,7 +461,7 @@ export function emitOnnx(g: Graph, opts: EmitOptions): ModelParts {
   if (!(opts.opset in IR_VERSION)) throw new Error(`internal: opset ${opts.opset} outside ${MIN_OPSET}..${MAX_OPSET}`);
   const e = new Emitter(g, opts);
   const shapes = new Map<string, Shape>([[INPUT, g.input.shape], ...g.nodes.map((n) => [n.id, n.shape] as const)]);
-  for (const n of g.nodes) emitNode(e, n, (v) => shapes.get(v)!, opts.opset);
+  for (const n of g.nodes) emitNode(e, n, (v) => shapes.get(v)!, opts.opset, opts.deformLowering);
   const outputs = e.finishOutputs();
   return {
     irVersion: IR_VERSION[opts.opset],

@@ -17,6 +17,7 @@ import { writeChunks } from '../../util/fsx.js';
 import { emitOnnx } from './emit.js';
 import { metadataProps } from './meta.js';
 import type { OnnxOptions } from './options.js';
+import { DEFAULT_OPSET, DEFORM_OPSET, GRID_SAMPLE_OPSET } from './options.js';
 import { PROTOBUF_LIMIT, payloadBytes, serialize, type Serialized } from './proto.js';
 
 export interface CompiledOnnx extends Serialized {
@@ -31,10 +32,12 @@ export interface CompiledOnnx extends Serialized {
 export function compileOnnx(graph: Graph, opts: OnnxOptions, meta: ArtifactMeta, fileName = `${graph.name}.onnx`): CompiledOnnx {
   const mode = opts.faithful ? 'faithful' : 'optimized';
   const precision = onnxPrecision(meta.precision, opts);
+  const { opset, deformLowering } = deformChoice(graph, opts);
   const parts = emitOnnx(graph, {
     precision,
     ioNative: opts.ioNative,
-    opset: opts.opset,
+    opset,
+    deformLowering,
     producerVersion: meta.vovcVersion,
     dynamicBatch: opts.dynamicBatch,
     dynamicHw: opts.dynamicHw,
@@ -45,6 +48,23 @@ export function compileOnnx(graph: Graph, opts: OnnxOptions, meta: ArtifactMeta,
   const external = opts.externalData || payloadBytes(parts) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
   const dataFile = external ? `${fileName}.data` : undefined;
   return { ...serialize(parts, dataFile), dataFile };
+}
+
+/**
+ * The opset and the deformable-conv lowering: a model with deformable convs and no --opset gets
+ * DEFORM_OPSET (DeformConv); 'native' needs it, 'decompose' (GridSample) GRID_SAMPLE_OPSET and
+ * static spatial sizes (its sampling grid is a constant of them).
+ */
+function deformChoice(graph: Graph, opts: OnnxOptions): { opset: number; deformLowering: 'native' | 'decompose' } {
+  const dcn = graph.nodes.find((n) => n.op === 'deform_conv2d');
+  const opset = opts.opset ?? (dcn ? DEFORM_OPSET : DEFAULT_OPSET);
+  const deformLowering = opts.deformLowering ?? (opset >= DEFORM_OPSET ? 'native' : 'decompose');
+  if (!dcn) return { opset, deformLowering };
+  const where = { span: dcn.span, subject: dcn.span ? undefined : dcn.id, notes: [`'${dcn.id}' is a deformable conv (ONNX DeformConv is in opset ${DEFORM_OPSET}+; --deform-lowering decompose writes GridSample + Conv from opset ${GRID_SAMPLE_OPSET})`] };
+  if (deformLowering === 'native' && opset < DEFORM_OPSET) fail('E7108', `--deform-lowering native needs opset ${DEFORM_OPSET} or later (DeformConv), got --opset ${opset}`, where);
+  if (opset < GRID_SAMPLE_OPSET) fail('E7108', `a deformable conv needs opset ${GRID_SAMPLE_OPSET} or later (GridSample) or ${DEFORM_OPSET} (DeformConv), got --opset ${opset}`, where);
+  if (deformLowering === 'decompose' && opts.dynamicHw) fail('E7108', `--deform-lowering decompose samples on a grid fixed by the spatial sizes: it cannot be combined with --dynamic-hw (use opset ${DEFORM_OPSET}'s DeformConv)`, where);
+  return { opset, deformLowering };
 }
 
 /** The file's precision: fp32 or fp16 (the target declares no other); --faithful keeps BatchNormalization, so it is fp32 only. */

@@ -131,12 +131,13 @@ function only(what: string, m: object, allowed: readonly string[]): void {
 const num = (v: number | Long | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 type Long = { toNumber(): number } | bigint;
 
-// AttributeProto: name 1, f 2, i 3, ints 8 (packed), type 20.
+// AttributeProto: name 1, f 2, i 3, s 4 (bytes), ints 8 (packed), type 20.
 function attribute(w: ProtoWriter, a: onnx.IAttributeProto): void {
-  only('AttributeProto', a, ['name', 'f', 'i', 'ints', 'type']);
+  only('AttributeProto', a, ['name', 'f', 'i', 's', 'ints', 'type']);
   if (a.name) w.string(1, a.name);
   if (has(a, 'f')) w.float(2, a.f!);
   if (has(a, 'i')) w.int(3, num(a.i));
+  if (a.s && a.s.length) w.bytes(4, a.s);
   w.packedInts(8, (a.ints ?? []).map(num));
   if (a.type) w.int(20, a.type);
 }
