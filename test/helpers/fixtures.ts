@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURES = resolve(REPO, '../shared/fixtures');
+/** The deformable-convolution cases: centermask2's own (shared) and the G > 1 ones made here with torchvision. */
+export const DCN_FIXTURES = [resolve(REPO, '../shared/fixtures-dcn'), resolve(REPO, 'test/fixtures/dcn')];
 
 export interface FixtureCase {
   readonly name: string;
@@ -26,14 +28,17 @@ export interface FixtureCase {
   readonly config: Record<string, unknown>;
   readonly params: number;
   readonly macs: number;
+  /** Deformable cases: centermask2's STAGE_WITH_DCN (stages 2.. in order), WITH_MODULATED_DCN, DEFORMABLE_GROUPS. */
+  readonly dcn?: { readonly stage_with_dcn: readonly boolean[]; readonly modulated: boolean; readonly deformable_groups: number };
 }
 
-export function fixtureCases(): FixtureCase[] {
-  if (!existsSync(FIXTURES)) throw new Error(`shared fixtures not found at ${FIXTURES}`);
-  return readdirSync(FIXTURES, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(FIXTURES, d.name, 'case.json')))
+/** The cases of the fixture folders `roots` (default the shared fixtures), sorted by name. */
+export function fixtureCases(roots: readonly string[] = [FIXTURES]): FixtureCase[] {
+  for (const root of roots) if (!existsSync(root)) throw new Error(`fixtures not found at ${root}`);
+  return roots.flatMap((root) => readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'case.json')))
     .map((d) => {
-      const dir = join(FIXTURES, d.name);
+      const dir = join(root, d.name);
       const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
       return {
         name: c.name,
@@ -51,8 +56,9 @@ export function fixtureCases(): FixtureCase[] {
         config: c.config,
         params: c.params,
         macs: c.macs,
+        ...(c.dcn ? { dcn: c.dcn } : {}),
       };
-    })
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
