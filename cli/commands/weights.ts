@@ -23,6 +23,28 @@ async function load(file: string, quiet: boolean) {
   return loadCheckpoint(file, { progress: !quiet });
 }
 
+/**
+ * The deformable convolution a checkpoint holds: its offset convs (`conv_offset` keys, any
+ * naming: '/conv_offset.weight' in detectron2 and VoVNet.pytorch, '.conv_offset.weight' in vovc's
+ * canonical names) by stage, their output channels telling DCNv2 (27 per offset group: 18
+ * offsets and 9 mask logits) from DCNv1 (18 per group) and the group count. 54 channels could be
+ * v2 with 2 groups or v1 with 3: v2 is read (every published config), and the note says so.
+ */
+function deformOf(tensors: readonly { key: string; shape: readonly number[] }[]): { version: 'v1' | 'v2'; groups: number; stages: number[]; ambiguous: boolean } | null {
+  const stages = new Set<number>();
+  const channels = new Set<number>();
+  for (const t of tensors) {
+    const m = /(?:^|\.)stage(\d)\.OSA\d_\d+\..*[/.]conv_offset\.weight$/.exec(t.key) ?? /(?:^|\.)stages\.(\d)\.blocks\.\d+\..*\.conv_offset\.weight$/.exec(t.key);
+    if (!m) continue;
+    stages.add(t.key.includes('stages.') ? Number(m[1]) + 2 : Number(m[1]));
+    channels.add(t.shape[0]);
+  }
+  if (!stages.size) return null;
+  const c = Math.min(...channels);
+  const version = c % 27 === 0 ? 'v2' : 'v1';
+  return { version, groups: c / (version === 'v2' ? 27 : 18), stages: [...stages].sort(), ambiguous: c % 27 === 0 && c % 18 === 0 };
+}
+
 async function inspect(file: string, v: Record<string, unknown>): Promise<number> {
   const ck = await load(file, !!v.quiet);
   const floats = ck.tensors.filter((t) => t.data);
@@ -50,6 +72,7 @@ async function inspect(file: string, v: Record<string, unknown>): Promise<number
     prefix: fits[0]?.prefix ?? best?.prefix ?? null,
     fits,
     closest: fits.length ? undefined : best,
+    deform: deformOf(ck.tensors),
     keys: v.keys || v.json ? ck.tensors.map((t) => ({ key: t.key, dtype: t.dtype, shape: t.shape })) : undefined,
   };
   if (v.json) {
@@ -66,6 +89,20 @@ async function inspect(file: string, v: Record<string, unknown>): Promise<number
     for (const f of extra) out.push(`    ${f.model}: ${f.unexpected} tensors of the file unused`);
   } else if (best) {
     out.push(`  fits no zoo model; closest: ${best.model} (${best.matched}/${best.expected} parameters matched, ${best.missing} missing, ${best.mismatched} with another shape); run 'vovc check' with --set to describe a variant`);
+  }
+  const dcn = info.deform;
+  if (dcn) {
+    const sets = [...dcn.stages.map((st) => `--set stage${st}.deform=${dcn.version}`), ...(dcn.groups > 1 ? [`--set deform.groups=${dcn.groups}`] : [])].join(' ');
+    out.push(`  deformable convolution: DCN${dcn.version} (${dcn.version === 'v2' ? 'offsets and a sigmoid mask, 27' : 'offsets only, 18'} offset-conv channels per group), ${dcn.groups} offset group${dcn.groups > 1 ? 's' : ''}, in stage${dcn.stages.length > 1 ? 's' : ''} ${dcn.stages.join(', ')}${dcn.ambiguous ? ` (${dcn.groups * 27} channels could also be DCNv1 with ${(dcn.groups * 27) / 18} groups)` : ''}`);
+    // A fit that leaves the offset convs unused is a plain model: try it with the deformable stages set.
+    const plain = fits.filter((f) => !/-DCN$/.test(f.model) && f.unexpected > 0).map((f) => f.model);
+    const withSets = (plain.length ? plain : best && !fits.length ? [best.model] : []).filter((name) => {
+      const g = lowerSpec(loadModel(name, { set: sets.split(' ').filter((x) => x !== '--set') }).spec);
+      const r = matchCheckpoint(g, ck.tensors, { file }).report;
+      return r.missing.length === 0 && r.shapeMismatches.length === 0 && !r.unexpected.some((u) => u.key.includes('conv_offset'));
+    });
+    for (const name of withSets) out.push(`    fits ${name} ${sets} (the plain ${name} would leave the offset convs unused)`);
+    if (!withSets.length && !fits.some((f) => /-DCN$/.test(f.model))) out.push(`    describe the network with 'stageN: deform ${dcn.version}'${dcn.groups > 1 ? ` and 'deform groups ${dcn.groups}'` : ''} in a model file, or ${sets} on the zoo model it extends`);
   }
   if (v.keys) for (const t of ck.tensors) out.push(`  ${t.key}  ${t.dtype}  [${t.shape.join(', ')}]`);
   else {

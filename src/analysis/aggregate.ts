@@ -6,7 +6,8 @@
 // module. The plan's launches name the unoptimized nodes they compute (Launch.nodes): a launch
 // belongs to the groups of its first node.
 
-import { nodeMap, valueShape, type Graph } from '../ir/graph.js';
+import { isOp, nodeMap, numel, valueShape, type Graph } from '../ir/graph.js';
+import { sampleFlops } from '../ir/ops.js';
 import type { KernelPlan } from '../plan/types.js';
 import { costNodes, type NodeCost } from './cost.js';
 import type { GpuProfile, Precision } from '../hw/gpus.js';
@@ -57,10 +58,27 @@ export interface Aggregate {
   readonly fused: boolean;
   /** Layers touching tensors past 2^31 - 1 bytes (int32.ts). */
   readonly int32: Int32Acc;
+  readonly deform: DeformAcc;
 }
 
-function addAcc(a: Acc, b: Acc): void {
-  for (const k in b) a[k as keyof Acc] += b[k as keyof Acc];
+/** What deformable convolution costs in a model (zeros without DCN): its share, for researchers. */
+export interface DeformAcc {
+  /** Deformable conv layers. */
+  layers: number;
+  /** The offset convs' learnable parameters and mult-adds. */
+  offsetParams: number;
+  offsetMacs: number;
+  /** The deformable convs' GEMM mult-adds (in the model's mult-adds, as a conv of that shape). */
+  gemmMacs: number;
+  /** Bilinearly sampled values, their FLOPs (sampleFlops per value) and the bytes the sampling reads. */
+  samples: number;
+  sampleFlops: number;
+  sampleBytes: number;
+}
+const newDeform = (): DeformAcc => ({ layers: 0, offsetParams: 0, offsetMacs: 0, gemmMacs: 0, samples: 0, sampleFlops: 0, sampleBytes: 0 });
+
+function addAcc<T extends object>(a: T, b: T): void {
+  for (const k in b) (a as Record<string, number>)[k] += (b as Record<string, number>)[k];
 }
 
 const POOLS = new Set(['maxpool', 'avgpool', 'global_avg_pool']);
@@ -83,6 +101,8 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
   let gapInput = 0;
   const int32: Int32Acc = new Map();
   const nodes = nodeMap(g);
+  const deform = newDeform();
+  const offsetConvs = new Set(g.nodes.filter((n) => isOp(n, 'deform_conv2d')).map((n) => n.inputs[1]));
   const add = (a: Acc, c: NodeCost, bytes: number, t: number, tc: number) => {
     a.params += c.params;
     a.macs += c.macs;
@@ -115,6 +135,17 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
     else if (POOLS.has(n.op)) by.pooling += c.otherOps;
     else by.elementwise += c.otherOps;
     if (n.op === 'global_avg_pool') gapInput += c.otherOps;
+    if (offsetConvs.has(n.id)) {
+      deform.offsetParams += c.params;
+      deform.offsetMacs += c.macs;
+    }
+    if (isOp(n, 'deform_conv2d')) {
+      deform.layers += 1;
+      deform.gemmMacs += c.macs;
+      deform.samples += c.samples;
+      deform.sampleFlops += c.samples * sampleFlops(n.attrs.modulated);
+      deform.sampleBytes += (4 * c.samples + numel(valueShape(g, n.inputs[1], nodes))) * eb;
+    }
     addNodeTensors(int32, renameLayer ? renameLayer(n.layer) : n.layer, [...n.inputs.map((v) => valueShape(g, v, nodes)), n.shape], eb);
   }
 
@@ -132,7 +163,7 @@ export function aggregateGraph(g: Graph, opts: AnalyzeOptions = {}, renameLayer?
       }
     }
   }
-  return { levels, maps, total, by, gapInput, fused: !!plan, int32 };
+  return { levels, maps, total, by, gapInput, fused: !!plan, int32, deform };
 }
 
 /** The aggregate of a model from those of its pieces, in model order (the parts are not modified). */
@@ -142,7 +173,9 @@ export function mergeAggregates(parts: readonly Aggregate[]): Aggregate {
   const total = newAcc();
   const by = { batchnorm: 0, pooling: 0, elementwise: 0 };
   let gapInput = 0;
+  const deform = newDeform();
   for (const p of parts) {
+    addAcc(deform, p.deform);
     p.maps.forEach((m, j) => {
       for (const [k, a] of m) {
         let t = maps[j].get(k);
@@ -156,5 +189,5 @@ export function mergeAggregates(parts: readonly Aggregate[]): Aggregate {
     by.elementwise += p.by.elementwise;
     gapInput += p.gapInput;
   }
-  return { levels, maps, total, by, gapInput, fused: parts.every((p) => p.fused), int32: mergeInt32(parts.map((p) => p.int32)) };
+  return { levels, maps, total, by, gapInput, fused: parts.every((p) => p.fused), int32: mergeInt32(parts.map((p) => p.int32)), deform };
 }

@@ -4,7 +4,7 @@
 
 import type { Graph } from '../ir/graph.js';
 import { FLOPS_PER_MAC } from '../ir/ops.js';
-import { aggregateGraph, type Acc, type Aggregate, type AnalyzeOptions } from './aggregate.js';
+import { aggregateGraph, type Acc, type Aggregate, type AnalyzeOptions, type DeformAcc } from './aggregate.js';
 import type { Precision } from '../hw/gpus.js';
 import type { GroupBy } from './group.js';
 import { finishInt32, type Int32Overflow } from './int32.js';
@@ -56,6 +56,8 @@ export interface Totals extends GroupRow {
   readonly timeFusedS: number | null;
   /** The paper's GPU-computation efficiency: FLOPs / estimated time (fused when known), FLOP/s. */
   readonly efficiency: number | null;
+  /** Deformable convolution's share (aggregate.ts DeformAcc); null for a model without DCN. */
+  readonly deform: DeformAcc | null;
 }
 
 export interface RooflineSettings {
@@ -125,6 +127,7 @@ export function finishAnalysis(model: { readonly name: string; readonly source?:
     timeOpsS,
     timeFusedS,
     efficiency: bestTime ? t.flops / bestTime : null,
+    deform: agg.deform.layers ? { ...agg.deform } : null,
   };
   return {
     name: model.name,

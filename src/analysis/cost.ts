@@ -29,6 +29,8 @@ export interface NodeCost {
   readonly elementsRead: number;
   /** Elements it writes (its output). */
   readonly elementsWritten: number;
+  /** Bilinearly sampled values (deformable convs; 0 elsewhere): not in macs or otherOps. */
+  readonly samples: number;
 }
 
 /** Costs every node of `g`, in node order. (Hot in sweeps: no per-node allocation beyond the results.) */
@@ -52,9 +54,10 @@ export function costNodes(g: Graph): NodeCost[] {
       macs: w.macs,
       otherOps: w.otherOps,
       memAccess: w.memAccess,
-      activations: node.op === 'conv2d' || node.op === 'linear' ? outElements : 0,
+      activations: node.op === 'conv2d' || node.op === 'deform_conv2d' || node.op === 'linear' ? outElements : 0,
       elementsRead: inElements + w.paramElements,
       elementsWritten: outElements,
+      samples: w.samples ?? 0,
     };
     valueShapes.set(node.id, node.shape);
   }
@@ -68,6 +71,7 @@ export const CONVENTIONS: readonly string[] = [
   '"other ops" is what BN (1 per element), max/avg pooling (1 per window element), global average pooling (1 per input element) and ReLU / sigmoid / add / attention multiply (1 per element) would add to the mult-adds; concat and flatten add none.',
   'MAC (memory access cost) is the paper\'s eq. 1 in its general form, in elements: numel(input) + numel(output) + numel(weight) per conv, conv bias not counted; the depthwise and pointwise halves of a separable conv are two convs; the eSE fc and ECA conv1d count as convs; linear, concat, pooling, BN, activations and the attention multiply do not count.',
   'parameters: conv and linear weights and biases, BN gamma and beta; not BN running statistics.',
+  'deformable convs (DCN): the offset conv is a conv; the deformable conv\'s mult-adds are its GEMM\'s (as a conv of the same shape); the bilinear sampling is counted apart, never in the mult-adds or FLOPs: 7 FLOPs per sampled value (4 neighbour products, 3 sums) plus 1 for the mask of DCNv2, and 4 neighbour reads per sampled value plus the offsets and mask logits once per (tap, group, pixel) as its bytes.',
   'activations: output elements of conv and linear ops (fvcore\'s convention).',
   'bytes op-by-op: each IR op reads its inputs and parameters (BN running statistics included) and writes its output once; concat and flatten are copies. Bytes fused: the same per launch of the optimized kernel plan (fused epilogues, in-place concat); each launch is attributed to the group of its first IR node.',
 ];

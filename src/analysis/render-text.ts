@@ -69,6 +69,14 @@ function summary(m: ReportModel): string[] {
     `not in the mult-adds: BN ${int(t.otherOpsBy.batchnorm)}, pooling ${int(t.otherOpsBy.pooling)}, elementwise ${int(t.otherOpsBy.elementwise)}; counting BN as 2 per element and global average pooling (as fvcore does, hence timm's tables) gives ${int(t.fvcoreMacs)} (${si(t.fvcoreMacs)})`,
     `bytes moved op-by-op: ${int(t.bytesOps)} (${si(t.bytesOps)}B)` + (t.bytesFused !== null ? `; by the fused plan: ${int(t.bytesFused)} (${si(t.bytesFused)}B, ${pct(t.bytesFused / t.bytesOps - 1)})` : ''),
   ];
+  const d = t.deform;
+  if (d) {
+    const share = (x: number, of: number) => `${((100 * x) / of).toFixed(1)}%`;
+    lines.push(
+      `deformable convolution (${d.layers} layers): offset convs ${int(d.offsetParams)} parameters (${share(d.offsetParams, t.params)}) and ${si(d.offsetMacs)} mult-adds (${share(d.offsetMacs, t.macs)}); deformable GEMMs ${si(d.gemmMacs)} mult-adds (${share(d.gemmMacs, t.macs)}); ` +
+        `bilinear sampling, not in the FLOPs: ${int(d.samples)} sampled values, ${si(d.sampleFlops)}FLOP (${share(d.sampleFlops, t.flops)} on top of the FLOPs), reading ${si(d.sampleBytes)}B (${share(d.sampleBytes, t.bytesOps)} of the bytes op-by-op)`,
+    );
+  }
   if (t.timeOpsS !== null) {
     lines.push(`estimated time (roofline): op-by-op ${seconds(t.timeOpsS)}` + (t.timeFusedS !== null ? `, fused plan ${seconds(t.timeFusedS)}` : ''));
     if (t.efficiency !== null) lines.push(`GPU-computation efficiency (FLOPs / estimated time): ${si(t.efficiency, 2)}FLOP/s`);

@@ -66,6 +66,8 @@ describe.skipIf(!hasNvcc)('nvcc builds the artifact for sm_80 and sm_90 without 
   for (const [label, args] of [
     ['eca_vovnet39b with every pass disabled (every unoptimized launch kind)', ['eca_vovnet39b', '--input-shape', '1,3,64,64', `--disable-pass=${ALL_PASSES}`]],
     ['ese_vovnet19b_dw (depthwise convs, eSE gates)', ['ese_vovnet19b_dw', '--input-shape', '1,3,64,64']],
+    ['V-99-eSE-DCN (centermask2\'s DCNv2 backbone, 1x3x224x224: the sampler in the GEMM B tile)', ['V-99-eSE-DCN']],
+    ['V-39-eSE-DCN at fp16 (the sampler in the tensor-core B tile)', ['V-39-eSE-DCN', '--input-shape', '1,3,64,64', '--precision', 'fp16']],
   ] as const) {
     it(label, { timeout: 900_000 }, async () => {
       const dir = join(work, args[0]);

@@ -137,6 +137,9 @@ function deformHook(k: KernelBuilder, l: GemmLaunch, t: string, fromFloat: strin
   ];
 }
 
+/** H and W of the input, which the kernels' im2col reads (a deformable conv's sampler has them as literals). */
+const inputSize = (l: GemmLaunch): { H?: number; W?: number } => (l.kind === 'conv' ? { H: l.inputs[0].shape[2], W: l.inputs[0].shape[3] } : {});
+
 function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunch, name: string, sm: () => SmFacts, tile?: TcTile): { source: string; vm: Omit<LaunchVM, 'index' | 'comment'> } {
   if (usesTensorCores(plan)) return tensorCoreConv(plan, layout, l, name, sm(), tile);
   const d = cudaDialect(l.needs64bit);
@@ -150,7 +153,7 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunch, nam
   epilogue(store, { bias: l.params.bias, act: a.act, residual: l.kind === 'conv' && a.residual ? l.inputs[1] : undefined, output: y }, ['n', 'c', 'oh', 'ow'], 'acc');
   const deform = deformHook(k, l, 'float', '', d.index);
   const [n, , oh, ow] = y.shape;
-  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1] };
+  const geometry = { N: n, CIN: x.shape[1], ...inputSize(l), COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1] };
   const I = d.index;
   const source = [
     `// ${launchComment(l)}`,
@@ -159,7 +162,8 @@ function gemmConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunch, nam
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
     ...deform,
-    `  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.load('n', 'ci', 'ih', 'iw')}; }`,
+    // A deformable conv reads its input through the sampler only.
+    ...(l.kind === 'conv' ? [`  __device__ __forceinline__ float x(I n, I ci, I ih, I iw) const { return ${xa.load('n', 'ci', 'ih', 'iw')}; }`] : []),
     `  __device__ __forceinline__ float weight(I m, I kk) const { return ${wt.at(`m * ${d.i(K)} + kk`)}; }`,
     `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
     ...store.body().map((s) => `  ${s}`),
@@ -199,7 +203,7 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunc
   const pixels = n * oh * ow;
   if (forced && !candidateTiles(plan.precision).some((t) => t.bm === forced.bm && t.bn === forced.bn)) throw new Error(`internal: tile ${forced.bm} x ${forced.bn} is not offered at ${plan.precision}`);
   const tile = chooseTile(y.shape[1], pixels, plan.precision, sm, forced);
-  const geometry = { N: n, CIN: x.shape[1], H: x.shape[2], W: x.shape[3], COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP, BM: tile.bm, BN: tile.bn };
+  const geometry = { N: n, CIN: x.shape[1], ...inputSize(l), COUT: y.shape[1], OH: oh, OW: ow, KH: a.kernel[0], KW: a.kernel[1], SH: a.stride[0], SW: a.stride[1], PT: a.pad[0], PL: a.pad[1], KP, BM: tile.bm, BN: tile.bn };
   const I = d.index;
   // The input tile by cp.async: a 1x1, stride-1, unpadded conv whose input planes are dense
   // rows of H*W elements, every row start 16-byte aligned and H*W a multiple of a 16-byte chunk.
@@ -219,7 +223,7 @@ function tensorCoreConv(plan: KernelPlan, layout: CudaWeightLayout, l: GemmLaunc
     `  static constexpr int ${Object.entries(geometry).map(([kk, v]) => `${kk} = ${v}`).join(', ')};`,
     ...k.bindings.map((b) => `  ${cudaParam(b)};`),
     ...deform,
-    `  __device__ __forceinline__ T xs(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`,
+    ...(l.kind === 'conv' ? [`  __device__ __forceinline__ T xs(I n, I ci, I ih, I iw) const { return ${xa.buf}[${xa.at('n', 'ci', 'ih', 'iw')}]; }`] : []),
     `  __device__ __forceinline__ const T* xrow(I n, I ci) const { return ${xa.buf} + ${xa.at('n', 'ci', d.i(0), d.i(0))}; }`,
     `  __device__ __forceinline__ const T* wrow(I m) const { return ${wt.buf} + ${d.i(sites.param(w).offset)} + m * ${d.i(KP)}; }`,
     `  __device__ __forceinline__ void store(I n, I c, I oh, I ow, float acc) const {`,
