@@ -65,3 +65,24 @@ describe('DCN fixtures', () => {
     it(`${v2.name} at ${precision} on ${target} passes compare.py --precision ${precision}`, () => check(v2, target, target === 'reference' ? { opt: true } : {}, precision), 300_000);
   }
 });
+
+describe('analysis of a DCN backbone', () => {
+  it('V-39-eSE-DCN: the offset convs are exactly the parameters DCN adds; the sampling is counted apart from the FLOPs', async () => {
+    const { analyzeGraph } = await import('../../src/analysis/analyze.js');
+    const { loadModel } = await import('../../src/dsl/zoo.js');
+    const { lowerSpec } = await import('../../src/model/lower.js');
+    const dcn = analyzeGraph(lowerSpec(loadModel('V-39-eSE-DCN').spec));
+    const plain = analyzeGraph(lowerSpec(loadModel('V-39-eSE').spec));
+    const d = dcn.totals.deform!;
+    expect(plain.totals.deform).toBeNull();
+    // stages 3-5 of V-39: 1 + 2 + 2 blocks of 5 layers
+    expect(d.layers).toBe(25);
+    expect(d.offsetParams).toBe(26_957_731 - 25_184_128);
+    expect(dcn.totals.params - plain.totals.params).toBe(d.offsetParams);
+    // the deformable GEMMs replace the plain 3x3 convs one for one; the offset convs come on top
+    expect(dcn.totals.macs - plain.totals.macs).toBe(d.offsetMacs);
+    // every sampled value of every deformable conv: Cin * 9 per output pixel; 8 FLOPs each (DCNv2)
+    expect(d.sampleFlops).toBe(8 * d.samples);
+    expect(dcn.totals.flops).toBe(plain.totals.flops + 2 * d.offsetMacs);
+  });
+});

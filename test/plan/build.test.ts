@@ -7,6 +7,9 @@ import { packWeights } from '../../src/plan/weights.js';
 import { ALIGN_ELEMENTS, MAX_INT32 } from '../../src/plan/types.js';
 import { builder, concat, conv } from '../passes/ir.js';
 import { lower, TINY, withData, zoo } from '../passes/specs.js';
+import { loadModel } from '../../src/dsl/zoo.js';
+import { lowerSpec } from '../../src/model/lower.js';
+import { verifyPlan } from '../../src/plan/verify.js';
 
 describe('buildPlan', () => {
   test('an OSA block at batch 2: producers write channel slices with a batch stride of the whole concat', () => {
@@ -107,7 +110,21 @@ describe('buildPlan', () => {
       activationBytesRead: 4 * 3 * 64 * 64,
       weightBytesRead: 4 * (64 * 27 + 64),
       bytesWritten: 4 * 64 * 32 * 32,
+      samples: 0,
     });
+  });
+
+  test('costs: a deformable conv counts its GEMM as mult-adds and its bilinear samples apart', () => {
+    const g = optimize(lowerSpec(loadModel('V-39-eSE-DCN', { set: ['input=1x3x64x64'] }).spec)).graph;
+    const plan = buildPlan(g);
+    expect(verifyPlan(plan)).toEqual([]);
+    const l = plan.launches.find((x) => x.kind === 'deform_conv')!;
+    expect(l.inputs.map((v) => v.value)).toEqual(['stages.1.pool', 'stages.1.blocks.0.conv_mid.0.conv_offset']);
+    // stage3's first 3x3: 256 -> 160 channels at 8x8, offsets 27 channels
+    expect(l.inputs[1].shape).toEqual([1, 27, 8, 8]);
+    expect(l.cost).toMatchObject({ macs: 160 * 8 * 8 * 256 * 9, samples: 256 * 9 * 8 * 8 });
+    expect(l.attrs).toMatchObject({ deformGroups: 1, modulated: true, act: 'relu' });
+    expect(l.params.bias).toBeDefined();
   });
 
   test('needs64bit marks launches whose views reach past 2^31 - 1 elements', () => {
