@@ -147,6 +147,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E8002: c('driver', 'an input .npy that is not 4-D NCHW'),
   E8003: c('driver', 'a target that runs models but writes no artifact'),
   E8004: c('driver', 'an unknown target (exit code 2)'),
+  W8006: c('driver', 'an input holding NaN or Inf (a warning; the values propagate as in PyTorch)'),
   E8005: c('driver', 'a --precision the target does not offer, or an unknown precision'),
   E8101: c('outputs', 'an output name that would be written outside the output folder'),
   E8102: c('outputs', 'a folder (or file) in the output folder in the way of an artifact file, found before anything is moved'),

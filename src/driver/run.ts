@@ -42,11 +42,24 @@ async function inputAndModel(req: RunRequest): Promise<{ input: Tensor; model: L
   return { input, model: withInputShape(model, input.shape as [number, number, number, number]) };
 }
 
+/** W8006: an input holding NaN or Inf runs (PyTorch's semantics: docs/HARDENING.md), with a warning naming the counts. */
+function warnNonFinite(input: Tensor, file: string, io: Reporter): void {
+  let nan = 0, pos = 0, neg = 0;
+  for (const v of input.data) {
+    if (v !== v) nan++;
+    else if (v === Infinity) pos++;
+    else if (v === -Infinity) neg++;
+  }
+  if (!nan && !pos && !neg) return;
+  io.diagnostics([{ severity: 'warning', code: 'W8006', subject: file, message: `the input holds ${nan} NaN, ${pos} +Inf and ${neg} -Inf of ${input.data.length} values; they propagate as in PyTorch (NaN through ReLU and max pooling)` }]);
+}
+
 export async function runModel(req: RunRequest, io: Reporter): Promise<RunResult> {
   const precision = req.pipeline.precision ?? 'fp32';
   const target = resolveTarget(req.target, req.flags, precision);
   if (!target.spec.runs) fail('E8001', `target '${req.target}' builds artifacts but cannot run them from vovc`, { subject: req.target }, 3);
   const { input, model } = await inputAndModel(req);
+  warnNonFinite(input, 'npy' in req.input ? req.input.npy : req.input.image, io);
   return withSourcesAsync(model.sources, async () => {
     const bound = await bindWeights(model.graph, req.weights, io);
     const meta = artifactMeta(bound.graph, bound.hasWeights, precision);

@@ -9,6 +9,9 @@
 //
 // `ref` functions must be self-contained (no closures, no imports): the interpreter's worker
 // threads receive them as source text.
+//
+// Non-finite values follow PyTorch: NaN propagates through every activation (ReLU of NaN is NaN);
+// the renderers' max, min and clamp are NaN-propagating (src/codegen/cstyle/), unlike IEEE fmax.
 
 import { X, add, clamp, div, exp, lit, max, mul, neg, type Expr } from './expr.js';
 
@@ -42,8 +45,8 @@ const TABLE = {
     onnx: () => [],
   },
   relu: {
-    doc: 'max(x, 0)',
-    ref: (v: number) => (v > 0 ? v : 0),
+    doc: 'max(x, 0) (NaN stays NaN, as in PyTorch)',
+    ref: (v: number) => (v > 0 || v !== v ? v : 0),
     expr: max(X, lit(0)),
     onnx: () => [{ op: 'Relu' }],
   },
@@ -68,7 +71,8 @@ const TABLE = {
   },
   hardswish: {
     doc: 'x * relu6(x + 3) / 6, PyTorch nn.Hardswish',
-    ref: (v: number) => (v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6),
+    // PyTorch's formula, so that -inf gives NaN (-inf * 0) as it does there.
+    ref: (v: number) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
     expr: mul(X, HARDSIGMOID_EXPR),
     // HardSwish exists from opset 14; at 13, x * HardSigmoid(alpha 1/6, beta 1/2)(x).
     onnx: (opset: number) => (opset >= 14 ? [{ op: 'HardSwish' }] : [HARDSIGMOID_ONNX, { op: 'Mul', timesInput: true }]),

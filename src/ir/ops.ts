@@ -85,7 +85,7 @@ function rank4(s: Shape | undefined): s is readonly [number, number, number, num
 export const sampleFlops = (modulated: boolean): number => 7 + (modulated ? 1 : 0);
 
 /** Offset-conv channels a deformable conv reads: (dy, dx) and, when modulated, a mask logit per tap and group. */
-export const deformOffsetChannels = (a: Pick<DeformConvAttrs, 'kernel' | 'deformGroups' | 'modulated'>): number => (a.modulated ? 3 : 2) * a.kernel[0] * a.kernel[1] * a.deformGroups;
+const deformOffsetChannels = (a: Pick<DeformConvAttrs, 'kernel' | 'deformGroups' | 'modulated'>): number => (a.modulated ? 3 : 2) * a.kernel[0] * a.kernel[1] * a.deformGroups;
 
 const same = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 const fmt = (s: Shape) => `[${s.join(',')}]`;

@@ -10,7 +10,8 @@ const CUDA_THREADS = 256;
 /** Static shared memory per block without opting in (CUDA's default limit). */
 const CUDA_MAX_SHARED_BYTES = 48 * 1024;
 
-const CALLS: Readonly<Record<string, string>> = { max: 'fmaxf', min: 'fminf', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf', floor: 'floorf' };
+/** max, min and clamp propagate NaN as PyTorch does (vovc_cuda.h), unlike IEEE fmaxf / fminf. */
+const CALLS: Readonly<Record<string, string>> = { max: 'vovc_fmax', min: 'vovc_fmin', exp: 'expf', sqrt: 'sqrtf', fma: 'fmaf', floor: 'floorf' };
 
 /** The CUDA type of each storage dtype (cuda_fp16.h, cuda_bf16.h; the shim emulates both). */
 export const CUDA_TYPE: Readonly<Record<DType, string>> = { f32: 'float', f16: '__half', bf16: '__nv_bfloat16' };
@@ -28,7 +29,7 @@ export function cudaDialect(wide: boolean): Dialect {
     index: I,
     f: (x) => `${floatText(x)}f`,
     i: (n) => (Math.abs(n) > 2 ** 31 - 1 ? `${n}LL` : String(n)),
-    call: (fn, a) => (fn === 'clamp' ? `fminf(fmaxf(${a[0]}, ${a[1]}), ${a[2]})` : `${CALLS[fn]}(${a.join(', ')})`),
+    call: (fn, a) => (fn === 'clamp' ? `vovc_clamp(${a.join(', ')})` : `${CALLS[fn]}(${a.join(', ')})`),
     load: (buf, idx, t) => (t === 'f32' ? `${buf}[${idx}]` : `${TO_FLOAT[t]}(${buf}[${idx}])`),
     store: (buf, idx, v, t) => (t === 'f32' ? `${buf}[${idx}] = ${v};` : `${buf}[${idx}] = ${FROM_FLOAT[t]}(${v});`),
     packed: () => false,

@@ -35,7 +35,25 @@ function unsupported(t: string): never {
 /** pack2x16float of (v0, v1), clamped to f16's finite range first (WGSL leaves overflow indeterminate). */
 const packHalves = (v0: string, v1: string): string => `pack2x16float(clamp(vec2<f32>(${v0}, ${v1}), vec2<f32>(-65504.0), vec2<f32>(65504.0)))`;
 
-const CALLS: Readonly<Record<string, string>> = { max: 'max', min: 'min', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'clamp', floor: 'floor' };
+/** max, min and clamp propagate NaN as PyTorch does (NAN_HELPERS), unlike WGSL's builtins. */
+const CALLS: Readonly<Record<string, string>> = { max: 'vmax', min: 'vmin', exp: 'exp', sqrt: 'sqrt', fma: 'fma', clamp: 'vclamp', floor: 'floor' };
+
+/**
+ * NaN-propagating max, min and clamp. WGSL lets a compiler assume values are never NaN, so a
+ * NaN is recognized by its bits (exponent all ones, mantissa non-zero), not by x != x.
+ */
+const NAN_HELPERS: readonly (readonly [string, string])[] = [
+  ['vnan(', 'fn vnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }'],
+  ['vmax(', 'fn vmax(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, vnan(b)), a, vnan(a)); }'],
+  ['vmin(', 'fn vmin(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, vnan(b)), a, vnan(a)); }'],
+  ['vclamp(', 'fn vclamp(x: f32, lo: f32, hi: f32) -> f32 { return select(clamp(x, lo, hi), x, vnan(x)); }'],
+];
+
+/** The NaN helpers that `code` calls, as module-scope declarations (empty when it calls none). */
+export function nanHelpers(code: string): string {
+  const used = NAN_HELPERS.filter(([call]) => call !== 'vnan(' && code.includes(call));
+  return used.length ? [NAN_HELPERS[0][1], ...used.map(([, def]) => def)].join('\n') : '';
+}
 
 export const wgslDialect: Dialect = {
   name: 'wgsl',
@@ -72,6 +90,7 @@ export const wgslDialect: Dialect = {
     [
       wgslBindings(comment, bindings),
       ...shared,
+      ...[nanHelpers([...functions, ...body].join('\n'))].filter((h) => h),
       ...functions,
       '',
       `@compute @workgroup_size(${workgroup})`,

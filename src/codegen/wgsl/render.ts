@@ -16,7 +16,7 @@ import type { Binding } from '../cstyle/dialect.js';
 import { foldGroups } from '../cstyle/dispatch.js';
 import { KernelBuilder, viewSite, type Sites } from '../cstyle/kernel.js';
 import { deformSampler, epilogue, isGemmConv, launchComment, launchError, renderShared } from '../cstyle/kernels.js';
-import { wgslBindings, wgslDialect } from '../cstyle/wgsl.js';
+import { nanHelpers, wgslBindings, wgslDialect } from '../cstyle/wgsl.js';
 import { backendTemplates } from '../templates.js';
 import { chunkWeights } from './chunks.js';
 import { MAX_STORAGE_BUFFERS_PER_STAGE } from './limits.js';
@@ -136,7 +136,7 @@ function gemmConv(plan: KernelPlan, w: WeightsVm, l: LaunchOfKind<'conv'> | Laun
   });
   const render = (f16: boolean) => tmpl()['conv.wgsl']({
     header: wgslBindings(`vovc ${version} | ${plan.model} | launch ${l.index}: ${launchComment(l)}${f16 ? ' (shader-f16)' : ''}`, bindings),
-    epilogueFn: [`fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32)${packed ? ' -> f32' : ''} {`, ...epi.body(), '}'].join('\n'),
+    epilogueFn: [nanHelpers(epi.body().join('\n')), `fn epi(n: i32, c: i32, oh: i32, ow: i32, acc: f32)${packed ? ' -> f32' : ''} {`, ...epi.body(), '}'].filter((x) => x).join('\n'),
     deform: l.kind === 'deform_conv', sampleFn,
     packed, ohwp, plane: packed ? 'OHWP' : 'OHW', tyTerm: packed ? '2u * ty' : 'ty', pairs: t.tm / 2,
     y: { buf: yBuf, off: y.offset, s0: y.strides[0] },
