@@ -66,6 +66,12 @@ export function reporter(values: Record<string, unknown>): Reporter {
 
 const NAMINGS: readonly Naming[] = ['timm', 'vovnet-pytorch', 'detectron2'];
 
+/** --seed: an integer 0 .. 2^32 - 1 (the seeded init's mulberry32 state), written in decimal. */
+function seedOf(text: string): number {
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`--seed must be an integer from 0 to 4294967295, got '${text}'`);
+  return Number(text);
+}
+
 /** The weight flags as the driver's WeightOptions. */
 export function weightOptions(v: Record<string, unknown>): WeightOptions {
   const naming = v['weights-format'] as string | undefined;
@@ -76,7 +82,7 @@ export function weightOptions(v: Record<string, unknown>): WeightOptions {
     ...(v['weights-prefix'] !== undefined ? { prefix: v['weights-prefix'] as string } : {}),
     allowMissing: !!v['allow-missing'],
     strictValues: !!v['strict-values'],
-    ...(v.seed !== undefined ? { seed: Number(v.seed) } : {}),
+    ...(v.seed !== undefined ? { seed: seedOf(v.seed as string) } : {}),
     progress: !v.quiet,
   };
 }

@@ -2,6 +2,10 @@
 // loadModel(zoo name | file.vov | file.vov:name, { set, inputShape }) -> ModelSpec.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { notARegularFile } from '../io/files.js';
+
+/** The largest .vov file vovc reads. */
+const MAX_MODEL_FILE_BYTES = 16 << 20;
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closest, SourceMap, VovcError, type Diagnostic } from '../diag/diagnostics.js';
@@ -118,6 +122,9 @@ export function loadModel(nameOrPath: string, opts: LoadOptions = {}): LoadedSpe
     }
     const path = pick ? pick[1] : nameOrPath;
     let text: string;
+    // A model file is text of a few KB: 16 MiB is far past any real one, and /dev/zero or a FIFO is refused unread.
+    const special = notARegularFile(path, MAX_MODEL_FILE_BYTES);
+    if (special) throw new VovcError(MSG.cannotRead.at({}, path, special));
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {

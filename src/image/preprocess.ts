@@ -12,6 +12,10 @@
 // filter's support is stretched by f, so every source pixel contributes (no aliasing).
 
 import { readFileSync } from 'node:fs';
+import { notARegularFile } from '../io/files.js';
+
+/** The largest image file vovc reads (a 16k x 16k PNG compresses well below this). */
+const MAX_IMAGE_FILE_BYTES = 512 << 20;
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { fail } from '../diag/diagnostics.js';
@@ -190,6 +194,8 @@ export function preprocessDetectron2(img: RgbImage, short: number): Tensor4 {
 /** Reads an image file and preprocesses it for a model (input shape gives the crop / short side). */
 export async function loadImageTensor(file: string, family: 'timm' | 'detectron2', inputShape: readonly number[]): Promise<Tensor4> {
   let buf: Buffer;
+  const special = notARegularFile(file, MAX_IMAGE_FILE_BYTES);
+  if (special) return fail('E4203', `${file}: cannot read image: ${special}`, { subject: file });
   try {
     buf = readFileSync(file);
   } catch (e) {

@@ -9,7 +9,7 @@
 //   E4133 a tensor does not fit its storage
 //   E4140 no dict of tensors found in the checkpoint
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { VovcError, fail } from '../diag/diagnostics.js';
 
@@ -19,7 +19,28 @@ function cannotRead(path: string, e: unknown): never {
   return fail('E4101', `${path}: cannot read: ${why}`);
 }
 
-export function readFileOrFail(path: string): Buffer {
+/**
+ * Why `path` cannot be read as an input file, or undefined when it can: only regular files are
+ * read (following symlinks), so a device (/dev/zero), a FIFO (which would block) or a socket is
+ * refused before it is opened; `maxBytes` caps what a legitimate input of its kind can hold.
+ */
+export function notARegularFile(path: string, maxBytes = Infinity): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === 'ENOENT' ? 'no such file' : err.message;
+  }
+  if (st.isDirectory()) return 'it is a directory';
+  if (!st.isFile()) return `it is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'a special file'}); inputs are read from regular files only`;
+  if (st.size > maxBytes) return `it holds ${st.size} bytes, more than the ${maxBytes} an input of this kind may`;
+  return undefined;
+}
+
+export function readFileOrFail(path: string, maxBytes?: number): Buffer {
+  const why = notARegularFile(path, maxBytes);
+  if (why) fail('E4101', `${path}: cannot read: ${why}`);
   try {
     return readFileSync(path);
   } catch (e) {
@@ -37,6 +58,8 @@ const IN_FLIGHT = 4;
  * which lets float32 tensors be viewed in place). Reports progress after every 8 MiB chunk.
  */
 export async function readWholeFile(path: string, onProgress?: (done: number, total: number) => void): Promise<Buffer> {
+  const why = notARegularFile(path);
+  if (why) fail('E4101', `${path}: cannot read: ${why}`);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');

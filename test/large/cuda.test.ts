@@ -113,7 +113,7 @@ function renderInto(dir: string, plan: KernelPlan): Map<string, string> {
 type V4 = [number, number, number, number];
 const view = (buffer: 'input' | 'arena', shape: V4, strides: V4, value: string): TensorView => ({ buffer, name: buffer, dtype: 'f32', layout: 'nchw', offset: 0, shape, strides, value });
 const ref = (name: string, offset: number, shape: number[]): WeightRef => ({ name, dtype: 'f32', offset, shape, numel: shape.reduce((a, b) => a * b, 1) });
-const COST = { macs: 0, flops: 0, otherOps: 0, activationBytesRead: 0, weightBytesRead: 0, bytesWritten: 0 };
+const COST = { macs: 0, flops: 0, otherOps: 0, activationBytesRead: 0, weightBytesRead: 0, bytesWritten: 0, samples: 0 };
 
 /**
  * Launches at indices past 2^31 and 2^32 on zero-stride views, rendered as every artifact's

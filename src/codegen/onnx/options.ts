@@ -54,8 +54,9 @@ export const onnxTarget: TargetSpec<OnnxOptions> = {
     }
     const io = v.io === undefined ? 'float32' : String(v.io);
     if (io !== 'float32' && io !== 'native') fail('E7107', `--io takes float32 or native, got '${io}'`, { subject: '--io' });
-    const dl = v['deform-lowering'] === undefined ? undefined : String(v['deform-lowering']);
-    if (dl !== undefined && dl !== 'native' && dl !== 'decompose') fail('E7108', `--deform-lowering takes native or decompose, got '${dl}'`, { subject: '--deform-lowering' });
+    const dlText = v['deform-lowering'] === undefined ? undefined : String(v['deform-lowering']);
+    if (dlText !== undefined && dlText !== 'native' && dlText !== 'decompose') fail('E7108', `--deform-lowering takes native or decompose, got '${dlText}'`, { subject: '--deform-lowering' });
+    const dl = dlText as 'native' | 'decompose' | undefined;
     return { ...(opset !== undefined ? { opset } : {}), ...(dl ? { deformLowering: dl } : {}), faithful: !!v.faithful, externalData: !!v['external-data'], dynamicBatch: !!v['dynamic-batch'], dynamicHw: !!v['dynamic-hw'], ioNative: io === 'native' };
   },
   // A reduced-precision file is made from the optimized graph: BN is folded in fp32 before the
