@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { VovcError, type Diagnostic } from '../../src/diag/diagnostics.js';
 import { zooNames, loadModel } from '../../src/dsl/zoo.js';
+import { isFloatDtype } from '../../src/io/dtype.js';
 import { lowerSpec } from '../../src/model/lower.js';
 import { conventionKeys } from '../../src/model/naming.js';
 import type { Naming } from '../../src/ir/graph.js';
@@ -47,8 +48,9 @@ function deformOf(tensors: readonly { key: string; shape: readonly number[] }[])
 
 async function inspect(file: string, v: Record<string, unknown>): Promise<number> {
   const ck = await load(file, !!v.quiet);
-  const floats = ck.tensors.filter((t) => t.data);
-  const elements = floats.reduce((s, t) => s + t.data!.length, 0);
+  // Counted from the shapes: inspecting decodes no tensor.
+  const floats = ck.tensors.filter((t) => isFloatDtype(t.dtype));
+  const elements = floats.reduce((s, t) => s + t.shape.reduce((a, d) => a * d, 1), 0);
   const dtypes = new Map<string, number>();
   for (const t of ck.tensors) dtypes.set(t.dtype, (dtypes.get(t.dtype) ?? 0) + 1);
   // Which zoo models does it fit? Lower each shape-only and match keys and shapes.
@@ -56,7 +58,7 @@ async function inspect(file: string, v: Record<string, unknown>): Promise<number
   let best: { model: string; naming: Naming; prefix: string; matched: number; expected: number; missing: number; mismatched: number } | undefined;
   for (const name of zooNames()) {
     const g = lowerSpec(loadModel(name).spec);
-    const r = matchCheckpoint(g, ck.tensors, { file }).report;
+    const r = matchCheckpoint(g, ck.tensors, { file, bind: false }).report;
     if (r.missing.length === 0 && r.shapeMismatches.length === 0 && r.matched > 0) fits.push({ model: name, naming: r.naming, prefix: r.prefix, matched: r.matched, expected: r.expected, unexpected: r.unexpected.length });
     if (!best || r.matched / r.expected > best.matched / best.expected) best = { model: name, naming: r.naming, prefix: r.prefix, matched: r.matched, expected: r.expected, missing: r.missing.length, mismatched: r.shapeMismatches.length };
   }
@@ -98,7 +100,7 @@ async function inspect(file: string, v: Record<string, unknown>): Promise<number
     const plain = fits.filter((f) => !/-DCN$/.test(f.model) && f.unexpected > 0).map((f) => f.model);
     const withSets = (plain.length ? plain : best && !fits.length ? [best.model] : []).filter((name) => {
       const g = lowerSpec(loadModel(name, { set: sets.split(' ').filter((x) => x !== '--set') }).spec);
-      const r = matchCheckpoint(g, ck.tensors, { file }).report;
+      const r = matchCheckpoint(g, ck.tensors, { file, bind: false }).report;
       return r.missing.length === 0 && r.shapeMismatches.length === 0 && !r.unexpected.some((u) => u.key.includes('conv_offset'));
     });
     for (const name of withSets) out.push(`    fits ${name} ${sets} (the plain ${name} would leave the offset convs unused)`);

@@ -31,7 +31,10 @@ export async function bindWeights(graph: Graph, w: WeightOptions, io: Reporter):
   const { loadCheckpoint, findNonFinite } = await import('../weights/checkpoint.js');
   const { bindCheckpoint } = await import('../weights/mapping.js');
   const ckpt = await loadCheckpoint(w.file, { progress: !!w.progress });
-  const bad = findNonFinite(ckpt.tensors);
+  const r = bindCheckpoint(graph, ckpt.tensors, { naming: w.naming, prefix: w.prefix, allowMissing: !!w.allowMissing, file: w.file });
+  io.diagnostics(r.report.diagnostics);
+  // Only the tensors the model binds are decoded, so only those are checked.
+  const bad = findNonFinite([...r.bound.values()]);
   if (bad.length) {
     const d: Diagnostic = {
       severity: w.strictValues ? 'error' : 'warning',
@@ -42,8 +45,6 @@ export async function bindWeights(graph: Graph, w: WeightOptions, io: Reporter):
     if (w.strictValues) throw new VovcError(d);
     io.diagnostics([d]);
   }
-  const r = bindCheckpoint(graph, ckpt.tensors, { naming: w.naming, prefix: w.prefix, allowMissing: !!w.allowMissing, file: w.file });
-  io.diagnostics(r.report.diagnostics);
   io.log(`weights: ${r.report.matched}/${r.report.expected} tensors matched (${r.report.naming} naming${r.report.prefix ? `, prefix '${r.report.prefix}'` : ''}${r.report.outside ? `, ${r.report.outside} keys outside the prefix ignored` : ''})`);
   const g = r.missingNames.length ? seedParams(r.graph, w.seed, r.missingNames) : r.graph;
   return { graph: g, hasWeights: true };

@@ -286,7 +286,9 @@ export function applySets(b: Builder, sets: readonly string[], model: string, la
         def.apply(p, { b, model, key, keyTok, stage, stemIndex, layer });
         return true;
       });
-    if (ok) return;
+    // A value that parsed may still have recorded errors (a duplicate item on a stage line):
+    // they are the same errors the line would get in a file.
+    if (ok) return void b.diags.push(...valueDiags);
     // Whole DSL lines get the parser's precise errors; single values one "expected ..." message.
     if (def.lineSyntax && valueDiags.length) b.diags.push(...valueDiags);
     else b.diags.push(MSG.badSetValue.at({ span: valueSpan }, key, value, def.expects));

@@ -132,6 +132,8 @@ export function loadModel(nameOrPath: string, opts: LoadOptions = {}): LoadedSpe
       const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a folder' : err.message;
       throw new VovcError(MSG.cannotRead.at({}, path, reason));
     }
+    // A UTF-8 byte order mark (editors on Windows write one) is not part of the text.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     sources.add(path, text);
     const diags: Diagnostic[] = [];
     const ast = Parser.parseFile(text, path, diags);

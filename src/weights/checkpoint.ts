@@ -13,7 +13,7 @@ import { readWholeFile } from '../io/files.js';
 import { progressBar } from '../util/progress.js';
 import { parseSafetensors } from './safetensors.js';
 import type { TensorEntry } from './tensor.js';
-import { TensorRef, materialize, readTorchZip, unpickleTorch } from './torchzip.js';
+import { TensorRef, decodeBudget, materialize, readTorchZip, unpickleTorch } from './torchzip.js';
 import { PyDict, describe } from './unpickler.js';
 
 export type { TensorEntry } from './tensor.js';
@@ -61,7 +61,9 @@ export async function loadCheckpoint(path: string, opts: LoadOptions = {}): Prom
       const archive = await readTorchZip(buf, path);
       const { dict, wrapperPath } = findStateDict(unpickleTorch(archive, path), path);
       const tensors: TensorEntry[] = [];
-      for (const [k, v] of dict.map) if (typeof k === 'string' && v instanceof TensorRef) tensors.push(materialize(k, v, archive.littleEndian, path));
+      // Tensors are checked now and decoded when first read, within one budget for the file.
+      const budget = decodeBudget(buf.length);
+      for (const [k, v] of dict.map) if (typeof k === 'string' && v instanceof TensorRef) tensors.push(materialize(k, v, archive.littleEndian, path, budget));
       const metadata: Record<string, string> = { byteorder: archive.littleEndian ? 'little' : 'big' };
       if (archive.version !== undefined) metadata.version = archive.version;
       return { path, format: 'pth', tensors, wrapperPath, metadata };
@@ -133,7 +135,7 @@ function countBlock(a: ArrayLike<number>, begin: number, end: number): number {
   return count;
 }
 
-export function findNonFinite(entries: readonly TensorEntry[]): { key: string; count: number }[] {
+export function findNonFinite(entries: readonly { readonly key: string; readonly data: Float32Array | null }[]): { key: string; count: number }[] {
   const out: { key: string; count: number }[] = [];
   for (const e of entries) {
     if (!e.data) continue;

@@ -14,6 +14,7 @@
 import { VovcError, closest, type Diagnostic } from '../diag/diagnostics.js';
 import type { Graph, Naming, Param } from '../ir/graph.js';
 import { NAMINGS, conventionKeys } from '../model/naming.js';
+import { isFloatDtype, type Dtype } from '../io/dtype.js';
 
 /** What the mapping needs of a checkpoint tensor (src/weights/checkpoint.ts provides it). */
 export interface CheckpointTensor {
@@ -24,6 +25,8 @@ export interface CheckpointTensor {
 }
 
 export interface MappingOptions {
+  /** false: match keys and shapes only, leaving the graph's parameter data as it is (no tensor is decoded). */
+  bind?: boolean;
   naming?: Naming;
   prefix?: string;
   allowMissing?: boolean;
@@ -104,6 +107,8 @@ export interface MatchResult {
   readonly report: MappingReport;
   /** Canonical names of the parameters the checkpoint does not provide. */
   readonly missingNames: string[];
+  /** The checkpoint tensor bound to each canonical parameter name. */
+  readonly bound: ReadonlyMap<string, CheckpointTensor>;
 }
 
 /**
@@ -146,6 +151,7 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
     });
   }
   const params = new Map<string, Param>();
+  const bound = new Map<string, CheckpointTensor>();
   const mismatches: { key: string; expected: readonly number[]; actual: readonly number[] }[] = [];
   const missingNames: string[] = [];
   const found = new Map<string, string>();
@@ -166,12 +172,14 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
       params.set(name, p);
       continue;
     }
-    if (!t.data) {
+    if (!isFloatDtype(t.dtype as Dtype)) {
       diagnostics.push({ severity: 'error', code: 'E4002', subject: file, message: `tensor '${ck}' has dtype ${t.dtype}, expected a floating-point type` });
       params.set(name, p);
       continue;
     }
-    params.set(name, { shape: p.shape, data: t.data });
+    bound.set(name, t);
+    // Matching alone (weights inspect, opts.bind false) decodes nothing.
+    params.set(name, opts.bind === false ? p : { shape: p.shape, data: t.data });
   }
   const unexpectedKeys = keys.filter((k) => k.startsWith(best.prefix) && !best.hits.has(k) && !IGNORED.test(k));
   const ignoredBuffers = keys.filter((k) => k.startsWith(best.prefix) && IGNORED.test(k)).length;
@@ -217,5 +225,5 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
     diagnostics,
   };
   if (best.hits.size === 0) diagnostics.splice(1); // nothing matched: the per-key lists say nothing more
-  return { graph: { ...g, params }, report, missingNames };
+  return { graph: { ...g, params }, report, missingNames, bound };
 }

@@ -15,7 +15,7 @@
 
 import type yauzl from 'yauzl';
 import { VovcError, fail } from '../diag/diagnostics.js';
-import { DTYPE_SIZE, type Dtype } from '../io/dtype.js';
+import { DTYPE_SIZE, isFloatDtype, type Dtype } from '../io/dtype.js';
 import { numelOf, tensorFromBytes, type TensorEntry } from './tensor.js';
 import { PyDict, PyGlobal, describe, unpickle } from './unpickler.js';
 
@@ -45,6 +45,8 @@ export async function readTorchZip(buf: Buffer, name: string): Promise<TorchArch
         fail('E4130', `${name}: zip entry '${entry.fileName}' is compressed (method ${entry.compressionMethod}); torch.save stores entries uncompressed, so re-save the checkpoint with torch.save`);
       }
       const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+      // A name twice is ambiguous: torch reads one entry, another reader may read the other.
+      if (entries.has(entry.fileName)) fail('E4130', `${name}: the zip holds entry '${entry.fileName.slice(0, 200)}' twice; refusing an ambiguous archive (torch and other readers may read different copies)`);
       entries.set(entry.fileName, buf.subarray(fileDataStart, fileDataStart + entry.compressedSize));
     }
   } catch (e) {
@@ -170,11 +172,73 @@ export function unpickleTorch(archive: TorchArchive, name: string): unknown {
   return unpickle(archive.pickle, name, { resolve: (module, field) => globals.get(`${module}.${field}`), persistentLoad });
 }
 
+/** What decoding may allocate in all for one checkpoint: the shared budget of its lazy tensors. */
+export interface DecodeBudget {
+  /** Bytes still allowed (4x the file size, plus a margin, at the start). */
+  left: number;
+  readonly total: number;
+}
+
+/** The expansion budget of a checkpoint file of `fileBytes` bytes: fp16 and bf16 widen to fp32 (2x), views may gather. */
+export const decodeBudget = (fileBytes: number): DecodeBudget => {
+  const total = 4 * fileBytes + (64 << 20);
+  return { left: total, total };
+};
+
 /**
- * Decodes a tensor of the archive: a contiguous view is decoded in place of its bytes; any other
- * (a transposed or sliced view) is gathered into a fresh row-major array.
+ * A tensor of the archive, checked now (its view lies inside its storage) and decoded on first
+ * use: a model binds only its own tensors, so views of one storage (a checkpoint may hold
+ * hundreds of transposes of one buffer) are never gathered unless bound, and each at most once.
+ * A contiguous little-endian float32 view costs nothing (it is the file's bytes); every other
+ * decode draws from the checkpoint's budget, and overdrawing it is E4133.
  */
-export function materialize(key: string, t: TensorRef, littleEndian: boolean, name: string): TensorEntry {
+class LazyTensor implements TensorEntry {
+  private decoded?: TensorEntry;
+  constructor(
+    readonly key: string,
+    private readonly ref: TensorRef,
+    private readonly littleEndian: boolean,
+    private readonly name: string,
+    private readonly budget: DecodeBudget,
+  ) {}
+  get dtype(): Dtype {
+    return this.ref.dtype;
+  }
+  get shape(): readonly number[] {
+    return this.ref.shape;
+  }
+  get data(): Float32Array | null {
+    return this.entry().data;
+  }
+  get int(): BigInt64Array | Int32Array | undefined {
+    return this.entry().int;
+  }
+  private entry(): TensorEntry {
+    if (!this.decoded) {
+      const t = this.ref;
+      const free = t.dtype === 'float32' && this.littleEndian && isContiguous(t);
+      const cost = free ? 0 : numelOf(t.shape) * (isFloatDtype(t.dtype) ? 4 : t.dtype === 'int64' ? 8 : 4);
+      if (cost > this.budget.left) {
+        fail('E4133', `${this.name}: decoding tensor '${this.key.slice(0, 200)}' (${numelOf(t.shape)} ${t.dtype} elements) would expand the checkpoint's tensors past ${this.budget.total} bytes (4x the file): refusing a file whose views multiply its data`);
+      }
+      this.budget.left -= cost;
+      this.decoded = decodeView(this.key, t, this.littleEndian);
+    }
+    return this.decoded;
+  }
+}
+
+function isContiguous(t: TensorRef): boolean {
+  for (let d = t.shape.length - 1, expect = 1; d >= 0; expect *= t.shape[d--]) if (t.shape[d] !== 1 && t.stride[d] !== expect) return false;
+  return true;
+}
+
+/**
+ * A tensor of the archive, its view checked against its storage now and its values decoded when
+ * first read (LazyTensor): a contiguous view in place of its bytes, any other (a transposed or
+ * sliced view) gathered into a fresh row-major array.
+ */
+export function materialize(key: string, t: TensorRef, littleEndian: boolean, name: string, budget: DecodeBudget = decodeBudget(t.storage.bytes.length)): TensorEntry {
   const size = DTYPE_SIZE[t.dtype];
   const available = Math.floor(t.storage.bytes.length / size);
   const numel = numelOf(t.shape);
@@ -186,10 +250,16 @@ export function materialize(key: string, t: TensorRef, littleEndian: boolean, na
   // A view with more elements than its storage repeats elements (stride 0, as expand() makes);
   // refusing it keeps memory bounded by the file size.
   if (numel > available) fail('E4133', `${name}: tensor '${key}' (${view}) has more elements than its storage '${t.storage.key}' (${available}): overlapping views are not supported`);
+  return new LazyTensor(key, t, littleEndian, name, budget);
+}
 
-  let contiguous = true;
-  for (let d = t.shape.length - 1, expect = 1; d >= 0; expect *= t.shape[d--]) if (t.shape[d] !== 1 && t.stride[d] !== expect) contiguous = false;
-  if (contiguous) return tensorFromBytes(key, t.dtype, t.shape, t.storage.bytes.subarray(t.offset * size, (t.offset + numel) * size), littleEndian, true);
+/** The values of a checked view (materialize checked it). */
+function decodeView(key: string, t: TensorRef, littleEndian: boolean): TensorEntry {
+  const size = DTYPE_SIZE[t.dtype];
+  const numel = numelOf(t.shape);
+  let last = t.offset;
+  for (let d = 0; d < t.shape.length; d++) last += (t.shape[d] - 1) * t.stride[d];
+  if (isContiguous(t)) return tensorFromBytes(key, t.dtype, t.shape, t.storage.bytes.subarray(t.offset * size, (t.offset + numel) * size), littleEndian, true);
 
   // Decode the span the view touches, then walk it with the strides (odometer order).
   const span = tensorFromBytes(key, t.dtype, [last - t.offset + 1], t.storage.bytes.subarray(t.offset * size, (last + 1) * size), littleEndian, true);

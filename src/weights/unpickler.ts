@@ -36,6 +36,14 @@ export interface UnpickleHooks {
 
 /** The longest integer we accept (LONG1 / LONG4), in bytes; checkpoints use a few. */
 const MAX_LONG_BYTES = 64;
+/**
+ * Bounds on what a pickle may build, far above any checkpoint (a state dict of 10^5 tensors
+ * memoizes a few 10^5 objects) and below what would exhaust a JavaScript Map or the heap:
+ * memo entries, the value stack, and the items of one list, dict or set.
+ */
+const MAX_MEMO = 1 << 22;
+const MAX_STACK = 1 << 22;
+const MAX_ITEMS = 1 << 22;
 const UTF8 = new TextDecoder();
 
 /** Bytes [from, to) one character per byte: Latin-1 (TextDecoder's 'latin1' is really windows-1252). */
@@ -140,20 +148,63 @@ export function unpickle(input: Uint8Array, name: string, hooks: UnpickleHooks):
     if (!(target instanceof PyDict)) bad(`SETITEM(S) on ${describe(target)}`);
     if (kv.length % 2) bad('SETITEMS with an odd number of items');
     for (let i = 0; i < kv.length; i += 2) (target as PyDict).map.set(kv[i], kv[i + 1]);
+    if ((target as PyDict).map.size > MAX_ITEMS) bad(`a dict of more than ${MAX_ITEMS} items`);
   };
   const append = (target: unknown, items: unknown[]) => {
     if (!Array.isArray(target)) bad(`APPEND(S) on ${describe(target)}`);
+    if ((target as unknown[]).length + items.length > MAX_ITEMS) bad(`a list of more than ${MAX_ITEMS} items`);
     for (const it of items) (target as unknown[]).push(it);
   };
   const addItems = (target: unknown, items: unknown[]) => {
     if (!(target instanceof Set)) bad(`ADDITEMS on ${describe(target)}`);
     for (const it of items) (target as Set<unknown>).add(it);
+    if ((target as Set<unknown>).size > MAX_ITEMS) bad(`a set of more than ${MAX_ITEMS} items`);
   };
   const memoGet = (i: number) => (memo.has(i) ? memo.get(i) : bad(`memo entry ${i} is not defined`));
+  const memoPut = (i: number, v: unknown) => {
+    if (memo.size >= MAX_MEMO && !memo.has(i)) bad(`more than ${MAX_MEMO} memo entries (no checkpoint has that many objects)`);
+    memo.set(i, v);
+  };
+  /** A decimal index of a text opcode (PUT, GET). */
+  const lineIndex = (what: string): number => {
+    const t = line();
+    if (!/^\d{1,10}$/.test(t)) bad(`${what} with index '${t.slice(0, 20)}'`);
+    return Number(t);
+  };
+  /** A protocol-0/1 INT or LONG line: decimal, an optional L suffix; I01 / I00 are True / False. */
+  const lineInt = (allowBool: boolean): number | bigint | boolean => {
+    const t = line();
+    if (allowBool && t === '01') return true;
+    if (allowBool && t === '00') return false;
+    const m = /^([-+]?\d{1,200})L?$/.exec(t);
+    if (!m) bad(`an integer line '${t.slice(0, 20)}'`);
+    const v = BigInt(m![1]);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+  /** A protocol-0 STRING line: a Python str literal in quotes, with backslash escapes (latin-1). */
+  const lineString = (): string => {
+    const t = line();
+    const q = t[0];
+    if (t.length < 2 || (q !== "'" && q !== '"') || t[t.length - 1] !== q) bad('a STRING line that is not a quoted literal');
+    return t.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+      if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+      if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
+      return ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? `\\${e}`;
+    });
+  };
+  /** A protocol-0 UNICODE line: raw-unicode-escape (\uXXXX, \UXXXXXXXX), UTF-8 otherwise. */
+  const lineUnicode = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) bad('unterminated text line');
+    const t = new TextDecoder('utf-8').decode(bytes.subarray(pos, end));
+    pos = end + 1;
+    return t.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u: string, U: string) => String.fromCodePoint(parseInt(u ?? U, 16)));
+  };
 
   for (;;) {
     if (pos >= bytes.length) bad('the pickle ends without STOP (truncated?)');
     opAt = pos;
+    if (stack.length > MAX_STACK) bad(`a stack of more than ${MAX_STACK} values (no checkpoint needs that many)`);
     const op = bytes[pos++];
     switch (op) {
       case 0x80: { // PROTO
@@ -264,9 +315,25 @@ export function unpickle(input: Uint8Array, name: string, hooks: UnpickleHooks):
 
       case 0x68: stack.push(memoGet(u8())); break; // BINGET
       case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71: memoPut(u8(), top()); break; // BINPUT
+      case 0x72: memoPut(u32(), top()); break; // LONG_BINPUT
+      case 0x94: memoPut(memo.size, top()); break; // MEMOIZE
+      case 0x70: memoPut(lineIndex('PUT'), top()); break; // PUT (protocol 0)
+      case 0x67: stack.push(memoGet(lineIndex('GET'))); break; // GET (protocol 0)
+      case 0x49: stack.push(lineInt(true)); break; // INT (protocols 0-1; I01/I00 are the booleans)
+      case 0x4c: stack.push(lineInt(false)); break; // LONG (protocol 0)
+      case 0x46: { // FLOAT (protocol 0, repr text)
+        const t = line();
+        const v = Number(t);
+        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|nan)$/i.test(t)) bad(`a FLOAT line '${t.slice(0, 20)}'`);
+        stack.push(/nan/i.test(t) ? NaN : /inf/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : v);
+        break;
+      }
+      case 0x53: stack.push(lineString()); break; // STRING (protocol 0)
+      case 0x50: // PERSID: a text persistent id, what torch.save(..., pickle_protocol=0) writes for a storage
+        bad('a protocol-0 persistent id (PERSID): torch.save with pickle_protocol=0 writes storages that torch.load cannot read back either; re-save with the default protocol');
+        break;
+      case 0x56: stack.push(lineUnicode()); break; // UNICODE (protocol 0)
 
       case 0x63: { // GLOBAL "module\nname\n"
         const module = line();

@@ -41,10 +41,10 @@ export function cudaDialect(wide: boolean): Dialect {
       throw new Error('internal: CUDA binds no vec4 buffers');
     },
     imin: (a, b) => `((${a}) < (${b}) ? (${a}) : (${b}))`,
+    imax: (a, b) => `((${a}) > (${b}) ? (${a}) : (${b}))`,
     toFloat: (e) => `float(${e})`,
     toIndex: (e) => `${I}(${e})`,
     hookFunction: (name, params, body) => [`__device__ __forceinline__ float ${name}(${params.map((q) => `${I} ${q}`).join(', ')}) const {`, ...body, '}'].join('\n'),
-    negInf: '-INFINITY',
     letI: (n, e) => `const ${I} ${n} = ${e};`,
     letF: (n, e) => `const float ${n} = ${e};`,
     varI: (n, e) => `${I} ${n} = ${e};`,

@@ -64,13 +64,10 @@ export interface Dialect {
   elementFunction(name: string, index: string, body: readonly string[]): string;
   /** The smaller of two index values. */
   imin(a: string, b: string): string;
+  /** The larger of two index values. */
+  imax(a: string, b: string): string;
   /** An index value as float. */
   toFloat(e: string): string;
-  /**
-   * The max-pool's initial value: -inf (CUDA); WGSL has no infinity and rejects one made by a
-   * constant expression, so the lowest finite float there (every window holds an element).
-   */
-  readonly negInf: string;
   /** Declarations: an immutable index value, an immutable float, mutable ones. */
   letI(name: string, e: string): string;
   letF(name: string, e: string): string;

@@ -124,7 +124,10 @@ function pool(k: KernelBuilder, l: LaunchOfKind<'maxpool'> | LaunchOfKind<'avgpo
   const xa = k.view(x, false);
   k.line(d.letI('h0', `h * ${d.i(sh)} - ${d.i(pt)}`));
   k.line(d.letI('w0', `w * ${d.i(sw)} - ${d.i(pl)}`));
-  k.line(d.varF('acc', max ? d.negInf : d.f(0)));
+  // Max starts from the window's first element inside the input (every window has one: PyTorch
+  // drops ceil-mode windows that start past the input), so an all -Inf window gives -Inf even
+  // where the language has no infinity literal (WGSL).
+  k.line(d.varF('acc', max ? xa.load('n', 'c', d.imax('h0', d.i(0)), d.imax('w0', d.i(0))) : d.f(0)));
   k.for('ky', d.i(0), d.i(kh), () => {
     k.line(d.letI('ih', 'h0 + ky'));
     k.if(`ih >= ${d.i(0)} && ih < ${d.i(H)}`, () => {

@@ -72,10 +72,10 @@ export const wgslDialect: Dialect = {
   loadVec4: (buf, idx, t) =>
     t === 'f32' ? `${buf}[(${idx}) / 4i][(${idx}) % 4i]` : t === 'f16' ? `unpack2x16float(${buf}[(${idx}) >> 2u][((${idx}) >> 1u) & 1i])[(${idx}) & 1i]` : unsupported(t),
   imin: (a, b) => `min(${a}, ${b})`,
+  imax: (a, b) => `max(${a}, ${b})`,
   toFloat: (e) => `f32(${e})`,
   toIndex: (e) => `i32(${e})`,
   hookFunction: (name, params, body) => [`fn ${name}(${params.map((q) => `${q}: i32`).join(', ')}) -> f32 {`, ...body, '}'].join('\n'),
-  negInf: '-3.4028234663852886e38',
   letI: (n, e) => `let ${n} = ${e};`,
   letF: (n, e) => `let ${n} = ${e};`,
   varI: (n, e) => `var ${n}: i32 = ${e};`,
