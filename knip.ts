@@ -42,8 +42,9 @@ const config: KnipConfig = {
     // Served to headless Chromium from node_modules/onnxruntime-web/dist by bench/wgsl/bench.mjs.
     'onnxruntime-web',
   ],
-  // System tools the CUDA tests spawn when present (they skip otherwise); not npm packages.
-  ignoreBinaries: [/^g\+\+$/, 'nvcc', 'nvidia-smi'],
+  // System tools the tests spawn (the CUDA ones when present, they skip otherwise; mkfifo from
+  // coreutils for the special-file tests); not npm packages.
+  ignoreBinaries: [/^g\+\+$/, 'nvcc', 'nvidia-smi', 'mkfifo'],
 };
 
 export default config;
