@@ -151,6 +151,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E8005: c('driver', 'a --precision the target does not offer, or an unknown precision'),
   E8101: c('outputs', 'an output name that would be written outside the output folder'),
   E8102: c('outputs', 'a folder (or file) in the output folder in the way of an artifact file, found before anything is moved'),
+  E8103: c('outputs', 'another vovc holds the output folder\'s lock for longer than the wait (120 s)'),
 
   E9201: c('reference', "an input whose shape does not match the model's"),
   E9202: c('reference', 'an input holding another number of values than its shape'),

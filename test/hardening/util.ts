@@ -2,7 +2,7 @@
 // leftovers of a build (staging folders, temporary files), the targets that build here, and a
 // recorder of file-system events.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { FIXTURES, REPO, vovc } from '../helpers/fixtures.js';
@@ -39,7 +39,8 @@ export function snapshot(dir: string): Record<string, Entry> {
       if (st.isDirectory()) {
         out[rel] = { kind: 'dir', ino: st.ino, mtimeMs: st.mtimeMs };
         walk(p);
-      } else out[rel] = { kind: st.isSymbolicLink() ? 'link' : 'file', ino: st.ino, mtimeMs: st.mtimeMs, sha: createHash('sha256').update(readFileSync(p)).digest('hex') };
+      } else if (st.isSymbolicLink()) out[rel] = { kind: 'link', ino: st.ino, mtimeMs: st.mtimeMs, sha: createHash('sha256').update(`-> ${readlinkSync(p)}`).digest('hex') };
+      else out[rel] = { kind: 'file', ino: st.ino, mtimeMs: st.mtimeMs, sha: createHash('sha256').update(readFileSync(p)).digest('hex') };
     }
   };
   if (existsSync(dir)) walk(dir);
@@ -53,7 +54,7 @@ export function contents(dir: string): Record<string, string> {
 
 /** What a build may leave behind by mistake: staging folders beside DIR, temporary files in it. */
 export function leftovers(parent: string): string[] {
-  return Object.keys(snapshot(parent)).filter((p) => /(^|\/)\.vovc-staging-/.test(p) || /\.tmp$/.test(p));
+  return Object.keys(snapshot(parent)).filter((p) => /\.vovc-(staging|old)-|\.vovc-lock$|\.vovc-journal$/.test(p) || /\.tmp$/.test(p));
 }
 
 const available = new Map<Target, Promise<{ ok: boolean; why: string; files: string[] }>>();
