@@ -43,8 +43,8 @@ const config: KnipConfig = {
     'onnxruntime-web',
   ],
   // System tools the tests spawn (the CUDA ones when present, they skip otherwise; mkfifo from
-  // coreutils for the special-file tests); not npm packages.
-  ignoreBinaries: [/^g\+\+$/, 'nvcc', 'nvidia-smi', 'mkfifo'],
+  // coreutils for the special-file tests, strace for the commit's fault injection); not npm packages.
+  ignoreBinaries: [/^g\+\+$/, 'nvcc', 'nvidia-smi', 'mkfifo', 'strace'],
 };
 
 export default config;

@@ -62,7 +62,7 @@ export function safeJoin(dir: string, name: string): string {
  * So at no instant does DIR hold files of two builds; the files of an earlier vovc build that
  * this one does not produce go with the old folder; files vovc did not write survive.
  */
-export const MANIFEST = '.vovc-manifest.json';
+const MANIFEST = '.vovc-manifest.json';
 const LOCK_WAIT_MS = 120_000;
 
 interface Names {
