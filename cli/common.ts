@@ -3,7 +3,7 @@
 // registry's declarations, and diagnostics printing.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatDiagnostic, type Diagnostic } from '../src/diag/diagnostics.js';
+import { formatDiagnostics, type Diagnostic } from '../src/diag/diagnostics.js';
 import type { WeightOptions, Reporter } from '../src/driver/weights.js';
 import type { Naming } from '../src/ir/graph.js';
 import type { FlagValues } from '../src/targets/contract.js';
@@ -56,7 +56,7 @@ export function parseShape(text: string, what = '--input-shape'): [number, numbe
 }
 
 export function printDiagnostics(ds: readonly Diagnostic[]): void {
-  for (const d of ds) process.stderr.write(formatDiagnostic(d) + '\n');
+  for (const t of formatDiagnostics(ds)) process.stderr.write(t + '\n');
 }
 
 /** Progress on stderr unless --quiet; diagnostics (warnings, key reports) always. */

@@ -5,7 +5,7 @@
 // Exit codes: 0 success; 1 user error with a diagnostic; 2 malformed command line;
 // 3 the target cannot run on this machine.
 
-import { VovcError, formatDiagnostic } from '../src/diag/diagnostics.js';
+import { VovcError, formatDiagnostics } from '../src/diag/diagnostics.js';
 import { UsageError } from './usage.js';
 import type { Command } from './common.js';
 
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof VovcError) {
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, e.sources) + '\n');
+      for (const t of formatDiagnostics(e.diagnostics, e.sources)) process.stderr.write(t + '\n');
       if (debug) process.stderr.write(`${e.stack}\n`);
       return e.exitCode;
     }

@@ -42,17 +42,19 @@ export function resolveModel(model: ModelAst, lookup: ModelLookup, opts: Resolve
   const diags: Diagnostic[] = [];
   const b = new Builder({ defaults: {}, stages: new Map() }, diags);
   const chain: ModelAst[] = [model];
+  const inChain = new Set<ModelAst>(chain);
   for (let m = model; m.base; ) {
     const base = lookup.find(m.base.text, m);
     if (!base) {
       diags.push(MSG.unknownModel.at({ span: m.base.span, notes: didYouMean(closest(m.base.text, lookup.names(m).filter((n) => n !== m.name.text))) }, m.base.text));
       break;
     }
-    if (chain.includes(base)) {
+    if (inChain.has(base)) {
       diags.push(MSG.extendsCycle.at({ span: m.base.span }, [...chain.map((c) => c.name.text), base.name.text]));
       break;
     }
     chain.push(base);
+    inChain.add(base);
     m = base;
   }
   if (diags.length) throw new VovcError(sortDiagnostics(diags));

@@ -24,6 +24,9 @@ export interface CheckpointTensor {
   readonly data: Float32Array | null;
 }
 
+/** Keys of each list (missing, unexpected) that get a "might be" suggestion. */
+const SUGGESTED_KEYS = 32;
+
 export interface MappingOptions {
   /** false: match keys and shapes only, leaving the graph's parameter data as it is (no tensor is decoded). */
   bind?: boolean;
@@ -184,8 +187,11 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
   const unexpectedKeys = keys.filter((k) => k.startsWith(best.prefix) && !best.hits.has(k) && !IGNORED.test(k));
   const ignoredBuffers = keys.filter((k) => k.startsWith(best.prefix) && IGNORED.test(k)).length;
   const outside = keys.filter((k) => !k.startsWith(best.prefix)).length;
-  const missing = missingKeys.map((key) => ({ key, closest: closest(key, unexpectedKeys) }));
-  const unexpected = unexpectedKeys.map((key) => ({ key, closest: closest(key, missingKeys) }));
+  // Suggestions for the first keys of each list only (the report shows five): bounded work for
+  // a file of thousands of keys.
+  const suggest = (list: string[], others: string[]) => list.map((key, i) => ({ key, closest: i < SUGGESTED_KEYS ? closest(key, others) : undefined }));
+  const missing = suggest(missingKeys, unexpectedKeys);
+  const unexpected = suggest(unexpectedKeys, missingKeys);
 
   for (const m of mismatches) {
     diagnostics.push({ severity: 'error', code: 'E4003', subject: file, message: `shape mismatch for '${m.key}': checkpoint ${fmt(m.actual)}, model '${g.name}' expects ${fmt(m.expected)}` });

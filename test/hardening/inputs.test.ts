@@ -88,3 +88,48 @@ describe('checkpoint amplification', () => {
     expect(() => ck.tensors.forEach((t) => t.data)).toThrow(/E4133|would expand the checkpoint's tensors past \d+ bytes \(4x the file\)/);
   });
 });
+
+describe('work and output bounded by what the input can legitimately need', () => {
+  it('a 22 KB .vov line of 1000 repeated items: a screenful of diagnostics, not 999 copies of the line', async () => {
+    const f = join(dir, 'long.vov');
+    writeFileSync(f, `model x extends vovnet27_slim\n  stage2: ${Array(1000).fill('layers 3').join(', ')}\n`);
+    const err = await refused(['check', f], 1, /E1008: duplicate 'layers' on one line/);
+    expect(err).toMatch(/and \d+ more diagnostics \(at most 5 per line and 50 in all are shown\)/);
+    expect(err.length).toBeLessThan(5_000);
+    // the quoted line is a window around the span
+    expect(err.split('\n').every((l) => l.length < 300)).toBe(true);
+  });
+  it('an extends chain of 20,000 models resolves in linear time', async () => {
+    const f = join(dir, 'chain.vov');
+    const lines = ['model m19999 extends m19998', ...Array.from({ length: 19998 }, (_, i) => `model m${19998 - i} extends m${19997 - i}`), 'model m0 extends vovnet27_slim', '  stage4: blocks 2'];
+    writeFileSync(f, lines.join('\n') + '\n');
+    const t0 = performance.now();
+    const r = await vovc(['check', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+  it('a --set key of 100,000 dots: the message is cut', async () => {
+    const err = await refused(['check', 'vovnet27_slim', '--set', `${'.'.repeat(100_000)}=3`], 1, /E1202: unknown --set key/);
+    expect(err.length).toBeLessThan(10_000);
+  });
+  it('2000 zero-size tensors under long keys: the key report is bounded (no 2000 x 2000 "did you mean")', async () => {
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 2000; i++) header[`stages.${i % 4}.blocks.${i}.conv_mid.${i % 5}.some_really_long_module_name_to_make_keys_long_${String(i).padStart(6, '0')}.weight`] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+    const h = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    const f = join(dir, 'zero.safetensors');
+    writeFileSync(f, Buffer.concat([len, h]));
+    await refused(['build', 'vovnet27_slim', '--weights', f, '--target', 'onnx', '--out', join(dir, 'zb')], 1, /E400\d/);
+    const t0 = performance.now();
+    const r = await vovc(['weights', 'inspect', f, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+  it('weights inspect on a detectron2 checkpoint answers in well under a second of work', async () => {
+    const t0 = performance.now();
+    const r = await vovc(['weights', 'inspect', join(REPO, '../shared/fixtures/tiny-dw-ese-all-backbone/weights.pth'), '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+});

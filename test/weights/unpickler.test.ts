@@ -60,12 +60,21 @@ describe('restricted unpickler', () => {
       [[0x4b, 1, 0x28, 0x2e], /stack underflow \(opcode at byte 3\)/],
       [[0x4b, 0, 0x4b, 1, 0x4b, 2, 0x73, 0x2e], /SETITEM\(S\) on number/],
       [[0x7d, 0x28, 0x4b, 1, 0x75, 0x2e], /odd number of items/],
-      [[0x49, 0x31, 0x0a, 0x2e], /unsupported opcode 'I' 0x49/],
+      [[0x49, 0x61, 0x62, 0x63, 0x0a, 0x2e], /an integer line 'abc'/],
+      [[0x50, 0x31, 0x0a, 0x2e], /protocol-0 persistent id \(PERSID\)/],
+      [[0x4b, 1, 0x70, 0x78, 0x0a, 0x2e], /PUT with index 'x'/],
       [[0x80, 6, 0x2e], /protocol 6 is newer than 5/],
       [[0x63, 0x6f, 0x73], /unterminated text line/],
       [[], /ends without STOP/],
     ];
     for (const [bytes, re] of cases) expect(errorOf(() => run(new Uint8Array(bytes)))).toMatch(re);
+  });
+
+  it('reads the text opcodes of protocols 0 and 1 (INT with I01/I00, LONG, FLOAT, STRING, UNICODE, PUT, GET)', () => {
+    const text = (s: string) => [...Buffer.from(s, 'latin1')];
+    // [True, False, 42, -7L, 2.5, 'a\'b', u'\u00e9', <memo 0>], built with MARK ... LIST
+    const bytes = [0x28, ...text('I01\nI00\nI42\nL-7L\nF2.5\n'), ...text("S'a\\'b'\n"), ...text('V\\u00e9\n'), ...text('p0\ng0\n'), 0x6c, 0x2e];
+    expect(run(new Uint8Array(bytes))).toEqual([true, false, 42, -7, 2.5, "a'b", '\u00e9', '\u00e9']);
   });
 
   it('handles deep nesting and self-reference without recursion', () => {
