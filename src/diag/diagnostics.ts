@@ -62,7 +62,7 @@ const MAX_TEXT = 2000;
 const MAX_NOTES = 20;
 
 /** `s` cut to `max` characters, saying how much was left out. */
-export function clip(s: string, max = MAX_TEXT): string {
+function clip(s: string, max = MAX_TEXT): string {
   return s.length <= max ? s : `${s.slice(0, max)}... (${s.length - max} more characters)`;
 }
 
