@@ -58,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vovc: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}\n`);
       return 1;
     }
+    // An allocation the machine refused (a shape past what it can hold, an address-space limit):
+    // a user-facing condition, said in one line (an engine message may carry a stack of its own).
+    if (!debug && e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array buffer length|Maximum memory size|out of memory|Array buffer allocation/i.test(e.message)) {
+      process.stderr.write(`vovc: out of memory: ${e.message.split('\n')[0]}; the shapes need more memory than this process can have (vovc run checks an estimate against --max-memory first; see docs/HARDENING.md)\n`);
+      return 1;
+    }
     process.stderr.write(`vovc: internal error: ${err?.message ?? String(e)}\n`);
     if (debug) process.stderr.write(`${err?.stack}\n`);
     else process.stderr.write('(run again with --debug for the stack trace, and please report it)\n');

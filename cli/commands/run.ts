@@ -11,6 +11,7 @@ const USAGE = `usage: vovc run MODEL (--input X.npy | --image photo.jpg) [--targ
   --target     where to run (default reference: the CPU interpreter)
   --save DIR   write DIR/<output>.npy for every output
   --outputs    outputs to compute (default: logits, or stage2..stage5 for a backbone)
+  --max-memory SIZE  refuse a run whose tensors and weights need more (e.g. 8G; default VOVC_MAX_MEMORY, else the available memory)
 ${PASS_HELP}
 
 target flags:
@@ -30,7 +31,7 @@ export const command: Command = {
   async run(rawArgs) {
     const args = normalizeReportFlag(rawArgs);
     const target = targetArg(args, 'reference')!;
-    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...targetOptions(target), target: { type: 'string' }, input: { type: 'string' }, image: { type: 'string' }, save: { type: 'string' }, outputs: { type: 'string' }, top: { type: 'string' } }, USAGE);
+    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...targetOptions(target), target: { type: 'string' }, input: { type: 'string' }, image: { type: 'string' }, save: { type: 'string' }, outputs: { type: 'string' }, top: { type: 'string' }, 'max-memory': { type: 'string' } }, USAGE);
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);
@@ -50,6 +51,7 @@ export const command: Command = {
         input: v.input ? { npy: v.input as string } : { image: v.image as string },
         weights: weightOptions(v),
         pipeline: pipelineOptions(v),
+        ...(v['max-memory'] !== undefined ? { maxMemory: v['max-memory'] as string } : {}),
       },
       io,
     );

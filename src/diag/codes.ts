@@ -74,6 +74,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E2001: c('lowering', "a node whose shape rule fails while the graph is built (names the node and its DSL span)"),
   E2002: c('lowering', 'a residual block whose input and output widths differ'),
   E2003: c('lowering', 'an output the lowered model does not have'),
+  E2005: c('lowering', 'a tensor past 2^50 elements (an input or width far beyond any model)'),
   E2004: c('lowering', 'a model too large to seed its parameters in memory (a width or kernel size typo)'),
 
   E3001: c('ir', 'the verifier found an inconsistent graph (node, shape, parameter)'),
@@ -147,6 +148,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E8002: c('driver', 'an input .npy that is not 4-D NCHW'),
   E8003: c('driver', 'a target that runs models but writes no artifact'),
   E8004: c('driver', 'an unknown target (exit code 2)'),
+  E8007: c('driver', 'a run whose tensors and weights need more than the memory budget (--max-memory, VOVC_MAX_MEMORY, the available memory), or a malformed budget'),
   W8006: c('driver', 'an input holding NaN or Inf (a warning; the values propagate as in PyTorch)'),
   E8005: c('driver', 'a --precision the target does not offer, or an unknown precision'),
   E8101: c('outputs', 'an output name that would be written outside the output folder'),

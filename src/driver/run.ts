@@ -9,6 +9,7 @@ import { loadModelGraph, withInputShape, withSourcesAsync, type LoadedModel, typ
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { resolveTarget } from './targets.js';
 import { bindWeights, type Reporter, type WeightOptions } from './weights.js';
+import { checkBudget, runNeeds } from './memory.js';
 
 export interface RunRequest extends ModelRequest {
   readonly target: string;
@@ -17,6 +18,8 @@ export interface RunRequest extends ModelRequest {
   readonly input: { readonly npy: string } | { readonly image: string };
   readonly weights: WeightOptions;
   readonly pipeline: PipelineOptions;
+  /** --max-memory (default VOVC_MAX_MEMORY, else the memory available now). */
+  readonly maxMemory?: string;
 }
 
 export interface RunResult {
@@ -60,6 +63,8 @@ export async function runModel(req: RunRequest, io: Reporter): Promise<RunResult
   if (!target.spec.runs) fail('E8001', `target '${req.target}' builds artifacts but cannot run them from vovc`, { subject: req.target }, 3);
   const { input, model } = await inputAndModel(req);
   warnNonFinite(input, 'npy' in req.input ? req.input.npy : req.input.image, io);
+  // Before the weights are read or seeded and before anything of the shape is allocated.
+  checkBudget(`running '${model.graph.name}' at input [${model.graph.input.shape.join(', ')}]`, runNeeds(model.graph), req.maxMemory, 'npy' in req.input ? req.input.npy : req.input.image);
   return withSourcesAsync(model.sources, async () => {
     const bound = await bindWeights(model.graph, req.weights, io);
     const meta = artifactMeta(bound.graph, bound.hasWeights, precision);

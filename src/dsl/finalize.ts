@@ -15,6 +15,8 @@ const MAX_LAYERS = 128;
 const MAX_BLOCKS = 64;
 /** An OSA block concatenates its input and every layer, and an IR concat takes at most 50 inputs (src/ir/ops.ts). */
 const MAX_OSA_LAYERS = 49;
+/** The largest input dimension: every shape, offset and literal the backends print stays far inside 64 bits. */
+const MAX_DIM = 2 ** 31 - 1;
 /** Offset groups of a deformable conv (centermask2 publishes 1; each group is one set of 27 offset-conv channels). */
 const MAX_DEFORM_GROUPS = 64;
 
@@ -35,6 +37,7 @@ export function finalize(d: Draft, name: string, modelSpan: Span, source: string
   const input = d.input?.value ?? [1, 3, 224, 224];
   const inputSpan = d.input?.span ?? modelSpan;
   if (input.length !== 4 || input.some((x) => !Number.isInteger(x) || x < 1)) err(MSG.badValue.at({ span: inputSpan }, 'input shape', input.join('x'), 'four positive dimensions NxCxHxW'));
+  else if (input.some((x) => x > MAX_DIM)) err(MSG.badValue.at({ span: inputSpan }, 'input shape', input.join('x'), `dimensions up to ${MAX_DIM} (2^31 - 1)`));
   const bnEps = d.bnEps?.value ?? 1e-5;
   if (!(bnEps > 0) || !Number.isFinite(bnEps)) err(MSG.badValue.at({ span: d.bnEps!.span }, 'BatchNorm eps', Math.abs(bnEps) < 1e-3 ? bnEps.toExponential() : String(bnEps), 'a positive number such as 1e-5'));
 

@@ -238,5 +238,15 @@ export function lowerSpec(spec: ModelSpec): Graph {
     if (!v) fail('E2003', `output '${o}' does not exist in model '${spec.name}' (it has ${[...values.keys()].join(', ')})`, { span: spec.head.span ?? spec.span });
     b.output(o, v);
   }
-  return b.build();
+  const g = b.build();
+  // Element counts are JavaScript numbers and 64-bit indices in the artifacts: a tensor past
+  // 2^50 elements (4 PiB of float32) is no legitimate model, and counts past 2^53 lose digits.
+  for (const n of g.nodes) {
+    const elements = n.shape.reduce((p, d) => p * d, 1);
+    if (elements > MAX_ELEMENTS) fail('E2005', `tensor '${n.id}' [${n.shape.join(', ')}] would hold ${elements.toExponential(3)} elements, more than the ${MAX_ELEMENTS} (2^50) vovc addresses`, { span: n.span ?? spec.span });
+  }
+  return g;
 }
+
+/** The most elements one tensor of a lowered model may hold. */
+const MAX_ELEMENTS = 2 ** 50;

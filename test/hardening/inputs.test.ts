@@ -133,3 +133,23 @@ describe('work and output bounded by what the input can legitimately need', () =
     expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
+
+describe('shapes too large for the machine are refused with the numbers, before allocation', () => {
+  it('a run whose activations and weights pass --max-memory: E8007 naming each part', async () => {
+    const f = join(dir, 'in256.npy');
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 256, 256), }";
+    const pad = 64 - ((10 + header.length + 1) % 64);
+    const h = Buffer.from(`${header}${' '.repeat(pad)}\n`, 'latin1');
+    const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]);
+    writeFileSync(f, Buffer.concat([pre, h, Buffer.alloc(4 * 3 * 256 * 256)]));
+    await refused(['run', 'vovnet57', '--input', f, '--max-memory', '32M'], 1, /E8007: running 'vovnet57' at input \[1, 3, 256, 256\] needs at least .* GiB \(activations alive at once .*, weights .*, input and outputs .*\), more than the memory budget of .* \(--max-memory=32M\)/);
+    const r = await vovc(['run', 'vovnet57', '--input', f], { env: { VOVC_MAX_MEMORY: '32M' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E8007: .*\(VOVC_MAX_MEMORY=32M\)/);
+    await refused(['run', 'vovnet57', '--input', f, '--max-memory', 'lots'], 1, /E8007: --max-memory must be a size such as 8G/);
+  });
+  it('an input dimension past 2^31 - 1 (here 2^53 + 1) is a DSL error, not an internal error in the ONNX writer', () =>
+    refused(['build', 'vovnet57', '--input-shape', '1,3,9007199254740993,64', '--target', 'onnx', '--out', join(dir, 'big')], 1, /E1108: bad input shape .*: expected dimensions up to 2147483647/));
+  it('a tensor past 2^50 elements is refused at lowering (E2005)', () =>
+    refused(['build', 'vovnet57', '--input-shape', '1000000,3,2000000,64', '--target', 'cuda', '--no-weights', '--out', join(dir, 'big2')], 1, /E2005: tensor 'stem\.0\.conv' .* more than the 1125899906842624 \(2\^50\)/));
+});
