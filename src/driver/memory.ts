@@ -12,7 +12,7 @@ import { buildPlan } from '../plan/build.js';
 const UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
 /** A size such as 8G, 512M, 1.5g or a byte count; undefined when malformed. */
-export function parseSize(text: string): number | undefined {
+function parseSize(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
   if (!m) return undefined;
   const v = Number(m[1]) * UNITS[m[2].toLowerCase()];
@@ -31,7 +31,7 @@ function availableMemory(): number {
 }
 
 /** The budget in bytes and where it came from. */
-export function memoryBudget(flag?: string): { bytes: number; source: string } {
+function memoryBudget(flag?: string): { bytes: number; source: string } {
   const given = flag ?? process.env.VOVC_MAX_MEMORY;
   if (given !== undefined) {
     const bytes = parseSize(given);

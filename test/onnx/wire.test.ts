@@ -103,8 +103,14 @@ describe('onnx wire encoder', () => {
     }
   });
 
+  it('encodes a string attribute (GridSample mode) as field 4, bytes', () => {
+    const w = new ProtoWriter();
+    nodeProto(w, { opType: 'GridSample', attribute: [{ name: 'mode', type: 3, s: new TextEncoder().encode('bilinear') }] });
+    expect(Buffer.from(w.finish()).includes(Buffer.from([0x22, 8, ...Buffer.from('bilinear')]))).toBe(true);
+  });
+
   it('refuses a field it does not encode instead of dropping it', () => {
-    expect(() => nodeProto(new ProtoWriter(), { opType: 'X', attribute: [{ name: 's', type: 3, s: new Uint8Array([1]) }] })).toThrow(/AttributeProto\.s/);
+    expect(() => nodeProto(new ProtoWriter(), { opType: 'X', attribute: [{ name: 'f', type: 6, floats: [1, 2] }] })).toThrow(/AttributeProto\.floats/);
     expect(() => valueInfoProto(new ProtoWriter(), { name: 'v', docString: 'd' })).toThrow(/ValueInfoProto\.docString/);
   });
 });
