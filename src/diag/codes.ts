@@ -124,6 +124,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E5303: c('wgsl', 'an output the model does not have'),
   E5304: c('wgsl', 'a parameter holding another number of values than its shape'),
   E5305: c('wgsl', 'a tensor larger than one WebGPU storage binding (names it, its bytes and the limits)'),
+  E5306: c('wgsl', 'the WebGPU device refused the model at run time (validation, out of memory, device lost; exit code 3)'),
   E5401: c('cstyle', "an attention gate with more channels than the target's shared memory holds"),
 
   E6110: c('cuda', 'the CUDA or C++ compiler cannot be started (exit code 3)'),

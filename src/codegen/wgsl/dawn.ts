@@ -98,6 +98,19 @@ export async function nodeDevice(validateOnly = false): Promise<NodeGpu> {
   fail('E5202', `wgsl: no usable WebGPU adapter in Node (${tried.join('; ')}); on a machine without a GPU install Mesa (libegl1 libegl-mesa0 libgl1-mesa-dri)${process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? ' and set EGL_PLATFORM=surfaceless' : ''}`, undefined, 3);
 }
 
+/**
+ * A Dawn message without Dawn's own source locations (`at ValidateX (../../src/dawn/native/
+ * Foo.cpp:123)`), which say nothing to a user and change with every Dawn build; one line.
+ */
+export function dawnMessage(message: string): string {
+  return message
+    .split('\n')
+    .map((l) => l.replace(/\s*\bat \S+ \([^()]*\.(?:cc|cpp|c|h|hpp|mm):\d+\)/g, '').replace(/\s*\([^()]*\/(?:dawn|tint)\/[^()]*:\d+\)/g, '').trim())
+    .filter((l) => l && !/^at .*:\d+\)?$/.test(l))
+    .join('; ')
+    .replace(/\s*;\s*-\s*/g, '; ');
+}
+
 /** Compiles every shader on `device` and creates its pipeline; returns readable errors. */
 export async function validateShaders(device: GPUDevice, shaders: readonly { file: string; code: string }[]): Promise<string[]> {
   const errors: string[] = [];
@@ -106,11 +119,11 @@ export async function validateShaders(device: GPUDevice, shaders: readonly { fil
     const module = device.createShaderModule({ label: s.file, code: s.code });
     const info = await module.getCompilationInfo();
     for (const m of info.messages as { type: string; lineNum: number; linePos: number; message: string }[]) {
-      if (m.type === 'error') errors.push(`${s.file}:${m.lineNum}:${m.linePos}: ${m.message}`);
+      if (m.type === 'error') errors.push(`${s.file}:${m.lineNum}:${m.linePos}: ${dawnMessage(m.message)}`);
     }
     device.createComputePipeline({ label: s.file, layout: 'auto', compute: { module, entryPoint: 'main' } });
     const err = await device.popErrorScope();
-    if (err && !errors.some((e) => e.startsWith(`${s.file}:`))) errors.push(`${s.file}: ${err.message}`);
+    if (err && !errors.some((e) => e.startsWith(`${s.file}:`))) errors.push(`${s.file}: ${dawnMessage(err.message)}`);
   }
   return errors;
 }

@@ -12,7 +12,7 @@ import { readNpy } from '../../io/npy.js';
 import { toF16Bits } from '../../ir/precision.js';
 import type { KernelPlan, WeightData } from '../../plan/types.js';
 import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
-import { nodeDevice } from './dawn.js';
+import { dawnMessage, nodeDevice } from './dawn.js';
 import { checkBufferLimits } from './guard.js';
 import { ioTypeOf, renderHost, type RenderedModel } from './host.js';
 import type { WgslOptions } from './options.js';
@@ -120,10 +120,13 @@ export async function runWgsl(ctx: TargetContext, input: Tensor, outputs: readon
     writeFileSync(file, rendered.hostJs);
     const mod = (await import(pathToFileURL(file).href)) as WgslModule;
     const t0 = performance.now();
-    const model = await mod.createModel(device, blob);
+    // What the device refuses (validation, a lost device, an out-of-memory) is the device's word
+    // on this model: a diagnostic, without Dawn's internal source locations.
+    const refused = (e: unknown): never => fail('E5306', `wgsl: the WebGPU device (${description}) refused the model: ${dawnMessage((e as Error).message ?? String(e))}`, undefined, 3);
+    const model = await mod.createModel(device, blob).catch(refused);
     const t1 = performance.now();
     // Under --io native the module takes and gives binary16 bits: convert with its own helpers.
-    const raw = await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data);
+    const raw = await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data).catch(refused);
     const result = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Uint16Array ? mod.halfBitsToFloat32(v) : v]));
     ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms${plan.precision === 'fp16' ? ` (packed fp16${model.shaderF16 ? ', shader-f16' : ''})` : ''}`);
     model.destroy();
