@@ -3,7 +3,7 @@
 // registry's declarations, and diagnostics printing.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatDiagnostics, type Diagnostic } from '../src/diag/diagnostics.js';
+import { closest, formatDiagnostics, type Diagnostic } from '../src/diag/diagnostics.js';
 import type { WeightOptions, Reporter } from '../src/driver/weights.js';
 import type { Naming } from '../src/ir/graph.js';
 import type { FlagValues } from '../src/targets/contract.js';
@@ -35,7 +35,41 @@ export const WEIGHT_OPTIONS: Options = {
   seed: { type: 'string' },
 };
 
-export function parse(args: string[], options: Options, usage: string, allowPositionals = true) {
+/** Every flag some target declares, with the targets that declare it. */
+function targetFlagOwners(): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const name of TARGET_NAMES) for (const f of TARGETS[name].spec.flags) m.set(f.name, [...(m.get(f.name) ?? []), name]);
+  return m;
+}
+
+/**
+ * The first flag of `args` that `options` does not know, as a usage error in vovc's words: the
+ * flag, the closest known one ("did you mean --set?"), a flag of another target named as such,
+ * and the command's usage line. Undefined when every flag is known.
+ */
+export function unknownFlag(args: readonly string[], options: Options, usage: string, target?: string): UsageError | undefined {
+  const known = Object.keys(options);
+  const shorts = new Map(Object.entries(options).flatMap(([k, o]) => (o.short ? [[o.short, k] as const] : [])));
+  for (const a of args) {
+    if (a === '--') break;
+    if (/^-[^-]/.test(a)) {
+      if (!shorts.has(a.slice(1, 2))) return new UsageError(`unknown flag '${a}'${known.length ? ` (flags: ${[...shorts.keys()].map((k) => `-${k}`).join(', ') || 'none short'})` : ''}\n\n${usage.split('\n')[0]}`);
+      continue;
+    }
+    if (!a.startsWith('--')) continue;
+    const name = a.slice(2).split('=')[0];
+    if (known.includes(name)) continue;
+    const owners = targetFlagOwners().get(name);
+    const why = owners ? ` (a flag of --target ${owners.join(', ')}${target ? `, not of ${target}` : ': give that --target'})` : '';
+    const guess = owners ? undefined : closest(name, known);
+    return new UsageError(`unknown flag '--${name.slice(0, 100)}'${why}${guess ? `; did you mean --${guess}?` : ''}\n\n${usage.split('\n')[0]}`);
+  }
+  return undefined;
+}
+
+export function parse(args: string[], options: Options, usage: string, allowPositionals = true, target?: string) {
+  const unknown = unknownFlag(args, options, usage, target);
+  if (unknown) throw unknown;
   try {
     const r = parseArgs({ args, options, allowPositionals, strict: true });
     if (r.values.help) {
@@ -44,7 +78,9 @@ export function parse(args: string[], options: Options, usage: string, allowPosi
     }
     return r;
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+    // What parseArgs still refuses (a flag without its value, a value for a boolean), in one line.
+    const m = (e as Error).message.replace(/\. To specify an option argument starting with a dash use .*$/s, '').replace(/^Option '(-[^']+)'/, "flag '$1'");
+    throw new UsageError(`${m}\n\n${usage.split('\n')[0]}`);
   }
 }
 
@@ -100,6 +136,11 @@ export function targetArg(args: readonly string[], fallback?: string): string | 
   return name;
 }
 
+/** The parseArgs options of every target's flags (to tell a misspelt flag from another target's). */
+export function allTargetOptions(): Options {
+  return Object.assign({}, ...TARGET_NAMES.map((t) => targetOptions(t))) as Options;
+}
+
 /** The parseArgs options of a target's flags (from its declaration; the backend is not loaded). */
 export function targetOptions(target: string | undefined): Options {
   const out: Options = {};
@@ -120,7 +161,10 @@ export function targetFlagsHelp(filter: (name: string) => boolean): string {
   for (const name of TARGET_NAMES.filter(filter)) {
     const s = TARGETS[name].spec;
     lines.push(`  --target ${name}: ${s.description} [precisions: ${s.precisions.join(', ')}]`);
-    for (const f of s.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(30) + f.help);
+    for (const f of s.flags) {
+      const head = `      --${f.name}${f.value ? ` ${f.value}` : ''}`;
+      lines.push(head.padEnd(Math.max(30, head.length + 2)) + f.help);
+    }
   }
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 // vovc build MODEL --target T --out DIR: writes a deployable artifact (src/driver/build.ts).
-import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, parse, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, allTargetOptions, parse, unknownFlag, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
 import { PASS_HELP, PASS_OPTIONS, normalizeReportFlag, pipelineOptions } from '../passflags.js';
 import { TARGETS } from '../../src/targets/registry.js';
 
@@ -12,6 +12,8 @@ ${PASS_HELP}
 target flags:
 ${targetFlagsHelp((t) => TARGETS[t].spec.builds)}`;
 
+const OPTIONS = { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, target: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
+
 export const command: Command = {
   async run(rawArgs) {
     const args = normalizeReportFlag(rawArgs);
@@ -21,9 +23,12 @@ export const command: Command = {
         process.stdout.write(USAGE + '\n');
         return 0;
       }
+      // A misspelt --target is an unknown flag, not a missing one.
+      const unknown = unknownFlag(args, { ...OPTIONS, ...allTargetOptions() }, USAGE);
+      if (unknown) throw unknown;
       throw new UsageError(`missing --target\n\n${USAGE}`);
     }
-    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...targetOptions(target), target: { type: 'string' }, out: { type: 'string', short: 'o' } }, USAGE);
+    const r = parse(args, { ...OPTIONS, ...targetOptions(target) }, USAGE, true, target);
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);

@@ -31,7 +31,7 @@ export const command: Command = {
   async run(rawArgs) {
     const args = normalizeReportFlag(rawArgs);
     const target = targetArg(args, 'reference')!;
-    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...targetOptions(target), target: { type: 'string' }, input: { type: 'string' }, image: { type: 'string' }, save: { type: 'string' }, outputs: { type: 'string' }, top: { type: 'string' }, 'max-memory': { type: 'string' } }, USAGE);
+    const r = parse(args, { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, ...targetOptions(target), target: { type: 'string' }, input: { type: 'string' }, image: { type: 'string' }, save: { type: 'string' }, outputs: { type: 'string' }, top: { type: 'string' }, 'max-memory': { type: 'string' } }, USAGE, true, target);
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);

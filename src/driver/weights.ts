@@ -27,7 +27,11 @@ export interface Reporter {
 
 /** Binds a checkpoint (or seeded values) to the graph's parameters. */
 export async function bindWeights(graph: Graph, w: WeightOptions, io: Reporter): Promise<{ graph: Graph; hasWeights: boolean }> {
-  if (!w.file) return { graph: seedParams(graph, w.seed), hasWeights: false };
+  if (!w.file) {
+    // Said every time, also under --quiet: outputs of seeded weights mean nothing about a trained model.
+    io.diagnostics([{ severity: 'warning', code: 'W8008', subject: graph.name, message: `no --weights: using vovc's seeded initialization (seed ${w.seed ?? 0}), not trained weights; the artifact records this` }]);
+    return { graph: seedParams(graph, w.seed), hasWeights: false };
+  }
   const { loadCheckpoint, findNonFinite } = await import('../weights/checkpoint.js');
   const { bindCheckpoint } = await import('../weights/mapping.js');
   const ckpt = await loadCheckpoint(w.file, { progress: !!w.progress });

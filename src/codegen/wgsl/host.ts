@@ -23,7 +23,12 @@ const json = (v: unknown): string => JSON.stringify(v);
 export interface HostOptions {
   /** run() takes and returns the storage type (fp16: Uint16Array of binary16 bits). */
   readonly ioNative?: boolean;
+  /** Where weights.bin's values come from: a checkpoint, or vovc's seeded initialization (default). */
+  readonly weights?: 'checkpoint' | 'seeded';
 }
+
+/** The artifact's statement of where its weights come from (module metadata and weights.json). */
+const weightsOrigin = (w: HostOptions['weights']) => (w === 'checkpoint' ? 'checkpoint' : "seeded: vovc's deterministic initialization, no checkpoint was given (not a trained model)");
 
 /** The I/O type of the host module's run(): float32, or the storage type under --io native. */
 export function ioTypeOf(plan: KernelPlan, opts: HostOptions): 'float32' | 'float16' {
@@ -58,6 +63,7 @@ export function renderHost(plan: KernelPlan, r: RenderedShaders, version: string
     outputShapesJson: json(Object.fromEntries(plan.outputs.map((o) => [o.name, o.shape]))),
     weightsBytes: blobBytes(r.weights),
     precisionJson: json(plan.precision),
+    weightsOriginJson: json(weightsOrigin(opts.weights)),
     ioType,
     ioTypeJson: json(ioType),
     ioArray: ioType === 'float16' ? 'Uint16Array' : 'Float32Array',
@@ -74,7 +80,7 @@ export function renderHost(plan: KernelPlan, r: RenderedShaders, version: string
     ...r,
     buffers,
     chunks,
-    weightsJson: describeLayout(r.weights, chunks, plan.precision),
+    weightsJson: describeLayout(r.weights, chunks, plan.precision, weightsOrigin(opts.weights)),
     hostTs: t['model.ts'](vm),
     // model.js.hbs is model.ts.hbs transpiled when vovc was built (host-template.ts).
     hostJs: t['model.js'](vm),

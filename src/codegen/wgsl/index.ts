@@ -33,12 +33,14 @@ export interface WgslCompileOptions {
   readonly chunkBytes?: number;
   /** The host module's run() takes and returns the storage type (WgslOptions.ioNative). */
   readonly ioNative?: boolean;
+  /** Where the weights come from (ArtifactMeta.weights), recorded in the module and weights.json. */
+  readonly weights?: 'checkpoint' | 'seeded';
 }
 
 /** The rendered artifact of a plan (shaders, host module), without the weight blob. */
 export function compileWgslArtifact(plan: KernelPlan, version: string, opts: WgslCompileOptions = {}): RenderedModel {
   checkBufferLimits(plan);
-  return renderHost(plan, renderShaders(plan, version, { chunkBytes: opts.chunkBytes }), version, { ioNative: opts.ioNative });
+  return renderHost(plan, renderShaders(plan, version, { chunkBytes: opts.chunkBytes }), version, { ioNative: opts.ioNative, weights: opts.weights });
 }
 
 /** The rendered artifact and its weight blob (weights.ts: conv weights repacked for the GEMM shader; the plan's dtype). */
@@ -79,7 +81,7 @@ function fillNormal(out: Float32Array, begin: number, end: number, s: number): n
 export const target: TargetImpl<WgslOptions> = {
   async build(ctx, opts, dir) {
     const { plan, weights } = planOf(ctx);
-    const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion, { ioNative: opts.ioNative });
+    const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion, { ioNative: opts.ioNative, weights: ctx.meta.weights });
     const files: [string, string | Uint8Array][] = [];
     for (const s of rendered.shaders) {
       files.push([`shaders/${s.file}`, s.code]);

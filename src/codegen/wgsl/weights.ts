@@ -213,12 +213,13 @@ export function writeWgslWeights(path: string, layout: WgslWeightLayout, data: D
 }
 
 /** weights.json: the blob's layout, for anyone who fills weights.bin without vovc. */
-export function describeLayout(layout: WgslWeightLayout, chunks: Record<string, [number, number]>, precision: string): string {
+export function describeLayout(layout: WgslWeightLayout, chunks: Record<string, [number, number]>, precision: string, origin: string): string {
   return `${JSON.stringify(
     {
       format: 'vovc-wgsl-weights',
       version: 1,
       precision,
+      origin,
       dtype: layout.dtype === 'f16' ? 'float16 little-endian (binary16, rounded to nearest even)' : 'float32 little-endian',
       elements: layout.totalElements,
       bytes: blobBytes(layout),

@@ -1,0 +1,56 @@
+// The rough edges a new user hits (the tools issue): each one seen on main, each a test here.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { vovc } from '../helpers/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vovc-rough-'));
+
+describe('a flag typo: exit 2, the closest flag, the usage line', () => {
+  const cases: [string[], RegExp][] = [
+    [['build', 'vovnet27_slim', '--sett', 'x=1'], /^vovc: unknown flag '--sett'; did you mean --set\?\n\nusage: vovc build /],
+    [['build', 'vovnet27_slim', '--targt', 'onnx'], /^vovc: unknown flag '--targt'; did you mean --target\?/],
+    [['run', 'vovnet27_slim', '--inptu', 'x.npy'], /^vovc: unknown flag '--inptu'; did you mean --input\?\n\nusage: vovc run /],
+    [['check', 'vovnet27_slim', '--sett', 'x=1'], /^vovc: unknown flag '--sett'; did you mean --set\?\n\nusage: vovc check/],
+    [['analyze', 'vovnet27_slim', '--formt', 'json'], /^vovc: unknown flag '--formt'; did you mean --format\?/],
+    [['ir', 'vovnet27_slim', '--optt'], /^vovc: unknown flag '--optt'; did you mean --opt\?/],
+    [['list', '--jsn'], /^vovc: unknown flag '--jsn'; did you mean --json\?/],
+    [['weights', 'inspect', 'x.pth', '--jsno'], /^vovc: unknown flag '--jsno'; did you mean --json\?/],
+    [['build', 'vovnet27_slim', '--target', 'onnx', '--out', 'x', '--no-weights'], /^vovc: unknown flag '--no-weights' \(a flag of --target cuda, cuda-emu, not of onnx\)/],
+    [['run', 'vovnet27_slim', '--input', 'x.npy', '--opset', '17'], /^vovc: unknown flag '--opset' \(a flag of --target onnx, not of reference\)/],
+  ];
+  it.each(cases)('%j', async (args, re) => {
+    const r = await vovc(args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(re);
+    expect(r.stderr).not.toMatch(/To specify a positional argument|\n\s+at /);
+  });
+});
+
+describe('without --weights: a warning every time (also under -q), and the artifact says so', () => {
+  it('vovc run', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 32, 32), }";
+    const h = Buffer.from(header.padEnd(118) + '\n', 'latin1');
+    const f = join(dir, 'x.npy');
+    writeFileSync(f, Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length, 0]), h, Buffer.alloc(4 * 3 * 32 * 32)]));
+    const r = await vovc(['run', 'vovnet27_slim', '--input', f, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trim()).toBe("vovnet27_slim: warning W8008: no --weights: using vovc's seeded initialization (seed 0), not trained weights; the artifact records this");
+  });
+  for (const target of ['onnx', 'cuda', 'wgsl']) {
+    it(`vovc build --target ${target}`, async () => {
+      const out = join(dir, target);
+      const r = await vovc(['build', 'vovnet27_slim', '--target', target, '--input-shape', '1,3,32,32', '--out', out, '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning W8008: no --weights/);
+      if (target === 'onnx') expect(readFileSync(join(out, 'vovnet27_slim.onnx')).includes(Buffer.from('seeded (no checkpoint given)'))).toBe(true);
+      if (target === 'cuda') expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/seeded initialization \(no checkpoint was given\)/);
+      if (target === 'wgsl') {
+        expect(readFileSync(join(out, 'model.js'), 'utf8')).toMatch(/export const weightsOrigin = "seeded: vovc's deterministic initialization/);
+        expect(JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8')).origin).toMatch(/^seeded/);
+      }
+    });
+  }
+});
