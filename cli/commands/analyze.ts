@@ -8,7 +8,7 @@ import { renderHtml } from '../../src/analysis/render-html.js';
 import { renderMarkdown, renderTable } from '../../src/analysis/render-text.js';
 import { expandSweep, parseSweep, type SweepAxis } from '../../src/analysis/sweep.js';
 import { analyzeVariants, type VariantJob } from '../../src/driver/analyze.js';
-import { writeFileAtomic } from '../../src/util/fsx.js';
+import { checkOutputFile, writeFileAtomic } from '../../src/util/fsx.js';
 import { VERSION } from '../../src/version.js';
 import { MODEL_OPTIONS, UsageError, parse, parseShape, type Command } from '../common.js';
 
@@ -22,7 +22,7 @@ export const HTML_DEFAULT_GPU = 'H100-SXM';
 const USAGE = `usage: vovc analyze MODEL... [--input-shape N,C,H,W] [--set key=value ...]
                     [--sweep key=a..b|key=a,b,c ...] [--gpu NAME] [--precision fp32|tf32|fp16|bf16]
                     [--format table|json|csv|md|html] [--group layer|block|stage|op]
-                    [--fusion auto|on|off] [--out FILE]
+                    [--fusion auto|on|off] [--out FILE [--force]]
 
   MODEL        zoo names or .vov files; several are compared, with deltas against the first
   --set        applies to every model and variant
@@ -31,7 +31,7 @@ const USAGE = `usage: vovc analyze MODEL... [--input-shape N,C,H,W] [--set key=v
   --precision  peak of the roofline and bytes per element (default fp32; fp16 and bf16 halve the bytes; the fused bytes come from the plan's dtypes)
   --group      rows of the tables (default: layer for one model, stage for several)
   --fusion     bytes of the optimized kernel plan (auto: on unless --sweep is given)
-  --out        write to FILE (atomically) instead of stdout`;
+  --out        write to FILE (atomically) instead of stdout; an existing FILE only with --force`;
 
 function choice<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
@@ -52,10 +52,12 @@ export const command: Command = {
         group: { type: 'string' },
         fusion: { type: 'string' },
         out: { type: 'string' },
+        force: { type: 'boolean' },
       },
       USAGE,
     );
     if (!r) return 0;
+    if (r.values.out) checkOutputFile(r.values.out as string, '--out', !!r.values.force);
     const models = r.positionals;
     if (!models.length) throw new UsageError(`missing MODEL (a zoo name or a .vov file)\n\n${USAGE}`);
     const v = r.values;

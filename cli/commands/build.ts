@@ -2,6 +2,7 @@
 import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, allTargetOptions, parse, unknownFlag, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
 import { PASS_HELP, PASS_OPTIONS, normalizeReportFlag, pipelineOptions } from '../passflags.js';
 import { TARGETS } from '../../src/targets/registry.js';
+import { checkOutputDir } from '../../src/util/fsx.js';
 
 const USAGE = `usage: vovc build MODEL --target onnx|cuda|cuda-emu|wgsl --out DIR [--weights FILE] [--input-shape N,C,H,W] [--set key=value] [--report[=json]]
   --out DIR                the artifact's folder (written whole, only when the build succeeds)
@@ -33,6 +34,8 @@ export const command: Command = {
     const v = r.values as Record<string, unknown>;
     const model = requireModel(r.positionals, USAGE);
     if (!v.out) throw new UsageError(`missing --out DIR\n\n${USAGE}`);
+    // Before any work: a build that cannot be written should not take a minute to say so.
+    checkOutputDir(v.out as string, '--out');
     if (v.report !== undefined && v.report !== 'text' && v.report !== 'json') throw new UsageError(`--report takes text or json, got '${v.report as string}'`);
     const io = reporter(v);
     const { buildArtifact } = await import('../../src/driver/build.js');

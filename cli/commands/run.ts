@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Tensor } from '../../src/targets/contract.js';
 import { TARGETS, TARGET_NAMES } from '../../src/targets/registry.js';
-import { writeFileAtomic, safeJoin } from '../../src/util/fsx.js';
+import { checkOutputDir, writeFileAtomic, safeJoin } from '../../src/util/fsx.js';
 import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, parse, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
 import { PASS_HELP, PASS_OPTIONS, normalizeReportFlag, pipelineOptions } from '../passflags.js';
 
@@ -37,6 +37,7 @@ export const command: Command = {
     const model = requireModel(r.positionals, USAGE);
     if (v.input && v.image) throw new UsageError('give either --input or --image, not both');
     if (!v.input && !v.image) throw new UsageError(`missing --input X.npy (or --image FILE)\n\n${USAGE}`);
+    if (v.save) checkOutputDir(v.save as string, '--save');
     const set = [...((v.set as string[] | undefined) ?? [])];
     if (v.outputs) set.push(`outputs=${v.outputs as string}`);
     const io = reporter(v);

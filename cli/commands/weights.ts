@@ -10,12 +10,12 @@ import { lowerSpec } from '../../src/model/lower.js';
 import { conventionKeys } from '../../src/model/naming.js';
 import type { Naming } from '../../src/ir/graph.js';
 import { groupKeys, matchCheckpoint } from '../../src/weights/mapping.js';
-import { writeFileAtomic } from '../../src/util/fsx.js';
+import { checkOutputFile, writeFileAtomic } from '../../src/util/fsx.js';
 import { loadModelGraph } from '../../src/driver/model.js';
 import { UsageError, WEIGHT_OPTIONS, parse, printDiagnostics, type Command } from '../common.js';
 
 const USAGE = `usage: vovc weights inspect FILE [--json] [--keys]
-       vovc weights convert IN --model MODEL --to OUT.safetensors [--naming timm|vovnet-pytorch|detectron2] [--weights-format F] [--weights-prefix P] [--allow-missing]`;
+       vovc weights convert IN --model MODEL --to OUT.safetensors [--force] [--naming timm|vovnet-pytorch|detectron2] [--weights-format F] [--weights-prefix P] [--allow-missing]`;
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
@@ -120,6 +120,7 @@ async function convert(file: string, v: Record<string, unknown>): Promise<number
   const to = v.to as string | undefined;
   if (!model) throw new UsageError(`convert needs --model MODEL\n\n${USAGE}`);
   if (!to) throw new UsageError(`convert needs --to OUT.safetensors\n\n${USAGE}`);
+  checkOutputFile(to, '--to', !!v.force);
   const naming = (v.naming as Naming | undefined) ?? 'timm';
   if (!['timm', 'vovnet-pytorch', 'detectron2'].includes(naming)) throw new UsageError(`--naming must be timm, vovnet-pytorch or detectron2, got '${naming}'`);
   const { graph } = loadModelGraph({ model, set: v.set as string[] | undefined });
@@ -143,7 +144,7 @@ async function convert(file: string, v: Record<string, unknown>): Promise<number
 
 export const command: Command = {
   async run(args) {
-    const r = parse(args, { ...WEIGHT_OPTIONS, help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, json: { type: 'boolean' }, keys: { type: 'boolean' }, model: { type: 'string' }, to: { type: 'string' }, naming: { type: 'string' }, set: { type: 'string', multiple: true } }, USAGE);
+    const r = parse(args, { ...WEIGHT_OPTIONS, help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, json: { type: 'boolean' }, keys: { type: 'boolean' }, force: { type: 'boolean' }, model: { type: 'string' }, to: { type: 'string' }, naming: { type: 'string' }, set: { type: 'string', multiple: true } }, USAGE);
     if (!r) return 0;
     const [sub, file, ...extra] = r.positionals;
     if (!sub || !file || extra.length) throw new UsageError(USAGE);

@@ -156,6 +156,8 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E8101: c('outputs', 'an output name that would be written outside the output folder'),
   E8102: c('outputs', 'a folder (or file) in the output folder in the way of an artifact file, found before anything is moved'),
   E8103: c('outputs', 'another vovc holds the output folder\'s lock for longer than the wait (120 s)'),
+  E8104: c('outputs', 'an output path vovc cannot write: a file where a folder must be (or under a file), a folder where a file must be, a read-only folder; checked before any work'),
+  E8105: c('outputs', 'an output file that exists, replaced only with --force'),
 
   E9201: c('reference', "an input whose shape does not match the model's"),
   E9202: c('reference', 'an input holding another number of values than its shape'),

@@ -2,7 +2,7 @@
 // destination folder and renamed into place (rename is atomic within one file system);
 // a build goes to a staging folder and its files are moved only when the build succeeded.
 
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fail } from '../diag/diagnostics.js';
 
@@ -31,6 +31,50 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** The nearest existing ancestor of `p` (p itself when it exists), and what it is. */
+function nearestExisting(p: string): { path: string; kind: 'dir' | 'file' | 'link' } {
+  for (let q = resolve(p); ; q = dirname(q)) {
+    const k = kind(q);
+    if (k !== 'none') return { path: q, kind: k === 'link' ? (existsSync(q) ? (lstatOrStat(q).isDirectory() ? 'dir' : 'file') : 'link') : k };
+    if (dirname(q) === q) return { path: q, kind: 'dir' };
+  }
+}
+const lstatOrStat = (p: string) => statSync(p);
+
+/** Why vovc cannot create or write in folder `p`: a file at or above it, a read-only folder. */
+function unwritable(p: string): string | undefined {
+  const at = nearestExisting(p);
+  if (at.kind === 'link') return `'${at.path}' is a symbolic link to nothing`;
+  if (at.kind === 'file') return at.path === resolve(p) ? `'${p}' is a file, not a folder` : `'${p}' is under '${at.path}', which is a file`;
+  try {
+    accessSync(at.path, constants.W_OK);
+  } catch {
+    return `cannot write '${p}': the folder '${at.path}' is not writable`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks, before any work, that an output folder (--out DIR, --save DIR) can be made or written:
+ * E8104 in vovc's words for a file in the way or a read-only folder.
+ */
+export function checkOutputDir(p: string, flag: string): void {
+  const why = unwritable(p);
+  if (why) fail('E8104', why, { subject: flag });
+}
+
+/**
+ * Checks, before any work, an output file (--to, analyze --out): its folder as checkOutputDir
+ * does, a folder at its path, and an existing file, which is replaced only with --force (E8105).
+ */
+export function checkOutputFile(p: string, flag: string, force: boolean): void {
+  const k = kind(p);
+  if (k === 'dir' || (k === 'link' && existsSync(p) && statSync(p).isDirectory())) fail('E8104', `'${p}' is a folder, not a file`, { subject: flag });
+  if (k !== 'none' && !force) fail('E8105', `'${p}' exists; vovc replaces a file only with --force`, { subject: flag });
+  const why = unwritable(dirname(resolve(p)));
+  if (why) fail('E8104', why, { subject: flag });
 }
 
 /** Resolves `name` inside `dir`, refusing names that would escape it ("../x", absolute paths). */

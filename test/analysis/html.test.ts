@@ -23,7 +23,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`analysis HTML in headless Chromium (${CH
     try {
       for (const p of pages) {
         const file = join(OUT, `${p.name}.html`);
-        const r = await vovc(['analyze', ...p.args, '--format', 'html', '--out', file]);
+        const r = await vovc(['analyze', ...p.args, '--format', 'html', '--out', file, '--force']);
         expect(r.code, r.stderr).toBe(0);
         const html = readFileSync(file, 'utf8');
         expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);

@@ -1,5 +1,5 @@
 // The rough edges a new user hits (the tools issue): each one seen on main, each a test here.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,6 @@ describe('a flag typo: exit 2, the closest flag, the usage line', () => {
 
 describe('without --weights: a warning every time (also under -q), and the artifact says so', () => {
   it('vovc run', async () => {
-    const { writeFileSync } = await import('node:fs');
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 32, 32), }";
     const h = Buffer.from(header.padEnd(118) + '\n', 'latin1');
     const f = join(dir, 'x.npy');
@@ -53,4 +52,28 @@ describe('without --weights: a warning every time (also under -q), and the artif
       }
     });
   }
+});
+
+describe('output paths are checked before any work, in vovc\'s words', () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const cases: [string[], RegExp][] = [
+    [['build', 'vovnet27_slim', '--target', 'onnx', '--out', file], /^--out: error E8104: '.*a-file' is a file, not a folder$/m],
+    [['build', 'vovnet27_slim', '--target', 'onnx', '--out', join(file, 'sub')], /^--out: error E8104: '.*a-file\/sub' is under '.*a-file', which is a file$/m],
+    [['run', 'vovnet27_slim', '--input', join(dir, 'x.npy'), '--save', file], /^--save: error E8104: '.*a-file' is a file, not a folder$/m],
+    [['analyze', 'vovnet27_slim', '--out', file], /^--out: error E8105: '.*a-file' exists; vovc replaces a file only with --force$/m],
+    [['analyze', 'vovnet27_slim', '--out', dir], /^--out: error E8104: '.*' is a folder, not a file$/m],
+    [['weights', 'convert', 'w.pth', '--model', 'vovnet27_slim', '--to', file], /^--to: error E8105: '.*a-file' exists; vovc replaces a file only with --force$/m],
+  ];
+  it.each(cases)('%j', async (args, re) => {
+    const r = await vovc([...args, '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(re);
+    expect(r.stderr).not.toMatch(/EEXIST|ENOTDIR|EPERM|\n\s+at /);
+  });
+  it('analyze --out FILE --force replaces the file', async () => {
+    const r = await vovc(['analyze', 'vovnet27_slim', '--out', file, '--force', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/vovc analysis/);
+  });
 });

@@ -177,7 +177,7 @@ describe('single-file outputs', () => {
     const real = join(dir, 'real.safetensors');
     writeFileSync(real, 'old');
     symlinkSync(real, to);
-    const r = await vovc(['weights', 'convert', WEIGHTS, '--model', MODEL, '--to', to, '--quiet']);
+    const r = await vovc(['weights', 'convert', WEIGHTS, '--model', MODEL, '--to', to, '--force', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(`${to}.vovc-999999999-0.tmp`)).toBe(false);
     expect(lstatSync(to).isSymbolicLink()).toBe(true);

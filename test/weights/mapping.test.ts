@@ -117,7 +117,7 @@ describe('vovc weights', () => {
     expect(r.code, r.stderr).toBe(0);
     const back = await vovc(['weights', 'inspect', to, '--json']);
     expect(JSON.parse(back.stdout)).toMatchObject({ format: 'safetensors', convention: 'timm', prefix: '' });
-    const bad = await vovc(['weights', 'convert', join(FIXTURES, 'tiny-dw-ese-all-backbone/weights.pth'), '--model', vov, '--to', to, '--naming', 'vovnet-pytorch']);
+    const bad = await vovc(['weights', 'convert', join(FIXTURES, 'tiny-dw-ese-all-backbone/weights.pth'), '--model', vov, '--to', to, '--naming', 'vovnet-pytorch', '--force']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot represent/);
   });
