@@ -1,6 +1,7 @@
 // vovc run MODEL --input X.npy [--target T] [--save DIR]: runs a model (src/driver/run.ts) and
 // writes DIR/<output>.npy for every output. The model is lowered for the input's shape.
 import { join } from 'node:path';
+import { closest } from '../../src/diag/diagnostics.js';
 import type { Tensor } from '../../src/targets/contract.js';
 import { TARGETS, TARGET_NAMES } from '../../src/targets/registry.js';
 import { checkOutputDir, writeFileAtomic, safeJoin } from '../../src/util/fsx.js';
@@ -39,7 +40,14 @@ export const command: Command = {
     if (!v.input && !v.image) throw new UsageError(`missing --input X.npy (or --image FILE)\n\n${USAGE}`);
     if (v.save) checkOutputDir(v.save as string, '--save');
     const set = [...((v.set as string[] | undefined) ?? [])];
-    if (v.outputs) set.push(`outputs=${v.outputs as string}`);
+    if (v.outputs) {
+      // Names no model has are --outputs' own error (the model's missing stages are the DSL's).
+      const names = ['stem', 'stage2', 'stage3', 'stage4', 'stage5', 'logits'];
+      for (const o of (v.outputs as string).split(',').map((x) => x.trim())) {
+        if (!names.includes(o)) throw new UsageError(`unknown output '${o}' in --outputs${closest(o, names) ? `; did you mean ${closest(o, names)}?` : ''} (outputs are ${names.join(', ')})`);
+      }
+      set.push(`outputs=${v.outputs as string}`);
+    }
     const io = reporter(v);
     const { runModel } = await import('../../src/driver/run.js');
     const { model: m, outputs, ms } = await runModel(

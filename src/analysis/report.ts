@@ -113,7 +113,9 @@ export function buildReport(items: readonly ReportInput[], groupBy: GroupBy, gen
 }
 
 /** A model's label in tables: its command-line name plus the assignments that made the variant. */
+/** How reports name a model: its DSL name, with the file it came from when that differs (a .vov path), and the --set assignments. */
 export function modelLabel(m: ReportModel): string {
   const sets = Object.entries(m.set);
-  return sets.length ? `${m.model} [${sets.map(([k, v]) => `${k}=${v}`).join(', ')}]` : m.model;
+  const base = m.name && m.name !== m.model ? `${m.name} (${m.model})` : m.model;
+  return sets.length ? `${base} [${sets.map(([k, v]) => `${k}=${v}`).join(', ')}]` : base;
 }

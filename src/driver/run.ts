@@ -35,6 +35,13 @@ async function inputAndModel(req: RunRequest): Promise<{ input: Tensor; model: L
     const { readNpy } = await import('../io/npy.js');
     const input = readNpy(req.input.npy);
     if (input.shape.length !== 4) fail('E8002', `input must be a 4-D NCHW float32 array, got shape [${input.shape.join(',')}]`, { subject: req.input.npy });
+    // An image tensor saved channels-last gets its own message, before the model's channel check
+    // would point into the model file.
+    const channels = loadModelGraph(req).spec.input[1];
+    const [n, c, h, w] = input.shape;
+    if (c !== channels && w === channels) {
+      fail('E8002', `input has shape [${input.shape.join(', ')}], which looks NHWC (${channels} channels last); vovc takes NCHW [${n}, ${channels}, ${c}, ${h}]`, { subject: req.input.npy, notes: ['transpose it first, e.g. numpy: np.save(f, x.transpose(0, 3, 1, 2)); torch: x.permute(0, 3, 1, 2).contiguous()'] });
+    }
     return { input, model: loadModelGraph({ ...req, inputShape: input.shape }) };
   }
   // The crop (timm) or shorter side (detectron2) comes from the model's input shape; the

@@ -18,7 +18,7 @@ import { notARegularFile } from '../io/files.js';
 const MAX_IMAGE_FILE_BYTES = 512 << 20;
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { fail } from '../diag/diagnostics.js';
+import { VovcError, fail } from '../diag/diagnostics.js';
 import { D2_MEAN_BGR, TIMM_MEAN, TIMM_STD } from './normalization.js';
 
 export interface RgbImage {
@@ -40,10 +40,12 @@ export function decodeImage(buf: Uint8Array, file = 'image'): RgbImage {
       const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
       [w, h, rgba] = [img.width, img.height, img.data];
     } else {
-      return fail('E4201', `${file}: not a PNG or JPEG file (unrecognized signature)`, { subject: file });
+      return fail('E4201', 'not a PNG or JPEG file (unrecognized signature)', { subject: file });
     }
   } catch (e) {
-    return fail('E4202', `${file}: cannot decode image: ${(e as Error).message}`, { subject: file });
+    if (e instanceof VovcError) throw e;
+    // The decoder's own message may name the file again: keep only what it says about the bytes.
+    return fail('E4202', `cannot decode image: ${(e as Error).message.split(`${file}: `).join('')}`, { subject: file });
   }
   const rgb = new Uint8Array(w * h * 3);
   for (let i = 0; i < w * h; i++) {
@@ -195,11 +197,11 @@ export function preprocessDetectron2(img: RgbImage, short: number): Tensor4 {
 export async function loadImageTensor(file: string, family: 'timm' | 'detectron2', inputShape: readonly number[]): Promise<Tensor4> {
   let buf: Buffer;
   const special = notARegularFile(file, MAX_IMAGE_FILE_BYTES);
-  if (special) return fail('E4203', `${file}: cannot read image: ${special}`, { subject: file });
+  if (special) return fail('E4203', `cannot read image: ${special}`, { subject: file });
   try {
     buf = readFileSync(file);
   } catch (e) {
-    return fail('E4203', `${file}: cannot read image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { subject: file });
+    return fail('E4203', `cannot read image: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}`, { subject: file });
   }
   const img = decodeImage(buf, file);
   return family === 'timm' ? preprocessTimm(img, inputShape[2]) : preprocessDetectron2(img, inputShape[2]);

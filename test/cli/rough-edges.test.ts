@@ -77,3 +77,40 @@ describe('output paths are checked before any work, in vovc\'s words', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/vovc analysis/);
   });
 });
+
+describe('more rough edges', () => {
+  it('the README\'s way onto the PATH works: npx vovc inside the clone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('npx', ['--no-install', 'vovc', 'list'], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^vovnet27_slim\s+3525736$/m);
+  });
+  it('an NHWC input is named as such, pointing at the .npy, with the transpose', async () => {
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 64, 64, 3), }";
+    const h = Buffer.from(header.padEnd(118) + '\n', 'latin1');
+    const f = join(dir, 'nhwc.npy');
+    writeFileSync(f, Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length, 0]), h, Buffer.alloc(4 * 3 * 64 * 64)]));
+    const r = await vovc(['run', 'vovnet27_slim', '--input', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nhwc\.npy: error E8002: input has shape \[1, 64, 64, 3\], which looks NHWC \(3 channels last\); vovc takes NCHW \[1, 3, 64, 64\]/);
+    expect(r.stderr).toMatch(/x\.transpose\(0, 3, 1, 2\)/);
+  });
+  it('--outputs stage9 is --outputs\' error, not --set:1:9', async () => {
+    const r = await vovc(['run', 'vovnet27_slim', '--input', join(dir, 'x.npy'), '--outputs', 'stage9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^vovc: unknown output 'stage9' in --outputs; did you mean stage2\?/);
+    expect(r.stderr).not.toMatch(/--set:/);
+  });
+  it('a corrupt image names its path once', async () => {
+    const f = join(dir, 'bad.jpg');
+    writeFileSync(f, Buffer.from([0xff, 0xd8, 1, 2, 3, 4, 5]));
+    const r = await vovc(['run', 'vovnet27_slim', '--image', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split(f).length - 1).toBe(1);
+  });
+  it('analyze labels a model file by its model name', async () => {
+    const r = await vovc(['analyze', join(import.meta.dirname, '../models/tiny-timm-a.vov')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^== vovc analysis: tiny-timm-a \(.*tiny-timm-a\.vov\) \(input 1x3x33x33\) ==/);
+  });
+});
