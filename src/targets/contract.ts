@@ -82,6 +82,20 @@ export interface TargetImpl<O> {
    * outputs by name. Throws VovcError(..., 3) when the target cannot run on this machine.
    */
   run?(ctx: TargetContext, options: O, input: Tensor, outputs: readonly string[]): Promise<Map<string, Tensor>>;
+  /**
+   * Readies the model for repeated forward passes (`vovc bench`): compiled, its session or
+   * pipelines created and its weights uploaded once; each `run` is then one forward pass.
+   */
+  prepare?(ctx: TargetContext, options: O): Promise<PreparedModel>;
+}
+
+/** A model ready to run again and again (TargetImpl.prepare). */
+export interface PreparedModel {
+  /** One forward pass on `input`; resolves when every output is back on the host. */
+  run(input: Tensor): Promise<void>;
+  /** What the passes run on and with which settings (runtime and version, threads, adapter, ...), for the report. */
+  readonly settings: Readonly<Record<string, string>>;
+  dispose(): Promise<void> | void;
 }
 
 /** What a target declares about itself, without loading its implementation. */

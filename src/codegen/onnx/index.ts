@@ -135,6 +135,24 @@ export const target: TargetImpl<OnnxOptions> = {
     return files;
   },
 
+  async prepare(ctx, opts) {
+    const graph = graphOf(ctx);
+    const fileName = `${graph.name}.onnx`;
+    const c = compileOnnx(graph, opts, ctx.meta, fileName);
+    const dir = c.dataFile ? mkdtempSync(join(tmpdir(), 'vovc-onnx-')) : undefined;
+    const session = await createSession(dir ? join(dir, writeOnnx(c, dir, fileName)[0]) : Buffer.concat(c.model));
+    const io = ioType(onnxPrecision(ctx.meta.precision, opts), opts);
+    const outputs = graph.outputs.map((o) => o.name);
+    const ort = await loadOrt();
+    return {
+      run: async (input) => void (await runSession(session, input, outputs, io)),
+      settings: { runtime: `onnxruntime-node ${ort.env.versions?.node ?? ''}`.trim(), 'execution provider': 'cpu', 'graph optimization': 'all', 'intra-op threads': String(availableParallelism()), 'inter-op threads': '1', opset: String(deformChoice(graph, opts).opset) },
+      dispose: async () => {
+        await session.release();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
   async run(ctx, opts, input, outputs) {
     const graph = graphOf(ctx);
     const want = graph.input.shape;

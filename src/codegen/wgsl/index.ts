@@ -79,6 +79,26 @@ function fillNormal(out: Float32Array, begin: number, end: number, s: number): n
 }
 
 export const target: TargetImpl<WgslOptions> = {
+  async prepare(ctx, opts) {
+    const { plan, weights } = planOf(ctx);
+    const { blob, rendered } = compileWgsl(plan, weights, ctx.meta.vovcVersion, { ioNative: opts.ioNative });
+    const { device, description } = await nodeDevice();
+    const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
+    const file = join(dir, 'model.mjs');
+    writeFileSync(file, rendered.hostJs);
+    const mod = (await import(pathToFileURL(file).href)) as WgslModule;
+    const refused = (e: unknown): never => fail('E5306', `wgsl: the WebGPU device (${description}) refused the model: ${dawnMessage((e as Error).message ?? String(e))}`, undefined, 3);
+    const model = await mod.createModel(device, blob).catch(refused);
+    return {
+      run: async (input) => void (await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data).catch(refused)),
+      settings: { runtime: 'Dawn (npm webgpu) in Node', adapter: description, storage: plan.precision === 'fp16' ? `packed fp16${model.shaderF16 ? ', shader-f16' : ''}` : 'f32', pipelines: String(rendered.shaders.length) },
+      dispose: () => {
+        model.destroy();
+        device.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
   async build(ctx, opts, dir) {
     const { plan, weights } = planOf(ctx);
     const rendered = compileWgslArtifact(plan, ctx.meta.vovcVersion, { ioNative: opts.ioNative, weights: ctx.meta.weights });
