@@ -68,7 +68,7 @@ function quantile(sorted: readonly number[], q: number): number {
 const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /** The method: warm-up until stable, then `runs` timed runs of `once`. */
-export async function measure(once: () => Promise<void>, runs: number, method: Omit<BenchMethod, 'timedRuns' | 'timing'> = { warmupMinRuns: 3, warmupGroup: 5, warmupTolerance: 0.05, warmupMaxSeconds: 10 }): Promise<{ times: number[]; warmup: BenchResult['warmup'] }> {
+async function measure(once: () => Promise<void>, runs: number, method: Omit<BenchMethod, 'timedRuns' | 'timing'> = { warmupMinRuns: 3, warmupGroup: 5, warmupTolerance: 0.05, warmupMaxSeconds: 10 }): Promise<{ times: number[]; warmup: BenchResult['warmup'] }> {
   const time = async () => {
     const t0 = performance.now();
     await once();
