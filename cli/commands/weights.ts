@@ -46,6 +46,19 @@ function deformOf(tensors: readonly { key: string; shape: readonly number[] }[])
   return { version, groups: c / (version === 'v2' ? 27 : 18), stages: [...stages].sort(), ambiguous: c % 27 === 0 && c % 18 === 0 };
 }
 
+/**
+ * The checkpoint naming its keys follow, from their patterns alone: timm's `stages.N.blocks.M.`;
+ * the OSA pattern (`stage2.OSA2_1.`) is detectron2's when something only detectron2 has appears
+ * (eSE `ese.fc`, separable `/dw_conv3x3`, DCN `/conv_offset`, a `bottom_up` prefix, no
+ * classifier), else VoVNet.pytorch's.
+ */
+function namingOfKeys(keys: readonly string[]): Naming | null {
+  if (keys.some((k) => /(^|\.)stages\.\d+\.blocks\.\d+\./.test(k))) return 'timm';
+  if (!keys.some((k) => /(^|\.)stage\d\.OSA\d_\d+\./.test(k))) return null;
+  const d2 = keys.some((k) => /\.ese\.fc\.|\/dw_conv3x3\.|\/conv_offset\.|(^|\.)bottom_up\./.test(k)) || !keys.some((k) => /(^|\.)classifier\.weight$/.test(k));
+  return d2 ? 'detectron2' : 'vovnet-pytorch';
+}
+
 async function inspect(file: string, v: Record<string, unknown>): Promise<number> {
   const ck = await load(file, !!v.quiet);
   // Counted from the shapes: inspecting decodes no tensor.
@@ -70,7 +83,8 @@ async function inspect(file: string, v: Record<string, unknown>): Promise<number
     tensors: ck.tensors.length,
     floatElements: elements,
     dtypes: Object.fromEntries(dtypes),
-    convention: fits[0]?.naming ?? best?.naming ?? null,
+    // A file no zoo model fits is named by its keys' own pattern, not by the closest model's naming.
+    convention: fits[0]?.naming ?? (best && best.matched > 0 ? best.naming : namingOfKeys(ck.tensors.map((t) => t.key))),
     prefix: fits[0]?.prefix ?? best?.prefix ?? null,
     fits,
     closest: fits.length ? undefined : best,

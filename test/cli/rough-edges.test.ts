@@ -114,3 +114,11 @@ describe('more rough edges', () => {
     expect(r.stdout).toMatch(/^== vovc analysis: tiny-timm-a \(.*tiny-timm-a\.vov\) \(input 1x3x33x33\) ==/);
   });
 });
+
+describe('weights inspect names the naming a file follows, as run does', () => {
+  it('a detectron2 checkpoint of a custom net (no zoo model fits) is labelled detectron2', async () => {
+    const r = await vovc(['weights', 'inspect', join(import.meta.dirname, '../../../shared/fixtures/tiny-dw-ese-all-backbone/weights.pth'), '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}naming: detectron2, key prefix 'backbone\.bottom_up\.'$/m);
+  });
+});
