@@ -160,11 +160,15 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
   const found = new Map<string, string>();
   for (const [k, n] of best.hits) found.set(n, k);
   const missingKeys: string[] = [];
+  /** The shape each missing key's parameter has: a suggestion must have it too. */
+  const missingShape = new Map<string, readonly number[]>();
   for (const [name, p] of g.params) {
     const ck = found.get(name);
     if (ck === undefined) {
       missingNames.push(name);
-      missingKeys.push(best.prefix + (names.get(name) ?? name));
+      const key = best.prefix + (names.get(name) ?? name);
+      missingKeys.push(key);
+      missingShape.set(key, p.shape);
       params.set(name, p);
       continue;
     }
@@ -189,7 +193,12 @@ export function matchCheckpoint(g: Graph, tensors: readonly CheckpointTensor[], 
   const outside = keys.filter((k) => !k.startsWith(best.prefix)).length;
   // Suggestions for the first keys of each list only (the report shows five): bounded work for
   // a file of thousands of keys.
-  const suggest = (list: string[], others: string[]) => list.map((key, i) => ({ key, closest: i < SUGGESTED_KEYS ? closest(key, others) : undefined }));
+  // A rename is only plausible between tensors of one shape: 'OSA3_2.layers.0' is no rename of
+  // 'OSA3_1.layers.3' when their shapes differ, however close the names.
+  const shapeKey = (s: readonly number[] | undefined) => (s ? s.join('x') : '?');
+  const shapeOf = (k: string) => missingShape.get(k) ?? byKey.get(k)?.shape;
+  const suggest = (list: string[], others: string[]) =>
+    list.map((key, i) => ({ key, closest: i < SUGGESTED_KEYS ? closest(key, others.filter((o) => shapeKey(shapeOf(o)) === shapeKey(shapeOf(key)))) : undefined }));
   const missing = suggest(missingKeys, unexpectedKeys);
   const unexpected = suggest(unexpectedKeys, missingKeys);
 
