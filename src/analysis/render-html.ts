@@ -99,7 +99,9 @@ function rooflinePlot(rf: RooflineSettings, models: readonly ReportModel[], laye
       parts.push(`<circle cx="${L + 12}" cy="${y - 4}" r="4" fill="${PALETTE[i % PALETTE.length]}"/><text x="${L + 22}" y="${y}" class="label">${esc(modelLabel(m).slice(0, 50))}</text>`);
     });
   }
-  const note = skipped ? `<p class="note">${skipped} layers without FLOPs or bytes (pools, concats, copies) are not placed.</p>` : '';
+  // Each point's time is the roofline model's own estimate, so every point sits on the roof by
+  // construction: the plot shows where layers are bound, not measured speed.
+  const note = `<p class="note">Times are modelled lower bounds (max of FLOPs / peak and bytes / bandwidth per kernel), not measurements: every layer sits on the roof by construction; its position says whether it is compute- or memory-bound.${skipped ? ` ${skipped} layers without FLOPs or bytes (pools, concats, copies) are not placed.` : ''}</p>`;
   return `<svg class="chart" data-chart="roofline" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>${note}`;
 }
 
@@ -109,7 +111,8 @@ function sortableTable(id: string, header: readonly { title: string; numeric: bo
     .map((r) => `<tr>${r.cells.map((c, i) => `<td${header[i].numeric ? ' class="n"' : ''} data-v="${esc(String(r.values[i] ?? ''))}">${esc(c)}</td>`).join('')}</tr>`)
     .join('\n');
   const tf = foot ? `<tfoot><tr>${foot.map((c, i) => `<td${header[i].numeric ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr></tfoot>` : '';
-  return `<table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody>${tf}</table>`;
+  // The wide tables scroll inside their own box instead of widening the page.
+  return `<div class="scroll"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody>${tf}</table></div>`;
 }
 
 function groupTableHtml(id: string, cols: Column[], m: ReportModel): string {
@@ -145,7 +148,8 @@ table{border-collapse:collapse;margin:8px 0}th,td{padding:3px 8px;border-bottom:
 th{cursor:pointer;background:#f4f4f4;position:sticky;top:0}th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tfoot td{font-weight:600}
 .chart{display:block;margin:12px 0}.chart .title{font-weight:600;font-size:13px}.chart .label{font-size:11px;fill:#333}
-.chart .grid{stroke:#e4e4e4}.note{color:#666;font-size:12px}ul.conv li{margin:2px 0}`;
+.chart .grid{stroke:#e4e4e4}.note{color:#666;font-size:12px}ul.conv li{margin:2px 0}
+.scroll{max-width:100%;overflow-x:auto}body{max-width:100vw;box-sizing:border-box}`;
 
 // Sorts a table by the clicked column; numbers numerically, text by localeCompare; the
 // total row sits in <tfoot> and does not move.
