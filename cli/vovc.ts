@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string }> = {
   ir: { summary: 'print the graph IR (--opt: optimized, --report: fusion report)' },
   run: { summary: 'run a model on an input (.npy or --image) with a target' },
   build: { summary: 'write a deployable artifact (--target onnx|cuda|wgsl)' },
+  compare: { summary: 'compare layer outputs with a PyTorch hook dump; name the first module that diverges' },
   bench: { summary: 'time forward passes on a target with a stated method (median, IQR, machine)' },
   analyze: { summary: 'FLOPs, MACs, memory access cost, bytes moved, roofline; compare variants' },
   weights: { summary: 'inspect or convert checkpoint files' },

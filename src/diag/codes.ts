@@ -150,6 +150,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   E8003: c('driver', 'a target that runs models but writes no artifact'),
   E8004: c('driver', 'an unknown target (exit code 2)'),
   E8007: c('driver', 'a run whose tensors and weights need more than the memory budget (--max-memory, VOVC_MAX_MEMORY, the available memory), or a malformed budget'),
+  E8010: c('driver', 'vovc compare: a reference that cannot be read, holds no tensors, or maps to none of the model\'s modules'),
   E8008: c('driver', 'vovc bench refused: cuda-emu (it checks correctness, not speed), a target without a benchmark mode, a bad --runs'),
   W8008: c('driver', 'no --weights: the run or build uses the seeded initialization (a warning, printed also under --quiet)'),
   W8006: c('driver', 'an input holding NaN or Inf (a warning; the values propagate as in PyTorch)'),
