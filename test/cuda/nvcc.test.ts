@@ -83,7 +83,7 @@ describe.skipIf(!hasNvcc)('nvcc builds the artifact for sm_80 and sm_90 without 
 describe('vovc run --target cuda without a CUDA toolchain', () => {
   it('fails with exit 3 and a one-line "no GPU" message', async () => {
     const c = fixtureCases().find((f) => f.name === 'tiny-timm-a')!;
-    const r = await vovc(['run', c.model, '--input', c.input, '--target', 'cuda'], { env: { PATH: '/nonexistent' } });
+    const r = await vovc(['run', c.model, '--weights', c.weights, '--input', c.input, '--target', 'cuda', '-q'], { env: { PATH: '/nonexistent' } });
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no GPU/);
