@@ -22,6 +22,7 @@ export async function loadApi(repo, distDir = join(repo, 'dist')) {
     verify: verify.verify,
     VovcError: diag.VovcError,
     formatDiagnostic: diag.formatDiagnostic,
+    formatDiagnostics: diag.formatDiagnostics,
     loadCheckpoint: checkpoint.loadCheckpoint,
     findNonFinite: checkpoint.findNonFinite,
     bindCheckpoint: mapping.bindCheckpoint,

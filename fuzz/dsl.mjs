@@ -85,37 +85,49 @@ const NAME = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}(-[A-Za-z0-9]{1,3})?$
 
 const attentionArb = fc.record({ type: fc.constantFrom(...ATTENTIONS), kernel: opt(fc.constantFrom(1, 3, 5, 7)), where: opt(fc.constantFrom('last', 'all')) });
 
-const validChoices = fc.record({
+/**
+ * Bounds of the valid-program generator: the campaign's (wide) and the differential mode's
+ * (small models that every target runs in seconds).
+ */
+const WIDE = { batch: [1, 2], channels: [1, 4], hw: [8, 72], inputFreq: 2, stemLayers: 4, kernels: [1, 2, 3, 5], width: 40, out: 48, stages: 4, blocks: 3, layers: 4, growth: 12, dlayers: 5, bottleneck: 24, classes: 20, deformEvery: 8, derived: true };
+const SMALL = { batch: [1, 2], channels: [3, 3], hw: [16, 40], inputFreq: 0, stemLayers: 3, kernels: [1, 3, 3, 5], width: 12, out: 16, stages: 3, blocks: 2, layers: 3, growth: 6, dlayers: 3, bottleneck: 8, classes: 10, deformEvery: 2, derived: false };
+
+const choicesOf = (B) => fc.record({
   name: NAME,
   naming: opt(fc.constantFrom(...NAMINGS)),
   prep: opt(fc.constantFrom('timm', 'detectron2')),
-  input: opt(fc.tuple(int(1, 2), int(1, 4), int(8, 72), int(8, 72))),
+  input: B.inputFreq ? opt(fc.tuple(int(...B.batch), int(...B.channels), int(...B.hw), int(...B.hw))) : fc.tuple(int(...B.batch), int(...B.channels), int(...B.hw), int(...B.hw)),
   eps: opt(fc.constantFrom('1e-5', '0.001', '1e-3', '2.5e-4', '1E-5', '0.1')),
-  stem: fc.array(fc.record({ sep: fc.boolean(), k: fc.constantFrom(1, 2, 3, 5), out: int(1, 40), stride: opt(fc.constantFrom(1, 2)), writeIn: fc.boolean() }), { minLength: 1, maxLength: 4 }),
-  defaults: fc.record({ layers: opt(int(1, 4)), residual: opt(fc.constantFrom(...RESIDUALS)), depthwise: opt(fc.constantFrom('', 'true', 'false', 'yes', 'no')), attention: opt(attentionArb) }),
+  activation: opt(fc.constantFrom('relu', 'silu', 'hardswish')),
+  deformGroups: rare(int(1, 3), 4),
+  stem: fc.array(fc.record({ sep: fc.boolean(), k: fc.constantFrom(...B.kernels), out: int(1, B.width), stride: opt(fc.constantFrom(1, 2)), writeIn: fc.boolean() }), { minLength: 1, maxLength: B.stemLayers }),
+  defaults: fc.record({ layers: opt(int(1, B.layers)), residual: opt(fc.constantFrom(...RESIDUALS)), depthwise: opt(fc.constantFrom('', 'true', 'false', 'yes', 'no')), attention: opt(attentionArb) }),
   stages: fc.array(
     fc.record({
       dense: int(0, 4).map((x) => x === 0),
       pool: opt(fc.record({ k: fc.constantFrom(1, 2, 3), s: opt(fc.constantFrom(1, 2)), mode: fc.constantFrom('', 'ceil', 'floor') })),
-      mid: int(1, 40),
-      out: int(1, 48),
-      blocks: opt(int(1, 3)),
-      layers: opt(int(1, 4)),
+      mid: int(1, B.width),
+      out: int(1, B.out),
+      blocks: opt(int(1, B.blocks)),
+      layers: opt(int(1, B.layers)),
       residual: opt(fc.constantFrom(...RESIDUALS)),
       depthwise: opt(fc.constantFrom('', 'true', 'false')),
       attention: opt(attentionArb),
-      growth: int(1, 12),
-      dlayers: int(1, 5),
-      bottleneck: opt(int(1, 24)),
-      transition: opt(fc.record({ out: int(1, 48), pool: fc.boolean(), long: fc.boolean() })),
+      deform: rare(fc.constantFrom('v1', 'v2'), B.deformEvery),
+      growth: int(1, B.growth),
+      dlayers: int(1, B.dlayers),
+      bottleneck: opt(int(1, B.bottleneck)),
+      transition: opt(fc.record({ out: int(1, B.out), pool: fc.boolean(), long: fc.boolean() })),
     }),
-    { minLength: 1, maxLength: 4 },
+    { minLength: 1, maxLength: B.stages },
   ),
-  head: fc.oneof(int(1, 20), fc.constant(0)),
+  head: fc.oneof(int(1, B.classes), fc.constant(0)),
   outputs: opt(fc.array(fc.nat(), { minLength: 1, maxLength: 4 })),
-  derived: opt(fc.record({ name: NAME, naming: opt(fc.constantFrom(...NAMINGS)), classes: opt(int(1, 50)), eps: opt(fc.constantFrom('1e-4', '0.01')), blocks: opt(fc.tuple(fc.nat(), int(1, 3))) })),
+  derived: B.derived ? opt(fc.record({ name: NAME, naming: opt(fc.constantFrom(...NAMINGS)), classes: opt(int(1, 50)), eps: opt(fc.constantFrom('1e-4', '0.01')), blocks: opt(fc.tuple(fc.nat(), int(1, 3))) })) : fc.constant(undefined),
   style: fc.nat(),
 });
+
+const TRUE_WORDS = new Set(['', 'true', 'yes']);
 
 function attentionText(a, allowKernel) {
   const xs = [a.type];
@@ -136,6 +148,7 @@ function renderValid(c) {
   if (c.prep) body.push(statement(r, 'preprocessing', c.prep));
   if (c.input) body.push(statement(r, 'input', `${n}x${ch}x${h0}x${w0}`));
   if (c.eps) body.push(statement(r, 'bn', `eps ${c.eps}`));
+  if (c.activation) body.push(statement(r, 'activation', c.activation));
   const stem = c.stem.map((l) => {
     const s = l.stride ?? 1;
     const t = `${l.sep ? 'sepconv' : 'conv'} ${kernelText(r, l.k)} ${l.writeIn ? `${width}->` : ''}${l.out}${l.stride ? ` /${l.stride}` : ''}`;
@@ -154,6 +167,9 @@ function renderValid(c) {
   if (d.attention) defaults.push(attentionText(d.attention, true));
   if (defaults.length) body.push(statement(r, 'osa', parts(r, defaults)));
   const present = ['stem'];
+  // Deformable stages (not dense, not depthwise) and the channel counts their 3x3 layers read:
+  // offset groups must divide each (E1114), else the model keeps one group.
+  const deformReads = [];
   c.stages.forEach((st, i) => {
     const name = STAGES[i];
     present.push(name);
@@ -182,10 +198,16 @@ function renderValid(c) {
       else if (st.residual) xs.push(`residual ${st.residual}`);
       if (st.depthwise !== undefined) xs.push(`depthwise${st.depthwise ? ` ${st.depthwise}` : ''}`);
       if (st.attention) xs.push(attentionText(st.attention, true));
+      const depthwise = TRUE_WORDS.has(st.depthwise ?? d.depthwise ?? 'false');
+      if (st.deform && !depthwise) {
+        xs.push(`deform ${st.deform}`);
+        deformReads.push(width, st.out, st.mid);
+      }
       width = st.out;
     }
     body.push(statement(r, name, parts(r, shuffle(r, xs))));
   });
+  if (c.deformGroups && deformReads.length && deformReads.every((w) => w % c.deformGroups === 0)) body.push(statement(r, 'deform', `groups ${c.deformGroups}`));
   body.push(statement(r, 'head', c.head ? `classifier ${c.head}` : 'backbone'));
   if (c.head) present.push('logits');
   if (c.outputs) {
@@ -209,7 +231,15 @@ function renderValid(c) {
 }
 
 /** A program that must compile: { text, pick } (pick: the model to load, else the first). */
-export const validProgram = validChoices.map(renderValid);
+export const validProgram = choicesOf(WIDE).map(renderValid);
+
+/**
+ * A small program that must compile and that every target runs in seconds (the differential
+ * mode, fuzz/diff.mjs): { text, input: [N, 3, H, W] }, 1..3 stem layers, 1..3 stages of 1..2
+ * blocks of narrow layers (at most 16 channels), odd and even sizes 16..40, any activation,
+ * eSE / ECA, residuals, depthwise, dense stages, DCN v1 / v2 on OSA stages.
+ */
+export const smallValidProgram = choicesOf(SMALL).map((c) => ({ ...renderValid(c), input: c.input }));
 
 /** A small model deriving from a zoo model, with changes that keep it valid. */
 export const zooDerived = (zooNames) =>
@@ -414,3 +444,154 @@ export const setArgs = fc.array(fc.oneof({ weight: 12, arbitrary: fc.tuple(setKe
 
 /** An input shape as `loadModel(..., { inputShape })` gets it from a .npy: usually sane. */
 export const inputShape = opt(fc.oneof({ weight: 6, arbitrary: fc.tuple(int(1, 2), fc.constantFrom(1, 3, 4), int(1, 96), int(1, 96)) }, { weight: 1, arbitrary: fc.array(fc.integer({ min: -1, max: 300 }), { maxLength: 5 }) }));
+
+// ---- scaling programs: sizes and counts far past any real model --------------------------------
+//
+// Each is small enough to generate in milliseconds (at most ~2 MB of text) but scales what the
+// front end iterates over: items on one line, lines, models in an extends chain, digits of a
+// number, dimensions of a shape and their products, blocks and layers at their caps, the length
+// and number of --set arguments. vovc must answer (compile or diagnose) within the campaign's
+// time, memory and output budgets (fuzz/oracle.mjs BUDGETS).
+
+const BASE_LINES = ['  input 1x3x32x32', '  stem: conv 3x3 3->8 /2', '  stage2: osa 8 -> 16, layers 2', '  head: classifier 10'];
+const base = (replace = {}) => BASE_LINES.map((l) => {
+  const kw = l.trim().split(/[: ]/)[0];
+  return kw in replace ? replace[kw] : l;
+}).filter((l) => l !== undefined);
+const sized = (xs, n) => Array.from({ length: n }, (_, i) => xs[i % xs.length]);
+
+/** The repeated item of a long line: [statement keyword, item, separator]. */
+const LINE_ITEMS = [
+  ['stem', 'conv 3x3 8', ', '], ['stem', 'sepconv 3 4', ' '], ['stem', 'conv 3x3 8 /2', ', '],
+  ['outputs', 'stage2', ', '], ['outputs', 'stem', ' '], ['outputs', 'stage9', ', '],
+  ['stage2', 'layers 2', ', '], ['stage2', 'osa 8 -> 16 x1', ', '], ['stage2', 'attention eca kernel 3', ' '], ['stage2', 'residual none', ', '], ['stage2', 'depthwise', ' '],
+  ['stage2', '@!', ' '], ['stage2', '->', ' '], ['stage2', ',', ''], ['stage2', 'x2', ' '], ['stage2', '9', ' '], ['stage2', 'kernel', ' '],
+  ['osa', 'layers 2', ', '], ['head', 'classifier 10', ' '], ['input', '1x3x32x32', ' '],
+];
+
+const longLine = fc.record({ item: fc.nat(LINE_ITEMS.length - 1), n: fc.oneof(int(1000, 5000), int(5000, 30000)), keepValid: fc.boolean() }).map(({ item, n, keepValid }) => {
+  const [kw, it, sep] = LINE_ITEMS[item];
+  // A valid stem of thousands of layers lowers to thousands of nodes: at most 3000 of them,
+  // stride 1 (a /2 stem of 3000 layers is diagnosed as a spatial collapse, which is the point).
+  const count = kw === 'stem' ? Math.min(n, 3000) : n;
+  const line = `  ${kw}: ${sized([it], count).join(sep)}`;
+  const lines = kw === 'stage2' && keepValid ? base({ stage2: `  stage2: osa 8 -> 16, layers 2 ${sized([it], count).join(sep)}` }) : base({ [kw]: line });
+  if (kw === 'outputs') lines.push(line);
+  return { sub: 'line', text: `model m\n${lines.join('\n')}\n` };
+});
+
+/** One huge token or run of characters on a line: a name, a comment, spaces, a number. */
+const hugeToken = fc.record({ what: fc.nat(7), n: fc.oneof(int(10_000, 100_000), int(100_000, 1_000_000)) }).map(({ what, n }) => {
+  const t = [
+    () => `model ${'a'.repeat(n)}\n${base().join('\n')}\n`,
+    () => `model m extends ${'vovnet39'.repeat(Math.ceil(n / 8))}\n`,
+    () => `model m\n${base().join('\n')}\n  # ${'c'.repeat(n)}\n`,
+    () => `model m\n${base({ head: `  head:${' '.repeat(n)}classifier 10` }).join('\n')}\n`,
+    () => `model m\n${base({ stage2: `  stage2: osa 8 -> 16, layers ${'9'.repeat(n)}` }).join('\n')}\n`,
+    () => `model m\n${base().join('\n')}\n  ${'x'.repeat(n)}\n`,
+    () => `model m\n${base({ stage2: `  stage2: osa 8 -> 16, layers 2, ${'x'.repeat(n)} 3` }).join('\n')}\n`,
+    () => `${'\n'.repeat(n)}model m\n${base().join('\n')}\n`,
+  ][what]();
+  return { sub: 'token', text: t };
+});
+
+/** Thousands of lines: repeated or unknown statements, blank and comment lines, models. */
+const manyLines = fc.record({ what: fc.nat(6), n: fc.oneof(int(1000, 5000), int(5000, 20000)) }).map(({ what, n }) => {
+  const body = base().join('\n');
+  const t = [
+    () => `model m\n${body}\n${sized(['  frobnicate 3', '  stage9: osa 1 -> 1'], n).join('\n')}\n`,
+    () => `model m\n${body}\n${sized(['  stage2: osa 8 -> 16, layers 2', '  head: classifier 3'], n).join('\n')}\n`,
+    () => `model m\n${sized(['', '# comment', '   ', '\t# x'], n).join('\n')}\n${body}\n`,
+    () => Array.from({ length: n }, (_, i) => `model q${i}\n${body}`).join('\n') + '\n',
+    () => Array.from({ length: n }, () => `model q\n${body}`).join('\n') + '\n',
+    () => Array.from({ length: n }, (_, i) => `model q${i}\n  stem: conv 3x3 ${i % 7}\n  stage2: osa 8 -> ${i % 5}\n  head: classifier ${i % 3}`).join('\n') + '\n',
+    () => `model m\n${body}\n${Array.from({ length: n }, (_, i) => `  stage${(i % 4) + 2}: osa ${i} -> ${i + 1} x${i % 70}, layers ${i % 55}`).join('\n')}\n`,
+  ][what]();
+  return { sub: 'lines', text: t, pick: what >= 3 && what <= 5 ? `q${Math.floor(n / 2)}` : undefined };
+});
+
+/** Thousands of models in an extends chain (or a tree), ending well or in a cycle or an unknown base. */
+const extendsChain = fc.record({ n: fc.oneof(int(100, 1000), int(1000, 5000)), shape: fc.nat(5), order: fc.boolean(), zooRoot: fc.boolean() }).map(({ n, shape, order, zooRoot }) => {
+  const r = prng(n * 31 + shape);
+  const changes = ['  head: classifier 7', '  input 1x3x40x40', '  osa: layers 3', '  stage2: blocks 2', '  bn eps 1e-3', '  naming detectron2', '  stage2: attention ese', '  activation silu', ''];
+  const models = [];
+  const root = zooRoot ? 'vovnet27_slim' : undefined;
+  for (let i = 0; i < n; i++) {
+    const baseName = shape === 1 && i > 0 ? `m${r.below(i)}` : i > 0 ? `m${i - 1}` : root;
+    const ch = r.pick(changes);
+    models.push(`model m${i}${baseName ? ` extends ${baseName}` : ''}\n${i === 0 && !root ? base().join('\n') + '\n' : ''}${ch ? ch + '\n' : ''}`);
+  }
+  if (shape === 2) models[0] = models[0].replace('model m0', `model m0 extends m${n - 1}`); // a cycle through all
+  if (shape === 3) models[0] = models[0].replace('model m0', `model m0 extends m${n}x`); // an unknown root (did you mean m...)
+  if (shape === 4) models.push(`model z extends m${n}`); // one past the end
+  if (order) models.reverse(); // bases defined after their users
+  return { sub: 'extends', text: models.join(''), pick: shape === 4 ? 'z' : `m${n - 1}` };
+});
+
+/** Numbers of thousands of digits, tiny and huge exponents, shapes of thousands of dimensions. */
+const hugeNumbers = fc.record({ slot: fc.nat(8), form: fc.nat(7), n: int(300, 100_000) }).map(({ slot, form, n }) => {
+  const num = [
+    () => '9'.repeat(n), () => `${'0'.repeat(n)}1`, () => `1${'0'.repeat(n)}`, () => `-${'9'.repeat(n)}`,
+    () => `0.${'0'.repeat(n)}1`, () => `1e-${'9'.repeat(Math.min(n, 5000))}`, () => `1e${'9'.repeat(Math.min(n, 5000))}`, () => `${'1'.repeat(n)}.${'1'.repeat(n)}`,
+  ][form]();
+  const int = /^-?\d+$/.test(num) ? num : '9'.repeat(n);
+  const slots = [
+    () => base({ stem: `  stem: conv 3x3 3->${int} /2` }),
+    () => base({ stage2: `  stage2: osa ${int} -> 16, layers 2` }),
+    () => base({ stage2: `  stage2: osa 8 -> 16 x${int.replace('-', '')}, layers 2` }),
+    () => base({ head: `  head: classifier ${int}` }),
+    () => [...base(), `  bn eps ${num}`],
+    () => base({ input: `  input ${sized(['1', '3', '32'], Math.min(n, 20000)).join('x')}` }),
+    () => base({ input: `  input 1x3x${int}x${int}` }),
+    () => base({ stem: `  stem: conv ${int}x${int} 8` }),
+    () => base({ stage2: `  stage2: maxpool ${int} /${int}, osa 8 -> 16, layers 2, attention eca kernel ${int}` }),
+  ];
+  return { sub: 'numbers', text: `model m\n${slots[slot]().join('\n')}\n` };
+});
+
+/** Dimensions near 2^31 and shapes whose products pass 2^50, in the file, by --set or as an input shape. */
+const NEAR_2_31 = [2147483647, 2147483648, 2147483646, 1073741824, 46341, 46340, 65536, 33554432, 16777216, 1048576, 4294967295, 4294967296];
+const hugeShape = fc.record({ dims: fc.array(fc.oneof(fc.constantFrom(...NEAR_2_31), int(1, 64)), { minLength: 4, maxLength: 4 }), how: fc.nat(4), width: fc.oneof(fc.constantFrom(...NEAR_2_31), int(1, 16)), zoo: fc.constantFrom('vovnet39', 'ese_vovnet19b_dw', 'V-19-slim-dw-eSE', 'vovnet27_slim') }).map(({ dims, how, width, zoo }) => {
+  const shape = dims.join('x');
+  switch (how) {
+    case 0: return { sub: 'shape', text: `model m\n${base({ input: `  input ${shape}` }).join('\n')}\n` };
+    case 1: return { sub: 'shape', zoo, set: [`input=${shape}`] };
+    case 2: return { sub: 'shape', zoo, inputShape: dims };
+    case 3: return { sub: 'shape', text: `model m\n${base({ input: `  input ${shape}`, stem: `  stem: conv 3x3 3->${width} /2, sepconv 3 ${width}`, stage2: `  stage2: osa ${width} -> ${width} x2, layers 2, attention eca` }).join('\n')}\n` };
+    default: return { sub: 'shape', text: `model m\n${base({ stem: `  stem: conv 3x3 3->${width}`, stage2: `  stage2: osa ${width} -> ${width}, layers 2`, head: `  head: classifier ${width}` }).join('\n')}\n`, inputShape: [1, 3, dims[2], dims[3]] };
+  }
+});
+
+/** Blocks, layers, dense layers, stem layers and stages at (and one past) their caps. */
+const atCaps = fc.record({
+  blocks: fc.constantFrom(63, 64, 65),
+  layers: fc.constantFrom(48, 49, 50),
+  dense: fc.constantFrom(127, 128, 129),
+  stages: int(1, 4),
+  denseEvery: fc.nat(3),
+  extras: fc.constantFrom('', ', attention ese on all', ', attention eca on all, residual after-first', ', depthwise, attention ese', ', deform v2', ', residual all'),
+  stem: fc.constantFrom(1, 16, 64, 256),
+  act: fc.constantFrom('relu', 'hardswish'),
+}).map(({ blocks, layers, dense, stages, denseEvery, extras, stem, act }) => {
+  const lines = ['model m', '  input 1x3x16x16', `  activation ${act}`, `  stem: ${sized(['conv 3x3 4'], stem).join(', ')}`];
+  for (let i = 0; i < stages; i++) lines.push(i === denseEvery ? `  ${STAGES[i]}: dense growth 1 x${dense}, bottleneck 2` : `  ${STAGES[i]}: osa 2 -> 4 x${blocks}, layers ${layers}${extras}`);
+  lines.push('  head: classifier 3');
+  return { sub: 'caps', text: lines.join('\n') + '\n' };
+});
+
+/** A huge --set key or value, or thousands of --set arguments. */
+const hugeSet = fc.record({ what: fc.nat(6), n: fc.oneof(int(1000, 10_000), int(10_000, 1_000_000)), zoo: fc.constantFrom('vovnet39', 'ese_vovnet19b_dw', 'V-19-slim-dw-eSE') }).map(({ what, n, zoo }) => {
+  const set = [
+    () => [`stage2.${'a'.repeat(n)}=3`],
+    () => [`${'stage2.layers'.repeat(Math.ceil(n / 13))}=3`],
+    () => [`stage2.layers=${'9'.repeat(n)}`],
+    () => [`stem=${sized(['conv 3x3 8'], Math.min(3000, Math.ceil(n / 12))).join(', ')}`],
+    () => sized(['layers=3', 'blocks=2', 'attention=ese'], Math.min(n, 20000)),
+    () => Array.from({ length: Math.min(n, 20000) }, (_, i) => `stage${i}.lyers=${i}`),
+    () => [`outputs=${sized(['stage2', 'stage3'], Math.min(n, 20000)).join(',')}`],
+  ][what]();
+  return { sub: 'set', zoo, set };
+});
+
+/** A scaling program: { sub, text? | zoo?, pick?, set?, inputShape? }. */
+export const scaledProgram = fc.oneof(longLine, hugeToken, manyLines, extendsChain, hugeNumbers, hugeShape, atCaps, hugeSet);

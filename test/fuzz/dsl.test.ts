@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dslContext } from '../../fuzz/cases.mjs';
-import { grammarProgram, inputShape, mutateText, mutation, setArgs, validProgram, zooDerived } from '../../fuzz/dsl.mjs';
+import { grammarProgram, inputShape, mutateText, mutation, setArgs, smallValidProgram, validProgram, zooDerived } from '../../fuzz/dsl.mjs';
 import { runDslCase } from '../../fuzz/oracle.mjs';
 import { REPO } from '../helpers/fixtures.js';
 import { SEED, api } from './api.js';
@@ -21,6 +21,20 @@ const opts = (numRuns: number) => ({ numRuns, seed: SEED });
 describe('generated .vov programs', () => {
   it('every valid program compiles and verifies', () => {
     fc.assert(fc.property(validProgram, (c) => void run({ ...(c as object), mustCompile: true })), opts(150));
+  });
+
+  it('the small programs of the differential mode compile and verify, for their own input shape', () => {
+    let deform = 0;
+    fc.assert(
+      fc.property(smallValidProgram, (c) => {
+        const { text, input } = c as { text: string; input: number[] };
+        if (/deform v[12]/.test(text)) deform++;
+        void run({ text, inputShape: input, mustCompile: true });
+      }),
+      opts(100),
+    );
+    // DCN is not rare among them (the differential mode compares it on every target).
+    expect(deform).toBeGreaterThan(10);
   });
 
   it('programs deriving from zoo models compile and verify', () => {

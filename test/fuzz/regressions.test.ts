@@ -10,7 +10,8 @@ import { lowerSpec } from '../../src/model/lower.js';
 import { seedParams } from '../../src/model/init.js';
 import { loadCheckpoint } from '../../src/weights/checkpoint.js';
 import { readZip, writeZip } from '../../fuzz/weights.mjs';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { compare, readNpy, writeNpy } from '../../fuzz/diff.mjs';
+import { FIXTURES, vovc } from '../helpers/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vovc-regress-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -76,5 +77,27 @@ describe('fuzzer findings', () => {
     const [d] = diagnostics(() => seedParams(g));
     expect(d.code).toBe('E2004');
     expect(d.span?.line).toBe(4);
+  });
+
+  // Open finding 11 (FUZZING.md; differential mode, replay diff:141, diff:403 with seed
+  // 20240601): in a DCN v2 layer, a NaN mask logit at a sampling point outside the image (or
+  // at a NaN position) gives 0 in vovc's sampler (reference, CUDA, WGSL: the mask multiplies
+  // only in-image samples), NaN in torchvision.ops.deform_conv2d (mask * bilinear(...), always)
+  // and in onnxruntime's DeformConv. One NaN pixel: ONNX has 152 NaN, the reference 88.
+  // Fixed: the sampler follows torchvision (outside only past -1 or H, the mask on every sample).
+  it('DCN v2 with one NaN input pixel: the reference has the NaN positions of torchvision (onnxruntime DeformConv agrees with it)', async () => {
+    const dir = join(tmp, 'dcn-nan');
+    const model = join(tmp, 'dcn-nan.vov');
+    writeFileSync(model, 'model dcn-nan\n  input 1x3x12x12\n  stem: conv 3x3 3->4\n  stage2: osa 4 -> 4, layers 1, deform v2\n  head: backbone\n');
+    const x = new Float32Array(3 * 144).map((_, i) => Math.sin(i * 0.7));
+    x[5 * 12 + 5] = NaN;
+    writeFileSync(join(tmp, 'x.npy'), writeNpy([1, 3, 12, 12], x));
+    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const t of ['reference', 'onnx', 'cuda-emu', 'wgsl']) {
+      const r = await vovc(['run', model, '--seed', '1', '--input', join(tmp, 'x.npy'), '--target', t, '--save', join(dir, t), '--quiet'], { env: { EGL_PLATFORM: 'surfaceless' } });
+      expect(r.code, r.stderr).toBe(0);
+      out[t] = readNpy(readFileSync(join(dir, t, 'stage2.npy')));
+    }
+    for (const t of ['onnx', 'cuda-emu', 'wgsl']) expect(compare(out[t].data, out.reference.data, out[t].shape), t).toMatchObject({ bad: 0 });
   });
 });
