@@ -190,7 +190,8 @@ export interface DeformDims {
  * ow*SW - PL + j + dx, (dy, dx) and the mask logit read from `off` (the offset conv's output,
  * layout at src/ir/graph.ts DeformConvAttrs), mask = sigmoid(logit) when modulated, else 1.
  * Bilinear over the 4 integer neighbours, each outside the image contributing 0; a point with
- * y <= -1, y >= H, x <= -1 or x >= W samples 0. Arithmetic in float64, one rounding per column value.
+ * y <= -1, y >= H, x <= -1 or x >= W samples 0; the mask multiplies every sample (NaN as in
+ * torchvision: a NaN position or mask gives NaN). Arithmetic in float64, one rounding per value.
  */
 export function deformIm2col(x: Float32Array, off: Float32Array, cols: Float32Array, d: DeformDims): void {
   const { n, cin, h, w, oh, ow, kh, kw, sh, sw, pt, pl, groups, modulated } = d;
@@ -210,22 +211,22 @@ export function deformIm2col(x: Float32Array, off: Float32Array, cols: Float32Ar
           const y = py * sh - pt + i + off[dyBase + p];
           const xx = px * sw - pl + j + off[dxBase + p];
           const mask = modulated ? 1 / (1 + Math.exp(-off[mBase + p])) : 1;
-          const inside = y > -1 && y < h && xx > -1 && xx < w;
+          // torchvision's test: a point is outside when it is past -1 or H (W); a NaN position is
+          // not, and its NaN corner weights make the sample NaN, as there.
+          const outside = y <= -1 || y >= h || xx <= -1 || xx >= w;
           const y0 = Math.floor(y), x0 = Math.floor(xx);
           const ly = y - y0, lx = xx - x0;
           const w00 = (1 - ly) * (1 - lx), w01 = (1 - ly) * lx, w10 = ly * (1 - lx), w11 = ly * lx;
           const top = y0 >= 0, bottom = y0 + 1 < h, left = x0 >= 0, right = x0 + 1 < w;
           for (let c = g * perGroup; c < (g + 1) * perGroup; c++) {
             let v = 0;
-            if (inside) {
+            if (!outside) {
               const plane = (b * cin + c) * h * w;
-              if (top && left) v += w00 * x[plane + y0 * w + x0];
-              if (top && right) v += w01 * x[plane + y0 * w + x0 + 1];
-              if (bottom && left) v += w10 * x[plane + (y0 + 1) * w + x0];
-              if (bottom && right) v += w11 * x[plane + (y0 + 1) * w + x0 + 1];
-              v *= mask;
+              // Every corner weighted, a corner outside the image as 0 (NaN weights stay NaN).
+              v = w00 * (top && left ? x[plane + y0 * w + x0] : 0) + w01 * (top && right ? x[plane + y0 * w + x0 + 1] : 0) + w10 * (bottom && left ? x[plane + (y0 + 1) * w + x0] : 0) + w11 * (bottom && right ? x[plane + (y0 + 1) * w + x0 + 1] : 0);
             }
-            cols[((b * cin + c) * taps + t) * ohw + p] = v;
+            // The mask multiplies every sample, inside or not (a NaN mask gives NaN, as torchvision).
+            cols[((b * cin + c) * taps + t) * ohw + p] = v * mask;
           }
         }
       }

@@ -31,6 +31,18 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * Parses a .safetensors file held in memory. With `share`, float32 tensors may be views into
  * `buf` (the caller then must not reuse it).
  */
+/**
+ * A header value as a message shows it: JSON, at most 3 levels and 100 characters deep (a value
+ * nested a million levels would overflow JSON.stringify's stack, and fill the screen).
+ */
+function shortJson(v: unknown, depth = 3): string {
+  let out: string;
+  if (Array.isArray(v)) out = depth <= 0 ? '[...]' : `[${v.slice(0, 8).map((x) => shortJson(x, depth - 1)).join(',')}${v.length > 8 ? ',...' : ''}]`;
+  else if (v !== null && typeof v === 'object') out = depth <= 0 ? '{...}' : `{${Object.keys(v).slice(0, 8).map((k) => `${JSON.stringify(k.slice(0, 40))}:${shortJson((v as Record<string, unknown>)[k], depth - 1)}`).join(',')}}`;
+  else out = JSON.stringify(typeof v === 'string' ? v.slice(0, 100) : v) ?? String(v);
+  return out.length > 100 ? `${out.slice(0, 100)}...` : out;
+}
+
 export function parseSafetensors(buf: Uint8Array, name = '<safetensors buffer>', share = false): Safetensors {
   const bad = (msg: string): never => fail('E4120', `${name}: ${msg}`);
   if (buf.length < 8) bad(`too short for a .safetensors file (${buf.length} bytes)`);
@@ -63,12 +75,12 @@ export function parseSafetensors(buf: Uint8Array, name = '<safetensors buffer>',
     if (typeof t !== 'object' || t === null) bad(`tensor '${key}': header entry is not an object`);
     const dtype = FROM_TAG[t.dtype as string];
     if (typeof t.dtype !== 'string' || !dtype) {
-      fail('E4121', `${name}: tensor '${key}' has dtype ${JSON.stringify(t.dtype)}, which vovc does not read (expected one of ${Object.keys(FROM_TAG).join(', ')})`);
+      fail('E4121', `${name}: tensor '${key}' has dtype ${shortJson(t.dtype)}, which vovc does not read (expected one of ${Object.keys(FROM_TAG).join(', ')})`);
     }
-    if (!Array.isArray(t.shape) || !t.shape.every(isIndex)) bad(`tensor '${key}': "shape" ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isIndex)) bad(`tensor '${key}': "shape" ${shortJson(t.shape)} is not a list of non-negative integers`);
     const off = t.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !isIndex(off[0]) || !isIndex(off[1]) || off[0] > off[1]) {
-      bad(`tensor '${key}': "data_offsets" ${JSON.stringify(off)} is not a pair [begin, end] with begin <= end`);
+      bad(`tensor '${key}': "data_offsets" ${shortJson(off)} is not a pair [begin, end] with begin <= end`);
     }
     const [begin, end] = off as number[];
     const shape = t.shape as number[];

@@ -375,29 +375,35 @@ export function deformSampler(k: KernelBuilder, l: LaunchOfKind<'deform_conv'>):
   s.line(d.letF('py', `${d.toFloat(`oh * ${d.i(a.stride[0])} - ${d.i(a.pad[0])} + tap / ${d.i(a.kernel[1])}`)} + ${oa.load('n', 'ch', 'oh', 'ow')}`));
   s.line(d.letF('px', `${d.toFloat(`ow * ${d.i(a.stride[1])} - ${d.i(a.pad[1])} + tap % ${d.i(a.kernel[1])}`)} + ${oa.load('n', `ch + ${d.i(1)}`, 'oh', 'ow')}`));
   s.line(d.varF('v', d.f(0)));
-  s.if(`py > ${d.f(-1)} && py < ${d.f(H)} && px > ${d.f(-1)} && px < ${d.f(W)}`, () => {
+  // torchvision's test (a NaN position is not outside: its NaN weights make the sample NaN).
+  s.if(`!(py <= ${d.f(-1)} || py >= ${d.f(H)} || px <= ${d.f(-1)} || px >= ${d.f(W)})`, () => {
     s.line(d.letF('fy', d.call('floor', ['py'])));
     s.line(d.letF('fx', d.call('floor', ['px'])));
     s.line(d.letI('y0', d.toIndex('fy')));
     s.line(d.letI('x0', d.toIndex('fx')));
     s.line(d.letF('ly', 'py - fy'));
     s.line(d.letF('lx', 'px - fx'));
+    // Every corner weighted, one outside the image as 0.
     const corner = (dy: number, dx: number, cond: string) => {
-      const wy = dy ? 'ly' : `(${one} - ly)`;
-      const wx = dx ? 'lx' : `(${one} - lx)`;
-      const yy = dy ? `y0 + ${d.i(1)}` : 'y0';
-      const xx = dx ? `x0 + ${d.i(1)}` : 'x0';
-      s.if(cond, () => s.line(`v = v + (${wy} * ${wx}) * ${xa.load('n', 'ci', yy, xx)};`));
+      const name = `c${dy}${dx}`;
+      s.line(d.varF(name, d.f(0)));
+      s.if(cond, () => s.line(`${name} = ${xa.load('n', 'ci', dy ? `y0 + ${d.i(1)}` : 'y0', dx ? `x0 + ${d.i(1)}` : 'x0')};`));
     };
-    corner(0, 0, `y0 >= ${d.i(0)} && x0 >= ${d.i(0)}`);
-    corner(0, 1, `y0 >= ${d.i(0)} && x0 + ${d.i(1)} < ${d.i(W)}`);
-    corner(1, 0, `y0 + ${d.i(1)} < ${d.i(H)} && x0 >= ${d.i(0)}`);
-    corner(1, 1, `y0 + ${d.i(1)} < ${d.i(H)} && x0 + ${d.i(1)} < ${d.i(W)}`);
-    if (a.modulated) {
-      const logit = oa.load('n', `${d.i(2 * taps * a.deformGroups)} + g * ${d.i(taps)} + tap`, 'oh', 'ow');
-      s.line(`v = v * (${one} / (${one} + ${d.call('exp', [`-${logit}`])}));`);
-    }
+    // Both bounds of every corner: a NaN position converts to an arbitrary integer.
+    const rowIn = (r: string) => `${r} >= ${d.i(0)} && ${r} < ${d.i(H)}`;
+    const colIn = (c: string) => `${c} >= ${d.i(0)} && ${c} < ${d.i(W)}`;
+    const y1 = `y0 + ${d.i(1)}`, x1 = `x0 + ${d.i(1)}`;
+    corner(0, 0, `${rowIn('y0')} && ${colIn('x0')}`);
+    corner(0, 1, `${rowIn('y0')} && ${colIn(x1)}`);
+    corner(1, 0, `${rowIn(y1)} && ${colIn('x0')}`);
+    corner(1, 1, `${rowIn(y1)} && ${colIn(x1)}`);
+    s.line(`v = (((((${one} - ly) * (${one} - lx)) * c00) + (((${one} - ly) * lx) * c01)) + ((ly * (${one} - lx)) * c10)) + ((ly * lx) * c11);`);
   });
+  if (a.modulated) {
+    // The mask multiplies every sample, inside the image or not (a NaN mask gives NaN).
+    const logit = oa.load('n', `${d.i(2 * taps * a.deformGroups)} + g * ${d.i(taps)} + tap`, 'oh', 'ow');
+    s.line(`v = v * (${one} / (${one} + ${d.call('exp', [`-${logit}`])}));`);
+  }
   s.line('return v;');
   return d.hookFunction('sample', ['n', 'ci', 'tap', 'oh', 'ow'], s.body());
 }
