@@ -47,8 +47,9 @@ function targetFlagOwners(): Map<string, string[]> {
  * flag, the closest known one ("did you mean --set?"), a flag of another target named as such,
  * and the command's usage line. Undefined when every flag is known.
  */
-export function unknownFlag(args: readonly string[], options: Options, usage: string, target?: string): UsageError | undefined {
+function unknownFlag(args: readonly string[], options: Options, usage: string, target?: string): UsageError | undefined {
   const known = Object.keys(options);
+  const owners = targetFlagOwners();
   const shorts = new Map(Object.entries(options).flatMap(([k, o]) => (o.short ? [[o.short, k] as const] : [])));
   for (const a of args) {
     if (a === '--') break;
@@ -59,9 +60,9 @@ export function unknownFlag(args: readonly string[], options: Options, usage: st
     if (!a.startsWith('--')) continue;
     const name = a.slice(2).split('=')[0];
     if (known.includes(name)) continue;
-    const owners = targetFlagOwners().get(name);
-    const why = owners ? ` (a flag of --target ${owners.join(', ')}${target ? `, not of ${target}` : ': give that --target'})` : '';
-    const guess = owners ? undefined : closest(name, known);
+    const of = owners.get(name);
+    const why = of ? ` (a flag of --target ${of.join(', ')}${target ? `, not of ${target}` : ': give that --target'})` : '';
+    const guess = of ? undefined : closest(name, known);
     return new UsageError(`unknown flag '--${name.slice(0, 100)}'${why}${guess ? `; did you mean --${guess}?` : ''}\n\n${usage.split('\n')[0]}`);
   }
   return undefined;
@@ -137,8 +138,25 @@ export function targetArg(args: readonly string[], fallback?: string): string | 
 }
 
 /** The parseArgs options of every target's flags (to tell a misspelt flag from another target's). */
-export function allTargetOptions(): Options {
+function allTargetOptions(): Options {
   return Object.assign({}, ...TARGET_NAMES.map((t) => targetOptions(t))) as Options;
+}
+
+/**
+ * The --target of a command that requires one (build, bench), or undefined after printing
+ * `usage` for --help. Without one, a misspelt --target is reported as the unknown flag it is,
+ * not as a missing --target.
+ */
+export function requireTarget(args: readonly string[], options: Options, usage: string): string | undefined {
+  const target = targetArg(args);
+  if (target) return target;
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage + '\n');
+    return undefined;
+  }
+  const unknown = unknownFlag(args, { ...options, ...allTargetOptions() }, usage);
+  if (unknown) throw unknown;
+  throw new UsageError(`missing --target\n\n${usage}`);
 }
 
 /** The parseArgs options of a target's flags (from its declaration; the backend is not loaded). */

@@ -2,7 +2,7 @@
 // (src/driver/bench.ts, docs/BENCH.md).
 import { writeFileSync } from 'node:fs';
 import { TARGETS } from '../../src/targets/registry.js';
-import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, allTargetOptions, parse, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, unknownFlag, weightOptions, type Command } from '../common.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, parse, parseShape, reporter, requireModel, requireTarget, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
 import { pipelineOptions } from '../passflags.js';
 
 const USAGE = `usage: vovc bench MODEL --target onnx|wgsl|reference|cuda [--input-shape N,C,H,W] [--precision P] [--runs N] [--json] [--weights FILE]
@@ -18,16 +18,8 @@ const OPTIONS = { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, target: { type: 'string' 
 
 export const command: Command = {
   async run(args) {
-    const target = targetArg(args);
-    if (!target) {
-      if (args.includes('--help') || args.includes('-h')) {
-        process.stdout.write(USAGE + '\n');
-        return 0;
-      }
-      const unknown = unknownFlag(args, { ...OPTIONS, ...allTargetOptions() }, USAGE);
-      if (unknown) throw unknown;
-      throw new UsageError(`missing --target\n\n${USAGE}`);
-    }
+    const target = requireTarget(args, OPTIONS, USAGE);
+    if (!target) return 0;
     const r = parse(args, { ...OPTIONS, ...targetOptions(target) }, USAGE, true, target);
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;

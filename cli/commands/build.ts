@@ -1,5 +1,5 @@
 // vovc build MODEL --target T --out DIR: writes a deployable artifact (src/driver/build.ts).
-import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, allTargetOptions, parse, unknownFlag, parseShape, reporter, requireModel, targetArg, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
+import { MODEL_OPTIONS, WEIGHT_OPTIONS, UsageError, parse, parseShape, reporter, requireModel, requireTarget, targetFlags, targetFlagsHelp, targetOptions, weightOptions, type Command } from '../common.js';
 import { PASS_HELP, PASS_OPTIONS, normalizeReportFlag, pipelineOptions } from '../passflags.js';
 import { TARGETS } from '../../src/targets/registry.js';
 import { checkOutputDir } from '../../src/util/fsx.js';
@@ -18,17 +18,8 @@ const OPTIONS = { ...MODEL_OPTIONS, ...WEIGHT_OPTIONS, ...PASS_OPTIONS, target: 
 export const command: Command = {
   async run(rawArgs) {
     const args = normalizeReportFlag(rawArgs);
-    const target = targetArg(args);
-    if (!target) {
-      if (args.includes('--help') || args.includes('-h')) {
-        process.stdout.write(USAGE + '\n');
-        return 0;
-      }
-      // A misspelt --target is an unknown flag, not a missing one.
-      const unknown = unknownFlag(args, { ...OPTIONS, ...allTargetOptions() }, USAGE);
-      if (unknown) throw unknown;
-      throw new UsageError(`missing --target\n\n${USAGE}`);
-    }
+    const target = requireTarget(args, OPTIONS, USAGE);
+    if (!target) return 0;
     const r = parse(args, { ...OPTIONS, ...targetOptions(target) }, USAGE, true, target);
     if (!r) return 0;
     const v = r.values as Record<string, unknown>;

@@ -10,6 +10,7 @@ import { availableParallelism, cpus, platform, release, totalmem } from 'node:os
 import { fail } from '../diag/diagnostics.js';
 import type { PreparedModel, Tensor } from '../targets/contract.js';
 import { VERSION } from '../version.js';
+import { seededNormal } from '../util/random.js';
 import { artifactMeta } from './meta.js';
 import { loadModelGraph, withSourcesAsync, type ModelRequest } from './model.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
@@ -96,18 +97,6 @@ async function measure(once: () => Promise<void>, runs: number, method: Omit<Ben
   return { times, warmup };
 }
 
-/** Seeded N(0, 1) values (xorshift32 + Box-Muller): the same input on every machine. */
-function seededInput(shape: readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  let s = 0x9e3779b9;
-  const next = () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return (s + 1) / 4294967297;
-  };
-  for (let i = 0; i < n; i++) data[i] = Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
-  return { shape: [...shape], data };
-}
 
 export async function benchModel(req: BenchRequest, io: Reporter): Promise<BenchResult> {
   const precision = req.pipeline.precision ?? 'fp32';
@@ -126,7 +115,7 @@ export async function benchModel(req: BenchRequest, io: Reporter): Promise<Bench
     const consumed = new Pipeline(bound.graph, { ...req.pipeline, layout: target.layout }).consumed(target.stage);
     const prepared: PreparedModel = await impl.prepare!({ input: consumed, precision, meta, log: io.log }, target.options);
     try {
-      const input = seededInput(model.graph.input.shape);
+      const input: Tensor = { shape: [...model.graph.input.shape], data: seededNormal(model.graph.input.shape.reduce((a, b) => a * b, 1)) };
       io.log(`bench: ${model.graph.name} on ${req.target}: warming up`);
       const { times, warmup } = await measure(() => prepared.run(input), runs);
       const sorted = [...times].sort((a, b) => a - b);

@@ -208,8 +208,7 @@ export async function compareModel(req: CompareRequest, io: Reporter): Promise<C
         continue;
       }
       const a = values.get(v)!;
-      const aShape = a.shape.length === 2 && r.shape.length === 2 ? a.shape : a.shape;
-      if (aShape.length !== r.shape.length || aShape.some((d: number, i: number) => d !== r.shape[i])) {
+      if (a.shape.length !== r.shape.length || a.shape.some((d: number, i: number) => d !== r.shape[i])) {
         rows.push({ module: m.path, what: m.what, shape: r.shape, status: 'shape mismatch' });
         continue;
       }

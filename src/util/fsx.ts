@@ -33,15 +33,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** The nearest existing ancestor of `p` (p itself when it exists), and what it is. */
+/** The nearest existing ancestor of `p` (p itself when it exists), and what it is (a link as what it points to). */
 function nearestExisting(p: string): { path: string; kind: 'dir' | 'file' | 'link' } {
   for (let q = resolve(p); ; q = dirname(q)) {
     const k = kind(q);
-    if (k !== 'none') return { path: q, kind: k === 'link' ? (existsSync(q) ? (lstatOrStat(q).isDirectory() ? 'dir' : 'file') : 'link') : k };
+    if (k === 'link') return { path: q, kind: existsSync(q) ? (statSync(q).isDirectory() ? 'dir' : 'file') : 'link' };
+    if (k !== 'none') return { path: q, kind: k };
     if (dirname(q) === q) return { path: q, kind: 'dir' };
   }
 }
-const lstatOrStat = (p: string) => statSync(p);
 
 /** Why vovc cannot create or write in folder `p`: a file at or above it, a read-only folder. */
 function unwritable(p: string): string | undefined {

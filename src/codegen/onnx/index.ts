@@ -125,6 +125,33 @@ function graphOf(ctx: TargetContext): Graph {
 
 const size = (b: number) => (b < 1e6 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(1)} MB`);
 
+/**
+ * An onnxruntime session on the compiled graph (`run` uses it once, `prepare` many times), with
+ * the I/O type of its ends. onnxruntime finds external data next to a model file, so such a model
+ * goes through a temporary folder, which `close` removes with the session.
+ */
+async function openSession(graph: Graph, opts: OnnxOptions, meta: ArtifactMeta) {
+  const fileName = `${graph.name}.onnx`;
+  const c = compileOnnx(graph, opts, meta, fileName);
+  const dir = c.dataFile ? mkdtempSync(join(tmpdir(), 'vovc-onnx-')) : undefined;
+  const removeDir = () => dir && rmSync(dir, { recursive: true, force: true });
+  let session: Awaited<ReturnType<typeof createSession>>;
+  try {
+    session = await createSession(dir ? join(dir, writeOnnx(c, dir, fileName)[0]) : Buffer.concat(c.model));
+  } catch (e) {
+    removeDir();
+    throw e;
+  }
+  return {
+    session,
+    io: ioType(onnxPrecision(meta.precision, opts), opts),
+    close: async () => {
+      await session.release();
+      removeDir();
+    },
+  };
+}
+
 export const target: TargetImpl<OnnxOptions> = {
   async build(ctx, opts, dir) {
     const graph = graphOf(ctx);
@@ -137,20 +164,13 @@ export const target: TargetImpl<OnnxOptions> = {
 
   async prepare(ctx, opts) {
     const graph = graphOf(ctx);
-    const fileName = `${graph.name}.onnx`;
-    const c = compileOnnx(graph, opts, ctx.meta, fileName);
-    const dir = c.dataFile ? mkdtempSync(join(tmpdir(), 'vovc-onnx-')) : undefined;
-    const session = await createSession(dir ? join(dir, writeOnnx(c, dir, fileName)[0]) : Buffer.concat(c.model));
-    const io = ioType(onnxPrecision(ctx.meta.precision, opts), opts);
+    const s = await openSession(graph, opts, ctx.meta);
     const outputs = graph.outputs.map((o) => o.name);
     const ort = await loadOrt();
     return {
-      run: async (input) => void (await runSession(session, input, outputs, io)),
+      run: async (input) => void (await runSession(s.session, input, outputs, s.io)),
       settings: { runtime: `onnxruntime-node ${ort.env.versions?.node ?? ''}`.trim(), 'execution provider': 'cpu', 'graph optimization': 'all', 'intra-op threads': String(availableParallelism()), 'inter-op threads': '1', opset: String(deformChoice(graph, opts).opset) },
-      dispose: async () => {
-        await session.release();
-        if (dir) rmSync(dir, { recursive: true, force: true });
-      },
+      dispose: s.close,
     };
   },
   async run(ctx, opts, input, outputs) {
@@ -158,19 +178,11 @@ export const target: TargetImpl<OnnxOptions> = {
     const want = graph.input.shape;
     const fixed = want.map((d, i) => (i === 0 && opts.dynamicBatch) || (i >= 2 && opts.dynamicHw) || input.shape[i] === d);
     if (input.shape.length !== 4 || !fixed.every(Boolean)) fail('E7104', `input shape [${input.shape.join(',')}] does not match the model's input [${want.join(',')}]`, { subject: 'input' });
-    const fileName = `${graph.name}.onnx`;
-    const c = compileOnnx(graph, opts, ctx.meta, fileName);
-    // onnxruntime finds external data next to a model file, so such a model goes through a temporary folder.
-    const dir = c.dataFile ? mkdtempSync(join(tmpdir(), 'vovc-onnx-')) : undefined;
+    const s = await openSession(graph, opts, ctx.meta);
     try {
-      const session = await createSession(dir ? join(dir, writeOnnx(c, dir, fileName)[0]) : Buffer.concat(c.model));
-      try {
-        return await runSession(session, input, outputs, ioType(onnxPrecision(ctx.meta.precision, opts), opts));
-      } finally {
-        await session.release();
-      }
+      return await runSession(s.session, input, outputs, s.io);
     } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await s.close();
     }
   },
 };

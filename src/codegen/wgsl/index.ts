@@ -13,6 +13,7 @@ import { toF16Bits } from '../../ir/precision.js';
 import type { KernelPlan, WeightData } from '../../plan/types.js';
 import type { TargetContext, TargetImpl, Tensor } from '../../targets/contract.js';
 import { dawnMessage, nodeDevice } from './dawn.js';
+import { seededNormal } from '../../util/random.js';
 import { checkBufferLimits } from './guard.js';
 import { ioTypeOf, renderHost, type RenderedModel } from './host.js';
 import type { WgslOptions } from './options.js';
@@ -54,49 +55,14 @@ function planOf(ctx: TargetContext): { plan: KernelPlan; weights: WeightData } {
   return ctx.input;
 }
 
-/** A deterministic N(0,1)-like sample input (xorshift + Box-Muller) for the demo page. */
-function sampleInput(n: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = 0x9e3779b9;
-  for (let b = 0; b < n; b += 4096) s = fillNormal(out, b, Math.min(n, b + 4096), s);
-  return out;
-}
-
-/**
- * out[begin..end) from the xorshift32 state `s`; returns the next state. The state stays in a
- * local (a closure's variable would box every update) and the work comes in blocks, so that V8
- * optimizes this after a few calls.
- */
-function fillNormal(out: Float32Array, begin: number, end: number, s: number): number {
-  for (let i = begin; i < end; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    const a = (s + 1) / 4294967297;
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    const b = (s + 1) / 4294967297;
-    out[i] = Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * b);
-  }
-  return s;
-}
 
 export const target: TargetImpl<WgslOptions> = {
   async prepare(ctx, opts) {
-    const { plan, weights } = planOf(ctx);
-    const { blob, rendered } = compileWgsl(plan, weights, ctx.meta.vovcVersion, { ioNative: opts.ioNative });
-    const { device, description } = await nodeDevice();
-    const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
-    const file = join(dir, 'model.mjs');
-    writeFileSync(file, rendered.hostJs);
-    const mod = (await import(pathToFileURL(file).href)) as WgslModule;
-    const refused = (e: unknown): never => fail('E5306', `wgsl: the WebGPU device (${description}) refused the model: ${dawnMessage((e as Error).message ?? String(e))}`, undefined, 3);
-    const model = await mod.createModel(device, blob).catch(refused);
+    const m = await openWgsl(ctx, { ioNative: opts.ioNative });
     return {
-      run: async (input) => void (await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data).catch(refused)),
-      settings: { runtime: 'Dawn (npm webgpu) in Node', adapter: description, storage: plan.precision === 'fp16' ? `packed fp16${model.shaderF16 ? ', shader-f16' : ''}` : 'f32', pipelines: String(rendered.shaders.length) },
-      dispose: () => {
-        model.destroy();
-        device.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
+      run: async (input) => void (await m.forward(input)),
+      settings: { runtime: 'Dawn (npm webgpu) in Node', adapter: m.description, storage: m.plan.precision === 'fp16' ? `packed fp16${m.model.shaderF16 ? ', shader-f16' : ''}` : 'f32', pipelines: String(m.rendered.shaders.length) },
+      dispose: m.close,
     };
   },
   async build(ctx, opts, dir) {
@@ -112,7 +78,7 @@ export const target: TargetImpl<WgslOptions> = {
       const npy = readNpy(opts.sampleInput);
       if (npy.data.length !== plan.input.elements) fail('E5302', `${opts.sampleInput}: sample input has shape [${npy.shape.join(', ')}], expected [${plan.input.shape.join(', ')}]`);
       sample = Float32Array.from(npy.data as ArrayLike<number>);
-    } else sample = sampleInput(plan.input.elements);
+    } else sample = seededNormal(plan.input.elements);
     files.push(['model.ts', rendered.hostTs], ['model.js', rendered.hostJs], ['model.d.ts', rendered.dts], ['index.html', rendered.html]);
     // The sample input in the module's I/O type (binary16 bits under --io native at fp16).
     const sampleBytes = ioTypeOf(plan, opts) === 'float16' ? new Uint8Array(toF16Bits(sample).buffer) : encodeFloat(sample);
@@ -130,37 +96,59 @@ export const target: TargetImpl<WgslOptions> = {
   },
 };
 
-/** `target.run`, with the compile options of compileWgsl. */
-export async function runWgsl(ctx: TargetContext, input: Tensor, outputs: readonly string[], opts: WgslCompileOptions = {}): Promise<Map<string, Tensor>> {
+/**
+ * The compiled model on a Node WebGPU device, ready to run (`target.run` runs it once,
+ * `prepare` many times): its host module imported from a temporary folder, its pipelines made
+ * and weights uploaded. `forward` takes and gives float32 (converting under --io native); what
+ * the device refuses (validation, out of memory, a lost device) is E5306, without Dawn's source
+ * locations. `close` releases the model, the device and the folder.
+ */
+async function openWgsl(ctx: TargetContext, opts: WgslCompileOptions) {
   const { plan, weights } = planOf(ctx);
   const { blob, rendered } = compileWgsl(plan, weights, ctx.meta.vovcVersion, opts);
   const { device, description } = await nodeDevice();
-  ctx.log(`wgsl: running on ${description}`);
   const dir = mkdtempSync(join(tmpdir(), 'vovc-wgsl-'));
+  const refused = (e: unknown): never => fail('E5306', `wgsl: the WebGPU device (${description}) refused the model: ${dawnMessage((e as Error).message ?? String(e))}`, undefined, 3);
+  let model: Awaited<ReturnType<WgslModule['createModel']>> | undefined;
+  const close = () => {
+    model?.destroy();
+    device.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const file = join(dir, 'model.mjs');
     writeFileSync(file, rendered.hostJs);
     const mod = (await import(pathToFileURL(file).href)) as WgslModule;
     const t0 = performance.now();
-    // What the device refuses (validation, a lost device, an out-of-memory) is the device's word
-    // on this model: a diagnostic, without Dawn's internal source locations.
-    const refused = (e: unknown): never => fail('E5306', `wgsl: the WebGPU device (${description}) refused the model: ${dawnMessage((e as Error).message ?? String(e))}`, undefined, 3);
-    const model = await mod.createModel(device, blob).catch(refused);
+    const m = (model = await mod.createModel(device, blob).catch(refused));
+    const createMs = performance.now() - t0;
+    const forward = async (input: Tensor): Promise<Record<string, Float32Array>> => {
+      const raw = await m.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data).catch(refused);
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Uint16Array ? mod.halfBitsToFloat32(v) : v]));
+    };
+    return { plan, rendered, description, model: m, createMs, forward, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** `target.run`, with the compile options of compileWgsl. */
+export async function runWgsl(ctx: TargetContext, input: Tensor, outputs: readonly string[], opts: WgslCompileOptions = {}): Promise<Map<string, Tensor>> {
+  const m = await openWgsl(ctx, opts);
+  try {
+    ctx.log(`wgsl: running on ${m.description}`);
     const t1 = performance.now();
-    // Under --io native the module takes and gives binary16 bits: convert with its own helpers.
-    const raw = await model.run(mod.ioType === 'float16' ? mod.float32ToHalfBits(input.data) : input.data).catch(refused);
-    const result = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Uint16Array ? mod.halfBitsToFloat32(v) : v]));
-    ctx.log(`wgsl: ${rendered.shaders.length} pipelines in ${(t1 - t0).toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms${plan.precision === 'fp16' ? ` (packed fp16${model.shaderF16 ? ', shader-f16' : ''})` : ''}`);
-    model.destroy();
+    const result = await m.forward(input);
+    ctx.log(`wgsl: ${m.rendered.shaders.length} pipelines in ${m.createMs.toFixed(0)} ms, forward ${(performance.now() - t1).toFixed(0)} ms${m.plan.precision === 'fp16' ? ` (packed fp16${m.model.shaderF16 ? ', shader-f16' : ''})` : ''}`);
     const out = new Map<string, Tensor>();
     for (const name of outputs) {
-      const io = plan.outputs.find((o) => o.name === name);
-      if (!io || !result[name]) fail('E5303', `wgsl: the model has no output '${name}' (outputs: ${plan.outputs.map((o) => o.name).join(', ')})`);
+      const io = m.plan.outputs.find((o) => o.name === name);
+      if (!io || !result[name]) fail('E5303', `wgsl: the model has no output '${name}' (outputs: ${m.plan.outputs.map((o) => o.name).join(', ')})`);
       out.set(name, { shape: io.shape, data: result[name].subarray(0, io.elements) });
     }
     return out;
   } finally {
-    device.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    m.close();
   }
 }
